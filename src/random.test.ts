@@ -1,0 +1,27 @@
+import { expect, test } from "bun:test";
+import { seededRandom } from "./random.ts";
+
+test("the same seed replays the same sequence, another seed does not", () => {
+  const a = seededRandom(42);
+  const b = seededRandom(42);
+  const c = seededRandom(43);
+  const first = Array.from({ length: 5 }, a);
+  expect(Array.from({ length: 5 }, b)).toEqual(first);
+  expect(Array.from({ length: 5 }, c)).not.toEqual(first);
+});
+
+test("values stay in [0, 1) with a mean near one half", () => {
+  const r = seededRandom(7);
+  let sum = 0;
+  for (let i = 0; i < 100_000; i++) {
+    const x = r();
+    expect(x >= 0 && x < 1).toBe(true);
+    sum += x;
+  }
+  // 5 standard errors of the mean of U(0,1) over 1e5 draws: 5 * sqrt(1/12/1e5) ≈ 0.0046
+  expect(Math.abs(sum / 100_000 - 0.5)).toBeLessThan(0.0046);
+});
+
+test("a non-integer seed is a TypeError that shows the value", () => {
+  expect(() => seededRandom(1.5)).toThrow("seed must be an integer, got 1.5");
+});
