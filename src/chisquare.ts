@@ -22,8 +22,8 @@ export function chiSquare(observed: readonly number[], expected: readonly number
   let statistic = 0;
   let categories = 0;
   for (let i = 0; i < observed.length; i++) {
-    const o = observed[i]!;
-    const e = expected[i]!;
+    const o = observed[i];
+    const e = expected[i];
     if (!(e >= 0) || !(o >= 0)) throw new RangeError(`counts must be non-negative, got observed ${o}, expected ${e} at ${i}`);
     if (e === 0) {
       // A count where none was expected is infinitely unlikely, not a division by zero.
@@ -96,8 +96,8 @@ const LANCZOS = [
 export function logGamma(z: number): number {
   if (z < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * z)) - logGamma(1 - z);
   z -= 1;
-  let x = LANCZOS[0]!;
-  for (let i = 1; i < LANCZOS.length; i++) x += LANCZOS[i]! / (z + i);
+  let x = LANCZOS[0];
+  for (let i = 1; i < LANCZOS.length; i++) x += LANCZOS[i] / (z + i);
   const t = z + 7.5;
   return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(x);
 }

@@ -1,0 +1,212 @@
+// Configuration from environment variables, validated with zod. A bad value stops startup with one
+// line naming the variable, the value received and what is allowed (see ConfigError).
+
+import { z } from "zod";
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export type AnalyzerTarget = { url: string; weight: number };
+
+export type DistributorConfig = {
+  port: number;
+  host: string;
+  analyzers: AnalyzerTarget[];
+  workers: number;
+  batchMax: number;
+  queueCapacity: number;
+  healthIntervalMs: number;
+  healthTimeoutMs: number;
+  healthRise: number;
+  healthFall: number;
+  requestTimeoutMs: number;
+  maxAttempts: number;
+  maxBodyBytes: number;
+  maxPacket: number;
+  shutdownTimeoutMs: number;
+};
+
+export type AnalyzerConfig = {
+  port: number;
+  host: string;
+  id: string | undefined;
+  latencySeconds: number;
+  failureRate: number;
+  maxBodyBytes: number;
+};
+
+export const DEFAULT_ANALYZERS = "http://localhost:5000";
+const MIB = 1024 * 1024;
+
+/** A whole number from the environment; `allowed` is what the error message promises. */
+function wholeNumber(fallback: number, min: number, max: number) {
+  return z
+    .string()
+    .trim()
+    .default(String(fallback))
+    .refine((s) => /^\d+$/.test(s) && Number(s) >= min && Number(s) <= max, {
+      message: `must be a whole number from ${min} to ${max}`,
+    })
+    .transform(Number);
+}
+
+function decimal(fallback: number, min: number, max: number) {
+  return z
+    .string()
+    .trim()
+    .default(String(fallback))
+    .refine((s) => s !== "" && Number.isFinite(Number(s)) && Number(s) >= min && Number(s) <= max, {
+      message: `must be a number from ${min} to ${max}`,
+    })
+    .transform(Number);
+}
+
+const host = z.string().trim().min(1, { message: "must be a host name or address" }).default("0.0.0.0");
+
+const distributorEnv = z.object({
+  PORT: wholeNumber(6000, 0, 65535),
+  HOST: host,
+  ANALYZERS: z.string().default(DEFAULT_ANALYZERS),
+  DISTRIBUTION_WEIGHTS: z.string().optional(),
+  WORKERS: wholeNumber(16, 1, 1024),
+  BATCH_MAX: wholeNumber(64, 1, 10_000),
+  QUEUE_CAPACITY: wholeNumber(10_000, 1, 10_000_000),
+  HEALTH_INTERVAL_MS: wholeNumber(500, 10, 600_000),
+  HEALTH_TIMEOUT_MS: wholeNumber(400, 1, 600_000),
+  HEALTH_RISE: wholeNumber(1, 1, 100),
+  HEALTH_FALL: wholeNumber(2, 1, 100),
+  REQUEST_TIMEOUT_MS: wholeNumber(2000, 1, 600_000),
+  MAX_ATTEMPTS: wholeNumber(3, 1, 100),
+  MAX_BODY_BYTES: wholeNumber(MIB, 1, 1024 * MIB),
+  MAX_PACKET: wholeNumber(1000, 1, 1_000_000),
+  SHUTDOWN_TIMEOUT_MS: wholeNumber(10_000, 0, 3_600_000),
+});
+
+const analyzerEnv = z.object({
+  PORT: wholeNumber(5000, 0, 65535),
+  HOST: host,
+  ANALYZER_ID: z.string().trim().optional(),
+  ANALYZER_LATENCY: decimal(0, 0, 3600),
+  FAILURE_RATE: decimal(0, 0, 1),
+  MAX_BODY_BYTES: wholeNumber(MIB, 1, 1024 * MIB),
+});
+
+type Env = Record<string, string | undefined>;
+
+export function loadDistributorConfig(env: Env): DistributorConfig {
+  const v = parseEnv(distributorEnv, env);
+  return {
+    port: v.PORT,
+    host: v.HOST,
+    analyzers: parseAnalyzers(v.ANALYZERS, v.DISTRIBUTION_WEIGHTS),
+    workers: v.WORKERS,
+    batchMax: v.BATCH_MAX,
+    queueCapacity: v.QUEUE_CAPACITY,
+    healthIntervalMs: v.HEALTH_INTERVAL_MS,
+    healthTimeoutMs: v.HEALTH_TIMEOUT_MS,
+    healthRise: v.HEALTH_RISE,
+    healthFall: v.HEALTH_FALL,
+    requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
+    maxAttempts: v.MAX_ATTEMPTS,
+    maxBodyBytes: v.MAX_BODY_BYTES,
+    maxPacket: v.MAX_PACKET,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+export function loadAnalyzerConfig(env: Env): AnalyzerConfig {
+  const v = parseEnv(analyzerEnv, env);
+  return {
+    port: v.PORT,
+    host: v.HOST,
+    id: v.ANALYZER_ID || undefined,
+    latencySeconds: v.ANALYZER_LATENCY,
+    failureRate: v.FAILURE_RATE,
+    maxBodyBytes: v.MAX_BODY_BYTES,
+  };
+}
+
+function parseEnv<S extends z.ZodObject>(schema: S, env: Env): z.infer<S> {
+  // An empty variable means "not set", as in most shells' `VAR= cmd` idiom.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
+  const result = schema.safeParse(present);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const name = String(issue.path[0]);
+  throw new ConfigError(`${name} ${issue.message}, got ${JSON.stringify(env[name])}`);
+}
+
+/**
+ * ANALYZERS is a comma-separated list of base URLs, each optionally `URL=WEIGHT`;
+ * DISTRIBUTION_WEIGHTS (`1,2,3` or `[1,2,3]`) gives one weight per analyzer, in order, instead.
+ */
+export function parseAnalyzers(analyzers: string, weights: string | undefined): AnalyzerTarget[] {
+  const entries = analyzers
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  if (entries.length === 0) throw new ConfigError(`ANALYZERS must list at least one URL, got ${JSON.stringify(analyzers)}`);
+
+  const targets = entries.map((entry) => {
+    const eq = entry.lastIndexOf("=");
+    const rawUrl = eq === -1 ? entry : entry.slice(0, eq);
+    const rawWeight = eq === -1 ? undefined : entry.slice(eq + 1);
+    return { url: parseUrl(rawUrl), weight: rawWeight === undefined ? undefined : parseWeight("ANALYZERS", rawWeight) };
+  });
+
+  if (weights !== undefined) {
+    if (targets.some((t) => t.weight !== undefined)) {
+      throw new ConfigError("ANALYZERS gives weights with URL=WEIGHT and DISTRIBUTION_WEIGHTS is set too: use one or the other");
+    }
+    const list = parseWeightList(weights);
+    if (list.length !== targets.length) {
+      throw new ConfigError(
+        `DISTRIBUTION_WEIGHTS has ${list.length} weights for ${targets.length} analyzers, got ${JSON.stringify(weights)}: give one weight per analyzer, in ANALYZERS order`,
+      );
+    }
+    targets.forEach((t, i) => (t.weight = list[i]));
+  }
+
+  const resolved = targets.map((t) => ({ url: t.url, weight: t.weight ?? 1 }));
+  const seen = new Set<string>();
+  for (const t of resolved) {
+    if (seen.has(t.url)) throw new ConfigError(`ANALYZERS lists ${t.url} twice: give it one entry with the sum of the weights`);
+    seen.add(t.url);
+  }
+  if (!resolved.some((t) => t.weight > 0)) {
+    throw new ConfigError(`at least one analyzer weight must be positive, got ${JSON.stringify(resolved.map((t) => t.weight))}`);
+  }
+  return resolved;
+}
+
+function parseWeightList(raw: string): number[] {
+  const inner = raw.trim().replace(/^\[(.*)\]$/s, "$1");
+  const parts = inner.split(",").map((s) => s.trim());
+  if (parts.length === 1 && parts[0] === "") {
+    throw new ConfigError(`DISTRIBUTION_WEIGHTS must be a list like 1,2,3 or [1,2,3], got ${JSON.stringify(raw)}`);
+  }
+  return parts.map((p) => parseWeight("DISTRIBUTION_WEIGHTS", p));
+}
+
+function parseWeight(variable: string, raw: string): number {
+  const s = raw.trim();
+  const n = Number(s);
+  if (s === "" || !Number.isFinite(n) || n < 0) {
+    throw new ConfigError(`${variable} weights must be finite numbers >= 0, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+function parseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`ANALYZERS entries must be http(s) URLs like http://localhost:5000, got ${JSON.stringify(raw)}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(`ANALYZERS entries must be http(s) URLs like http://localhost:5000, got ${JSON.stringify(raw)}`);
+  }
+  return url.href.replace(/\/+$/, "");
+}

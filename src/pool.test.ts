@@ -1,0 +1,79 @@
+import { expect, test } from "bun:test";
+import { Channel } from "./channel.ts";
+import { startPool } from "./pool.ts";
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+test("every job is handled exactly once, and never by more than `workers` workers at a time", async () => {
+  const channel = new Channel<number>(50);
+  const seen = new Map<number, number>();
+  let maxActive = 0;
+  const pool = startPool({
+    channel,
+    workers: 4,
+    batchMax: 7,
+    async handle(batch) {
+      maxActive = Math.max(maxActive, pool.active);
+      expect(batch.length).toBeLessThanOrEqual(7);
+      await tick();
+      for (const job of batch) seen.set(job, (seen.get(job) ?? 0) + 1);
+    },
+  });
+  for (let i = 0; i < 1000; i++) await channel.send(i);
+  channel.close();
+  await pool.done;
+  expect(seen.size).toBe(1000);
+  expect([...seen.values()].every((n) => n === 1)).toBe(true);
+  expect(maxActive).toBeGreaterThan(1);
+  expect(maxActive).toBeLessThanOrEqual(4);
+  expect(pool.active).toBe(0);
+});
+
+test("a lone job is handled without waiting for a batch to fill", async () => {
+  const channel = new Channel<string>(10);
+  const handled: string[][] = [];
+  const pool = startPool({ channel, workers: 2, batchMax: 10, handle: async (batch) => void handled.push(batch) });
+  channel.trySend("only");
+  await tick();
+  expect(handled).toEqual([["only"]]);
+  channel.close();
+  await pool.done;
+});
+
+test("a burst queued before a worker wakes is taken as one batch", async () => {
+  const channel = new Channel<number>(10);
+  const batches: number[][] = [];
+  channel.trySendAll([1, 2, 3, 4, 5]);
+  const pool = startPool({ channel, workers: 1, batchMax: 3, handle: async (batch) => void batches.push(batch) });
+  channel.close();
+  await pool.done;
+  expect(batches).toEqual([[1, 2, 3], [4, 5]]);
+});
+
+test("a throwing handler is reported and the worker goes on", async () => {
+  const channel = new Channel<number>(10);
+  const errors: unknown[] = [];
+  const handled: number[] = [];
+  const pool = startPool({
+    channel,
+    workers: 1,
+    batchMax: 1,
+    async handle([job]) {
+      if (job === 2) throw new Error("boom");
+      handled.push(job);
+    },
+    onError: (error) => errors.push(error),
+  });
+  channel.trySendAll([1, 2, 3]);
+  channel.close();
+  await pool.done;
+  expect(handled).toEqual([1, 3]);
+  expect(errors).toHaveLength(1);
+});
+
+test.each([
+  [{ workers: 0, batchMax: 1 }, "workers must be a positive integer, got 0"],
+  [{ workers: 1, batchMax: 0.5 }, "batchMax must be a positive integer, got 0.5"],
+])("rejects %p", (opts, message) => {
+  expect(() => startPool({ channel: new Channel(1), handle: async () => {}, ...opts })).toThrow(message);
+});
