@@ -1,0 +1,107 @@
+// An analyzer: analyzes the log lines the distributor sends it. It can simulate slowness
+// (ANALYZER_LATENCY) and failure (FAILURE_RATE, or POST /fault at run time) so that users can watch
+// the distributor route around it. This file only wires the pieces in src/ and serves.
+
+import { hostname } from "node:os";
+import { z } from "zod";
+import { analyzeLine, type Analysis } from "./src/analysis.ts";
+import { ConfigError, loadAnalyzerConfig, type AnalyzerConfig } from "./src/config.ts";
+import { BadRequestError, HttpError } from "./src/errors.ts";
+import { allowOnly, createJsonApp, limitBody, serverBodyCap } from "./src/http.ts";
+import { createPayloadParser } from "./src/payload.ts";
+import type { Random } from "./src/random.ts";
+
+export type AnalyzerOptions = Omit<AnalyzerConfig, "port" | "host" | "id"> & { id: string; random?: Random };
+
+// The analyzer takes whatever batch the distributor sends; MAX_BODY_BYTES is its real limit.
+const ANALYZER_MAX_PACKET = 1_000_000;
+
+const faultSchema = z.strictObject({
+  down: z.boolean().optional(),
+  failureRate: z.number().min(0).max(1).optional(),
+  latency: z.number().min(0).max(3600).optional(),
+});
+
+export function createAnalyzer(options: AnalyzerOptions) {
+  const { id, maxBodyBytes } = options;
+  const random = options.random ?? Math.random;
+  const fault = { down: false, failureRate: options.failureRate, latency: options.latencySeconds };
+  const counts = { processed: 0, requests: 0, simulatedFailures: 0, byLevel: {} as Record<string, number> };
+  const parsePayload = createPayloadParser(ANALYZER_MAX_PACKET);
+
+  function analyze(line: string): Analysis {
+    const analysis = analyzeLine(line);
+    const level = analysis.level ?? "NONE";
+    counts.byLevel[level] = (counts.byLevel[level] ?? 0) + 1;
+    return analysis;
+  }
+
+  const app = createJsonApp();
+  app.post("/analyze", limitBody(maxBodyBytes), async (c) => {
+    const payload = parsePayload(await c.req.text());
+    counts.requests++;
+    if (fault.down) throw new HttpError(503, `analyzer ${id} is down (simulated with POST /fault)`);
+    if (fault.failureRate > 0 && random() < fault.failureRate) {
+      counts.simulatedFailures++;
+      throw new HttpError(500, `simulated failure (failure rate ${fault.failureRate})`);
+    }
+    if (fault.latency > 0) await Bun.sleep(fault.latency * 1000);
+    const results = payload.logs.map(analyze);
+    counts.processed += results.length;
+    return payload.packet ? c.json({ analyzer: id, results }) : c.json({ analyzer: id, result: results[0] });
+  });
+  allowOnly(app, "/analyze", ["POST"]);
+  app.get("/health", (c) => (fault.down ? c.json({ status: "unhealthy", id }, 503) : c.json({ status: "healthy", id })));
+  allowOnly(app, "/health", ["GET"]);
+  app.get("/stats", (c) => c.json({ id, ...counts, fault }));
+  allowOnly(app, "/stats", ["GET"]);
+  // For demos and fault-injection tests: {"down": true} fails /health and /analyze until undone.
+  app.post("/fault", limitBody(4096), async (c) => {
+    let body: unknown;
+    try {
+      body = JSON.parse(await c.req.text());
+    } catch {
+      throw new BadRequestError('body must be JSON like {"down": true, "failureRate": 0.1, "latency": 0.05}');
+    }
+    const parsed = faultSchema.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new BadRequestError(`${issue.path.join(".") || "body"}: ${issue.message}`, { details: parsed.error.issues });
+    }
+    Object.assign(fault, Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined)));
+    return c.json({ id, fault });
+  });
+  allowOnly(app, "/fault", ["POST"]);
+  return { app, counts, fault };
+}
+
+async function main(): Promise<void> {
+  let config: AnalyzerConfig;
+  try {
+    config = loadAnalyzerConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`analyzer: ${error.message}`);
+    process.exit(1);
+  }
+  // The default id needs the port, which PORT=0 only gives after listening.
+  let fetchHandler: (req: Request) => Response | Promise<Response> = () => new Response(null, { status: 503 });
+  const server = Bun.serve({
+    port: config.port,
+    hostname: config.host,
+    fetch: (req) => fetchHandler(req),
+    maxRequestBodySize: serverBodyCap(config.maxBodyBytes),
+  });
+  const id = config.id ?? `${hostname()}:${server.port}`;
+  fetchHandler = createAnalyzer({ ...config, id }).app.fetch;
+  console.log(`analyzer ${id} listening on ${server.url.origin} (latency ${config.latencySeconds}s, failure rate ${config.failureRate})`);
+
+  async function shutdown(): Promise<void> {
+    await server.stop();
+    process.exit(0);
+  }
+  process.on("SIGTERM", () => void shutdown());
+  process.on("SIGINT", () => void shutdown());
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,45 @@
+// `bun run start`: three analyzers and a distributor on localhost, no Docker needed.
+// Prints each process's URL and PID (kill one to watch its share move), stops all on Ctrl-C.
+
+import type { Subprocess } from "bun";
+
+const ANALYZER_COUNT = Number(process.env.ANALYZER_COUNT ?? 3);
+const FIRST_ANALYZER_PORT = Number(process.env.ANALYZER_BASE_PORT ?? 5001);
+const DISTRIBUTOR_PORT = process.env.PORT ?? "6000";
+const WEIGHTS = process.env.DISTRIBUTION_WEIGHTS ?? Array(ANALYZER_COUNT).fill(1).join(",");
+const root = new URL("..", import.meta.url).pathname;
+
+const children: Subprocess[] = [];
+function start(name: string, entry: string, env: Record<string, string>): Subprocess {
+  const child = Bun.spawn(["bun", entry], { cwd: root, env: { ...process.env, ...env }, stdout: "inherit", stderr: "inherit" });
+  children.push(child);
+  console.log(`started ${name}: pid ${child.pid}`);
+  return child;
+}
+
+const urls: string[] = [];
+for (let i = 0; i < ANALYZER_COUNT; i++) {
+  const port = FIRST_ANALYZER_PORT + i;
+  urls.push(`http://127.0.0.1:${port}`);
+  start(`analyzer a${i + 1} on http://127.0.0.1:${port}`, "analyzer.ts", { PORT: String(port), HOST: "127.0.0.1", ANALYZER_ID: `a${i + 1}` });
+}
+// Analyzers that are not up yet are simply down at first; the health checks bring them in.
+await Bun.sleep(300);
+start(`distributor on http://127.0.0.1:${DISTRIBUTOR_PORT}`, "distributor.ts", {
+  PORT: DISTRIBUTOR_PORT,
+  HOST: process.env.HOST ?? "127.0.0.1",
+  ANALYZERS: urls.join(","),
+  DISTRIBUTION_WEIGHTS: WEIGHTS,
+});
+console.log(`weights ${WEIGHTS}. Try: bun load_tester.ts   |   kill <analyzer pid>   |   Ctrl-C stops everything`);
+
+let stopping = false;
+async function stopAll(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children.toReversed()) child.kill("SIGTERM");
+  await Promise.all(children.map((c) => c.exited));
+  process.exit(0);
+}
+process.on("SIGINT", () => void stopAll());
+process.on("SIGTERM", () => void stopAll());

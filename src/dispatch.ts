@@ -1,0 +1,103 @@
+// What a worker does with a batch: pick an analyzer per message (message-weighted, never
+// packet-weighted), send one request per analyzer carrying all of its messages, and settle each
+// message with its result. A failed request marks that analyzer down at once (passive health
+// check) and its messages are picked again among the remaining healthy analyzers, up to
+// maxAttempts in all, so a client sees no error when one analyzer dies.
+// Async messages (nobody waits on them) are never refused for lack of an analyzer: they wait for
+// one to come back; waiting does not use up attempts.
+
+import type { Balancer } from "./balancer.ts";
+import type { Counters } from "./counters.ts";
+import type { Forward } from "./forward.ts";
+import type { Upstream } from "./upstream.ts";
+
+export type Outcome = { analyzer: string; result: unknown } | { status: 502 | 503 | 504; error: string };
+
+/** Collects a request's outcomes; `settle` is called exactly once per message index. */
+export type Reply = { settle(index: number, outcome: Outcome): void };
+
+export type Message = {
+  readonly log: string;
+  /** null for async messages. */
+  readonly reply: Reply | null;
+  readonly index: number;
+  attempts: number;
+};
+
+export const NO_HEALTHY_ANALYZER = "no healthy analyzer";
+
+export type DispatchOptions = {
+  balancer: Balancer;
+  forward: Forward;
+  counters: Counters;
+  maxAttempts: number;
+  /** Told about each async message given up on: nobody else will hear of it. */
+  onLost?: (message: Message, outcome: Outcome) => void;
+};
+
+export function createDispatcher(options: DispatchOptions): (batch: Message[]) => Promise<void> {
+  const { balancer, forward, counters, maxAttempts } = options;
+  const onLost = options.onLost ?? ((m, o) => console.error(`dropped an async message after ${m.attempts} attempts: ${"error" in o ? o.error : ""}`));
+
+  function fail(message: Message, outcome: Outcome & { status: number }): void {
+    if (message.reply) message.reply.settle(message.index, outcome);
+    else onLost(message, outcome);
+  }
+
+  async function deliver(upstream: Upstream, messages: Message[], retry: Message[]): Promise<void> {
+    const logs = messages.map((m) => m.log);
+    upstream.inflight++;
+    const r = await forward(upstream, logs);
+    upstream.inflight--;
+    if (r.ok) {
+      upstream.delivered += messages.length;
+      counters.delivered += messages.length;
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i];
+        m.reply?.settle(m.index, { analyzer: r.analyzer, result: r.results[i] });
+      }
+      return;
+    }
+    upstream.failed += messages.length;
+    if (r.retryable) balancer.setHealthy(upstream, false, r.reason);
+    for (const m of messages) {
+      m.attempts++;
+      if (r.retryable && m.attempts < maxAttempts) {
+        counters.retried++;
+        retry.push(m);
+      } else {
+        counters.failed++;
+        const status = r.timedOut ? 504 : 502;
+        fail(m, { status, error: `analyzer ${upstream.id} ${r.reason}; gave up after ${m.attempts} attempt(s)` });
+      }
+    }
+  }
+
+  return async function dispatch(batch: Message[]): Promise<void> {
+    let pending = batch;
+    while (pending.length > 0) {
+      const groups = new Map<Upstream, Message[]>();
+      const parked: Message[] = [];
+      for (const m of pending) {
+        const upstream = balancer.pick();
+        if (upstream === undefined) {
+          if (m.reply) {
+            counters.failed++;
+            m.reply.settle(m.index, { status: 503, error: NO_HEALTHY_ANALYZER });
+          } else parked.push(m);
+          continue;
+        }
+        const group = groups.get(upstream);
+        if (group) group.push(m);
+        else groups.set(upstream, [m]);
+      }
+      const retry: Message[] = [];
+      await Promise.all(Array.from(groups, ([upstream, messages]) => deliver(upstream, messages, retry)));
+      if (parked.length > 0) {
+        await balancer.whenAvailable();
+        for (const m of parked) retry.push(m);
+      }
+      pending = retry;
+    }
+  };
+}

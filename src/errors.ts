@@ -1,0 +1,74 @@
+// Every error a client can get, as a named class carrying its status; errorResponse() is the one
+// place that turns them into JSON responses ({"error": "<what to do>"}, plus details for some).
+
+export class HttpError extends Error {
+  override name = "HttpError";
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+  }
+}
+
+export class BadRequestError extends HttpError {
+  override name = "BadRequestError";
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(400, message, details);
+  }
+}
+
+export class PayloadTooLargeError extends HttpError {
+  override name = "PayloadTooLargeError";
+  constructor(maxBytes: number) {
+    super(413, `body is larger than ${maxBytes} bytes (MAX_BODY_BYTES): split it into smaller packets`);
+  }
+}
+
+export class NotFoundError extends HttpError {
+  override name = "NotFoundError";
+  constructor(method: string, path: string) {
+    super(404, `no such endpoint: ${method} ${path}`);
+  }
+}
+
+export class MethodNotAllowedError extends HttpError {
+  override name = "MethodNotAllowedError";
+  constructor(method: string, path: string, allow: string[]) {
+    super(405, `${method} is not allowed on ${path}; use ${allow.join(" or ")}`, undefined, { allow: allow.join(", ") });
+  }
+}
+
+/** Retry-After for the 503s: a health interval is about how long a recovery takes to be seen. */
+const RETRY_AFTER_SECONDS = "1";
+
+export class QueueFullError extends HttpError {
+  override name = "QueueFullError";
+  constructor(capacity: number) {
+    super(503, `queue full (${capacity} messages): retry later or slow down`, undefined, { "retry-after": RETRY_AFTER_SECONDS });
+  }
+}
+
+export class NoHealthyAnalyzerError extends HttpError {
+  override name = "NoHealthyAnalyzerError";
+  constructor() {
+    super(503, "no healthy analyzer", undefined, { "retry-after": RETRY_AFTER_SECONDS });
+  }
+}
+
+export class ShuttingDownError extends HttpError {
+  override name = "ShuttingDownError";
+  constructor() {
+    super(503, "distributor is shutting down: retry on another instance", undefined, { "retry-after": RETRY_AFTER_SECONDS, connection: "close" });
+  }
+}
+
+export function errorResponse(error: unknown): Response {
+  if (error instanceof HttpError) {
+    return Response.json({ error: error.message, ...error.details }, { status: error.status, headers: error.headers });
+  }
+  console.error("unexpected error:", error);
+  return Response.json({ error: "internal error" }, { status: 500 });
+}

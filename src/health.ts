@@ -1,0 +1,94 @@
+// Active health checks: every `intervalMs`, probe each analyzer's GET /health in parallel, with a
+// timeout. An analyzer goes down after `fall` failed probes in a row and comes back after `rise`
+// good ones (HAProxy's rise/fall), so a single lost probe does not thrash the pick table. The very
+// first round decides at once, so a distributor that starts next to running analyzers serves
+// immediately. Passive failures (see dispatch.ts) mark an analyzer down between rounds; it then
+// needs `rise` good probes to return.
+
+import type { Balancer } from "./balancer.ts";
+import type { Upstream } from "./upstream.ts";
+
+export type HealthCheckOptions = {
+  balancer: Balancer;
+  intervalMs: number;
+  timeoutMs: number;
+  rise: number;
+  fall: number;
+};
+
+export type HealthChecker = {
+  /** Runs one round of probes now. */
+  probeAll(): Promise<void>;
+  stop(): void;
+};
+
+type Streak = { ok: number; failed: number; checked: boolean };
+
+export function startHealthChecks(options: HealthCheckOptions): HealthChecker {
+  const { balancer, intervalMs, timeoutMs, rise, fall } = options;
+  const streaks = new Map<Upstream, Streak>(balancer.upstreams.map((u) => [u, { ok: 0, failed: 0, checked: false }]));
+  // A passive mark-down resets the good streak, so the analyzer must earn `rise` probes again.
+  balancer.onChange(({ upstream, healthy }) => {
+    if (!healthy) streaks.get(upstream)!.ok = 0;
+  });
+
+  async function probe(upstream: Upstream): Promise<void> {
+    const streak = streaks.get(upstream)!;
+    const failure = await check(upstream, timeoutMs);
+    const first = !streak.checked;
+    streak.checked = true;
+    if (failure === null) {
+      streak.ok++;
+      streak.failed = 0;
+      if (!upstream.healthy && (first || streak.ok >= rise)) balancer.setHealthy(upstream, true, "health check passed");
+    } else {
+      streak.failed++;
+      streak.ok = 0;
+      if (first || streak.failed >= fall || !upstream.healthy) balancer.setHealthy(upstream, false, failure);
+    }
+  }
+
+  async function probeAll(): Promise<void> {
+    await Promise.all(balancer.upstreams.map(probe));
+  }
+
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // Rounds never overlap: the next one is scheduled after this one ends, `intervalMs` after it began.
+  async function loop(): Promise<void> {
+    const started = performance.now();
+    await probeAll();
+    if (stopped) return;
+    timer = setTimeout(loop, Math.max(0, intervalMs - (performance.now() - started)));
+  }
+  timer = setTimeout(loop, intervalMs);
+
+  return {
+    probeAll,
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** null when healthy, else why not. Learns the analyzer's id from the answer. */
+async function check(upstream: Upstream, timeoutMs: number): Promise<string | null> {
+  try {
+    const res = await fetch(upstream.healthUrl, { signal: AbortSignal.timeout(timeoutMs) });
+    const body = (await res.json().catch(() => null)) as { id?: unknown } | null;
+    if (!res.ok) return `health check answered ${res.status}`;
+    if (body && typeof body.id === "string" && body.id !== "") upstream.id = body.id;
+    return null;
+  } catch (error) {
+    return `health check failed: ${describeFetchError(error, timeoutMs)}`;
+  }
+}
+
+export function describeFetchError(error: unknown, timeoutMs: number): string {
+  if (error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError")) {
+    return `no answer within ${timeoutMs} ms`;
+  }
+  const e = error as { code?: string; message?: string };
+  return e.code ? `${e.code}${e.message ? ` (${e.message})` : ""}` : String(e.message ?? error);
+}

@@ -1,0 +1,88 @@
+// POST /analyze on the distributor: validate, admit the whole request into the queue or refuse it
+// at once (503 + Retry-After), then either answer 202 (Prefer: respond-async) or wait for every
+// message's outcome and answer with the results in input order.
+
+import type { Balancer } from "./balancer.ts";
+import type { Channel } from "./channel.ts";
+import type { Counters } from "./counters.ts";
+import type { Message, Outcome, Reply } from "./dispatch.ts";
+import { HttpError, NoHealthyAnalyzerError, QueueFullError, ShuttingDownError } from "./errors.ts";
+import type { Payload } from "./payload.ts";
+
+export type IngestOptions = {
+  channel: Channel<Message>;
+  balancer: Balancer;
+  counters: Counters;
+};
+
+/** RFC 7240: `Prefer: respond-async`, possibly among other preferences. */
+export function prefersAsync(prefer: string | null | undefined): boolean {
+  return prefer != null && /(^|[,\s])respond-async\s*(,|;|$)/i.test(prefer);
+}
+
+export function createIngest(options: IngestOptions) {
+  const { channel, balancer, counters } = options;
+
+  return async function ingest(payload: Payload, async: boolean): Promise<Response> {
+    const n = payload.logs.length;
+    if (channel.closed) {
+      counters.rejected += n;
+      throw new ShuttingDownError();
+    }
+    // Waiting clients are refused at once; async messages may wait in the queue for a recovery.
+    if (!async && balancer.healthyCount === 0) {
+      counters.rejected += n;
+      throw new NoHealthyAnalyzerError();
+    }
+    const reply = async ? null : new Collector(n);
+    const messages = new Array<Message>(n);
+    for (let i = 0; i < n; i++) messages[i] = { log: payload.logs[i], reply, index: i, attempts: 0 };
+    if (!channel.trySendAll(messages)) {
+      counters.rejected += n;
+      throw new QueueFullError(channel.capacity);
+    }
+    counters.received += n;
+    if (reply === null) return Response.json({ accepted: n }, { status: 202 });
+
+    const outcomes = await reply.done;
+    if (!payload.packet) {
+      const o = outcomes[0];
+      if ("error" in o) throw outcomeError(o);
+      return Response.json(o);
+    }
+    const failed = outcomes.filter((o) => "error" in o) as Extract<Outcome, { error: string }>[];
+    if (failed.length === 0) return Response.json({ results: outcomes });
+    // Partial failure: the worst status for the request, every message's own outcome in the body.
+    const worst = failed.reduce((a, b) => (rank(b.status) > rank(a.status) ? b : a));
+    const error = outcomeError(worst);
+    throw new HttpError(error.status, `${failed.length} of ${n} messages failed: ${worst.error}`, { results: outcomes }, error.headers);
+  };
+}
+
+function outcomeError(o: Extract<Outcome, { error: string }>): HttpError {
+  return o.status === 503 ? new NoHealthyAnalyzerError() : new HttpError(o.status, o.error);
+}
+
+// 503 says "retry later", which is the most useful thing to tell a client that retries the packet.
+function rank(status: number): number {
+  return status === 503 ? 3 : status === 504 ? 2 : 1;
+}
+
+/** Gathers one outcome per message of a request; resolves once all are in. */
+class Collector implements Reply {
+  readonly done: Promise<Outcome[]>;
+  #outcomes: Outcome[];
+  #remaining: number;
+  #resolve!: (outcomes: Outcome[]) => void;
+
+  constructor(n: number) {
+    this.#outcomes = new Array(n);
+    this.#remaining = n;
+    this.done = new Promise((resolve) => (this.#resolve = resolve));
+  }
+
+  settle(index: number, outcome: Outcome): void {
+    this.#outcomes[index] = outcome;
+    if (--this.#remaining === 0) this.#resolve(this.#outcomes);
+  }
+}

@@ -1,0 +1,36 @@
+// An analyzer as the distributor sees it: where it is, its weight, its health and its counters.
+// Health state lives here, on the upstream (as in Caddy); the balancer reads it, the health checker
+// and the forwarding path change it through the balancer so the pick table follows every change.
+
+export type Upstream = {
+  /** The analyzer's own id, learned from its /health answer; host:port until then. */
+  id: string;
+  readonly url: string;
+  readonly analyzeUrl: string;
+  readonly healthUrl: string;
+  weight: number;
+  healthy: boolean;
+  /** Why it was last marked down, for /stats and logs. */
+  lastError: string | null;
+  /** Messages it analyzed. */
+  delivered: number;
+  /** Messages in requests to it that failed. */
+  failed: number;
+  /** Requests to it in flight right now. */
+  inflight: number;
+};
+
+export function createUpstream(url: string, weight: number): Upstream {
+  return {
+    id: new URL(url).host,
+    url,
+    analyzeUrl: `${url}/analyze`,
+    healthUrl: `${url}/health`,
+    weight,
+    healthy: false,
+    lastError: "not checked yet",
+    delivered: 0,
+    failed: 0,
+    inflight: 0,
+  };
+}
