@@ -1,0 +1,74 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError, loadAnalyzerConfig, loadDistributorConfig } from "./config.ts";
+
+describe("loadDistributorConfig", () => {
+  test("has documented defaults", () => {
+    const c = loadDistributorConfig({});
+    expect(c).toMatchObject({
+      port: 6000,
+      host: "0.0.0.0",
+      analyzers: [{ url: "http://localhost:5000", weight: 1 }],
+      workers: 16,
+      queueCapacity: 10_000,
+      healthIntervalMs: 500,
+      maxBodyBytes: 1024 * 1024,
+      maxPacket: 1000,
+    });
+  });
+
+  test.each([
+    ["1,2,3", [1, 2, 3]],
+    ["[1, 2, 3]", [1, 2, 3]],
+    ["0.4,0,1.5", [0.4, 0, 1.5]],
+  ])("DISTRIBUTION_WEIGHTS=%s gives weights %p in ANALYZERS order", (weights, want) => {
+    const c = loadDistributorConfig({ ANALYZERS: "http://a:1, http://b:2/, http://c:3", DISTRIBUTION_WEIGHTS: weights });
+    expect(c.analyzers).toEqual([
+      { url: "http://a:1", weight: want[0] },
+      { url: "http://b:2", weight: want[1] },
+      { url: "http://c:3", weight: want[2] },
+    ]);
+  });
+
+  test("ANALYZERS can carry weights as URL=WEIGHT, defaulting to 1", () => {
+    expect(loadDistributorConfig({ ANALYZERS: "http://a:1=3,http://b:2" }).analyzers).toEqual([
+      { url: "http://a:1", weight: 3 },
+      { url: "http://b:2", weight: 1 },
+    ]);
+  });
+
+  test("an empty variable counts as unset", () => {
+    expect(loadDistributorConfig({ WORKERS: "" }).workers).toBe(16);
+  });
+
+  test.each([
+    [{ WORKERS: "abc" }, 'WORKERS must be a whole number from 1 to 1024, got "abc"'],
+    [{ WORKERS: "0" }, 'WORKERS must be a whole number from 1 to 1024, got "0"'],
+    [{ PORT: "70000" }, 'PORT must be a whole number from 0 to 65535, got "70000"'],
+    [{ QUEUE_CAPACITY: "1.5" }, 'QUEUE_CAPACITY must be a whole number from 1 to 10000000, got "1.5"'],
+    [{ ANALYZERS: "http://a:1,http://b:2", DISTRIBUTION_WEIGHTS: "1,2,3" }, "DISTRIBUTION_WEIGHTS has 3 weights for 2 analyzers"],
+    [{ ANALYZERS: "http://a:1", DISTRIBUTION_WEIGHTS: "x" }, 'DISTRIBUTION_WEIGHTS weights must be finite numbers >= 0, got "x"'],
+    [{ ANALYZERS: "http://a:1", DISTRIBUTION_WEIGHTS: "-1" }, 'DISTRIBUTION_WEIGHTS weights must be finite numbers >= 0, got "-1"'],
+    [{ ANALYZERS: "http://a:1,http://b:1", DISTRIBUTION_WEIGHTS: "0,0" }, "at least one analyzer weight must be positive"],
+    [{ ANALYZERS: "localhost:5000" }, 'ANALYZERS entries must be http(s) URLs like http://localhost:5000, got "localhost:5000"'],
+    [{ ANALYZERS: "ftp://a" }, "ANALYZERS entries must be http(s) URLs"],
+    [{ ANALYZERS: " , " }, "ANALYZERS must list at least one URL"],
+    [{ ANALYZERS: "http://a:1,http://a:1" }, "ANALYZERS lists http://a:1 twice"],
+    [{ ANALYZERS: "http://a:1=2", DISTRIBUTION_WEIGHTS: "1" }, "use one or the other"],
+  ])("%p is refused: %s", (env, message) => {
+    expect(() => loadDistributorConfig(env)).toThrow(ConfigError);
+    expect(() => loadDistributorConfig(env)).toThrow(message);
+  });
+});
+
+describe("loadAnalyzerConfig", () => {
+  test("has documented defaults", () => {
+    expect(loadAnalyzerConfig({})).toEqual({ port: 5000, host: "0.0.0.0", id: undefined, latencySeconds: 0, failureRate: 0, maxBodyBytes: 1024 * 1024 });
+  });
+
+  test.each([
+    [{ ANALYZER_LATENCY: "soon" }, 'ANALYZER_LATENCY must be a number from 0 to 3600, got "soon"'],
+    [{ FAILURE_RATE: "1.5" }, 'FAILURE_RATE must be a number from 0 to 1, got "1.5"'],
+  ])("%p is refused: %s", (env, message) => {
+    expect(() => loadAnalyzerConfig(env)).toThrow(message);
+  });
+});

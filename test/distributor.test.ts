@@ -1,0 +1,241 @@
+// End to end: the real distributor and real analyzers as child processes, over real HTTP.
+
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { chiSquare, expectedCounts } from "../src/chisquare.ts";
+import { eventually, getJson, postJson, startAnalyzer, startCluster, stopAll, type Cluster } from "./procs.ts";
+
+afterAll(stopAll);
+
+type Stats = {
+  analyzers: { id: string; url: string; weight: number; healthy: boolean; delivered: number; failed: number }[];
+  received: number;
+  delivered: number;
+  retried: number;
+  rejected: number;
+  failed: number;
+  queue: { depth: number; capacity: number };
+  workers: number;
+};
+
+const stats = (c: Cluster) => getJson<Stats>(`${c.distributor.url}/stats`);
+const delivered = (s: Stats) => s.analyzers.map((a) => a.delivered);
+const line = (i: number) => `2026-11-24T12:00:${String(i % 60).padStart(2, "0")}Z INFO req ${i} from 10.0.${i % 256}.1 ok`;
+
+/** |observed - expected| within 5 binomial standard deviations, per analyzer. */
+function expectWithin5Sigma(counts: number[], weights: number[]) {
+  const total = counts.reduce((a, b) => a + b, 0);
+  const sum = weights.reduce((a, b) => a + b, 0);
+  counts.forEach((count, i) => {
+    const p = weights[i] / sum;
+    const sigma = Math.sqrt(total * p * (1 - p));
+    expect(Math.abs(count - total * p)).toBeLessThanOrEqual(5 * sigma + (p === 0 ? 0 : 1e-9));
+  });
+}
+
+/** Sends `requests` single-log requests from `concurrency` loops; returns statuses and answers. */
+async function traffic(url: string, requests: number, concurrency: number, onProgress?: (sent: number) => void) {
+  const statuses: number[] = [];
+  const answers: { analyzer: string; result: { length: number } ; log: string }[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < requests) {
+        const i = next++;
+        onProgress?.(i);
+        const log = line(i);
+        const res = await postJson(`${url}/analyze`, { log });
+        statuses.push(res.status);
+        const body = (await res.json()) as { analyzer: string; result: { length: number } };
+        if (res.status === 200) answers.push({ ...body, log });
+      }
+    }),
+  );
+  return { statuses, answers };
+}
+
+describe("weights", () => {
+  let cluster: Cluster;
+  afterEach(stopAll);
+
+  test("20k messages split 1:2:3 within 5σ of the weights, counted per message in packets", async () => {
+    cluster = await startCluster([1, 2, 3]);
+    const packets = 200;
+    const size = 100;
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, w) => {
+        for (let p = w; p < packets; p += 8) {
+          const res = await postJson(`${cluster.distributor.url}/analyze`, { logs: Array.from({ length: size }, (_, i) => line(p * size + i)) });
+          expect(res.status).toBe(200);
+          const body = (await res.json()) as { results: { analyzer: string; result: { length: number } }[] };
+          expect(body.results).toHaveLength(size);
+          // input order is kept: each result describes the line sent at its position
+          body.results.forEach((r, i) => expect(r.result.length).toBe(line(p * size + i).length));
+        }
+      }),
+    );
+    const s = await stats(cluster);
+    expect(s.delivered).toBe(packets * size);
+    expect(s.received).toBe(packets * size);
+    expectWithin5Sigma(delivered(s), [1, 2, 3]);
+    // The analyzers agree with the distributor's bookkeeping.
+    const processed = await Promise.all(cluster.analyzers.map((a) => getJson<{ processed: number }>(`${a.url}/stats`)));
+    expect(processed.map((p) => p.processed)).toEqual(delivered(s));
+  });
+});
+
+describe("failover", () => {
+  afterEach(stopAll);
+
+  test("an analyzer killed while traffic flows: no client errors, survivors split its share by weight, it rejoins", async () => {
+    const cluster = await startCluster([1, 2, 3]);
+    const [a1] = cluster.analyzers;
+    const a1Port = new URL(a1.url).port;
+    let killed: Promise<number> | undefined;
+    let afterKill: Stats | undefined;
+    const requests = 6000;
+    const run = await traffic(cluster.distributor.url, requests, 16, (i) => {
+      if (i === 2000) killed = a1.stop("SIGKILL");
+      if (i === 3000) void stats(cluster).then((s) => (afterKill = s));
+    });
+    await killed;
+    expect(run.statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(run.answers).toHaveLength(requests);
+    // Every accepted message was analyzed: its answer is the analysis of exactly the line we sent.
+    for (const a of run.answers) expect(a.result.length).toBe(a.log.length);
+
+    const end = await stats(cluster);
+    expect(end.analyzers[0].healthy).toBe(false);
+    expect(end.failed).toBe(0);
+    // After the kill was noticed, the survivors split the traffic 2:3.
+    const since = delivered(end).map((d, i) => d - delivered(afterKill!)[i]);
+    expect(since[0]).toBe(0);
+    expect(chiSquare(since.slice(1), expectedCounts([2, 3], since[1] + since[2])).pValue).toBeGreaterThan(1e-4);
+
+    // The survivors really did the work the distributor credits them with.
+    for (const [i, a] of cluster.analyzers.entries()) {
+      if (i === 0) continue;
+      const { processed } = await getJson<{ processed: number }>(`${a.url}/stats`);
+      expect(processed).toBeGreaterThanOrEqual(end.analyzers[i].delivered);
+    }
+
+    // It comes back on the same address and gets traffic again without a distributor restart.
+    await startAnalyzer("a1", { PORT: a1Port });
+    await eventually(async () => (await stats(cluster)).analyzers[0].healthy, "a1 healthy again");
+    const before = (await stats(cluster)).analyzers[0].delivered;
+    const again = await traffic(cluster.distributor.url, 600, 8);
+    expect(again.statuses.every((s) => s === 200)).toBe(true);
+    expect((await stats(cluster)).analyzers[0].delivered).toBeGreaterThan(before);
+  });
+
+  test("with every analyzer down: 503 + Retry-After at once; async messages wait and are delivered on recovery", async () => {
+    const cluster = await startCluster([1, 1]);
+    const ports = cluster.analyzers.map((a) => new URL(a.url).port);
+    await Promise.all(cluster.analyzers.map((a) => a.stop("SIGKILL")));
+    await eventually(async () => (await stats(cluster)).analyzers.every((a) => !a.healthy), "both analyzers seen down");
+
+    const res = await postJson(`${cluster.distributor.url}/analyze`, { log: "GET / 200" });
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("1");
+    expect(await res.json()).toEqual({ error: "no healthy analyzer" });
+
+    const queued = await postJson(`${cluster.distributor.url}/analyze`, { logs: ["a", "b", "c"] }, { prefer: "respond-async" });
+    expect(queued.status).toBe(202);
+    expect(await queued.json()).toEqual({ accepted: 3 });
+
+    const back = await startAnalyzer("a2", { PORT: ports[1] });
+    await eventually(async () => (await stats(cluster)).delivered === 3, "queued async messages delivered");
+    const ok = await postJson(`${cluster.distributor.url}/analyze`, { log: "GET / 200" });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { analyzer: string }).analyzer).toBe("a2");
+    expect((await getJson<{ processed: number }>(`${back.url}/stats`)).processed).toBe(4);
+  });
+
+  test("an analyzer failing every request is ejected and its messages retried elsewhere", async () => {
+    const cluster = await startCluster([1, 1]);
+    await postJson(`${cluster.analyzers[0].url}/fault`, { failureRate: 1 });
+    const run = await traffic(cluster.distributor.url, 200, 4);
+    expect(run.statuses.every((s) => s === 200)).toBe(true);
+    expect(run.answers.every((a) => a.analyzer === "a2")).toBe(true);
+    const s = await stats(cluster);
+    expect(s.analyzers[0].failed).toBeGreaterThan(0);
+    expect(s.retried).toBeGreaterThan(0);
+    expect(s.failed).toBe(0);
+  });
+});
+
+describe("shutdown", () => {
+  afterEach(stopAll);
+
+  test("SIGTERM delivers every accepted message before exiting 0", async () => {
+    const cluster = await startCluster([1, 1], { WORKERS: "2", BATCH_MAX: "5" });
+    await Promise.all(cluster.analyzers.map((a) => postJson(`${a.url}/fault`, { latency: 0.05 })));
+    let accepted = 0;
+    for (let i = 0; i < 20; i++) {
+      const res = await postJson(`${cluster.distributor.url}/analyze`, { logs: Array.from({ length: 10 }, (_, j) => line(i * 10 + j)) }, { prefer: "respond-async" });
+      expect(res.status).toBe(202);
+      accepted += ((await res.json()) as { accepted: number }).accepted;
+    }
+    const s = await stats(cluster);
+    expect(s.queue.depth).toBeGreaterThan(0); // there is something left to drain
+    expect(await cluster.distributor.stop("SIGTERM")).toBe(0);
+    const processed = await Promise.all(cluster.analyzers.map((a) => getJson<{ processed: number }>(`${a.url}/stats`)));
+    expect(processed.reduce((sum, p) => sum + p.processed, 0)).toBe(accepted);
+    expect(cluster.distributor.output()).toContain("drained");
+  });
+});
+
+describe("bad input", () => {
+  afterAll(stopAll);
+  let cluster: Cluster;
+
+  const cases: [string, string, string | undefined, Record<string, string>, number, RegExp][] = [
+    ["invalid JSON", "POST", "{bad", {}, 400, /not valid JSON/],
+    ["an empty body", "POST", "", {}, 400, /empty body/],
+    ["a JSON array", "POST", "[1,2]", {}, 400, /JSON object/],
+    ["a missing log", "POST", "{}", {}, 400, /log is required/],
+    ["an empty log", "POST", '{"log":""}', {}, 400, /non-empty/],
+    ["a log that is a number", "POST", '{"log":5}', {}, 400, /must be a string/],
+    ["an empty packet", "POST", '{"logs":[]}', {}, 400, /1 to/],
+    ["a packet over MAX_PACKET", "POST", JSON.stringify({ logs: Array(11).fill("x") }), {}, 400, /MAX_PACKET/],
+    ["a packet with a non-string", "POST", '{"logs":["a",1]}', {}, 400, /logs.1 must be a string/],
+    ["an unknown field", "POST", '{"log":"a","x":1}', {}, 400, /unknown field/],
+    ["a body over MAX_BODY_BYTES", "POST", JSON.stringify({ log: "x".repeat(5000) }), {}, 413, /larger than 4096 bytes/],
+    ["GET on /analyze", "GET", undefined, {}, 405, /use POST/],
+    ["DELETE on /stats", "DELETE", undefined, {}, 405, /use GET/],
+    ["an unknown path", "GET", undefined, {}, 404, /no such endpoint/],
+  ];
+
+  test.each(cases)("%s gets a JSON error with the right status", async (_name, method, body, headers, status, message) => {
+    cluster ??= await startCluster([1], { MAX_PACKET: "10", MAX_BODY_BYTES: "4096" });
+    const path = _name === "an unknown path" ? "/nope" : _name.includes("/stats") ? "/stats" : "/analyze";
+    const res = await fetch(`${cluster.distributor.url}${path}`, { method, body, headers });
+    expect(res.status).toBe(status);
+    expect(res.headers.get("content-type")).toContain("application/json");
+    expect(((await res.json()) as { error: string }).error).toMatch(message);
+  });
+
+  test("a form-encoded Content-Type (curl -d) is accepted when the body is JSON", async () => {
+    cluster ??= await startCluster([1], { MAX_PACKET: "10", MAX_BODY_BYTES: "4096" });
+    const res = await fetch(`${cluster.distributor.url}/analyze`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: '{"log":"ERROR disk full"}',
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { result: { level: string } }).result.level).toBe("ERROR");
+  });
+});
+
+describe("startup", () => {
+  test.each([
+    ["distributor.ts", { WORKERS: "lots" }, 'distributor: WORKERS must be a whole number from 1 to 1024, got "lots"'],
+    ["distributor.ts", { ANALYZERS: "http://a:1,http://b:2", DISTRIBUTION_WEIGHTS: "1" }, "distributor: DISTRIBUTION_WEIGHTS has 1 weights for 2 analyzers"],
+    ["analyzer.ts", { FAILURE_RATE: "2" }, 'analyzer: FAILURE_RATE must be a number from 0 to 1, got "2"'],
+  ])("%s with %p exits 1 with one line naming the variable", async (entry, env, message) => {
+    const proc = Bun.spawn(["bun", entry], { cwd: `${import.meta.dir}/..`, env: { ...process.env, PORT: "0", ...env }, stdout: "pipe", stderr: "pipe" });
+    expect(await proc.exited).toBe(1);
+    const stderr = (await new Response(proc.stderr).text()).trim();
+    expect(stderr.split("\n")).toHaveLength(1);
+    expect(stderr).toStartWith(message);
+  });
+});
