@@ -1,0 +1,380 @@
+// What an analyzer finds in one log line: its level, its timestamp, the IP addresses in it, and a
+// template with the variable parts masked, so that lines printed by one statement group together.
+// This runs once per message on the benchmark's hot path, so every regex is compiled once at
+// module load, and each keeps backtracking bounded per position (no nested or overlapping
+// quantifiers): a hostile 1 MB line costs a few linear scans, not a quadratic blow-up.
+
+export type Level =
+  | "TRACE"
+  | "DEBUG"
+  | "INFO"
+  | "NOTICE"
+  | "WARN"
+  | "ERROR"
+  | "CRITICAL"
+  | "ALERT"
+  | "EMERG"
+  | "FATAL";
+
+export type Analysis = {
+  /** Normalized level, or null when the line names none. */
+  level: Level | null;
+  /** ISO 8601 in UTC (`toISOString()`, millisecond precision), or null when none is recognized. */
+  timestamp: string | null;
+  /** IPv4 and IPv6 addresses as written, in order of first appearance, without duplicates. */
+  ips: string[];
+  /** The line with timestamps, IPs, numbers, UUIDs and long hex ids replaced by `<*>`. */
+  template: string;
+  /** `line.length`: UTF-16 code units, which is what the rest of the pipeline counts too. */
+  length: number;
+};
+
+export type AnalyzeOptions = {
+  /** Clock for syslog timestamps, which carry no year. Defaults to the system clock. */
+  now?: () => Date;
+};
+
+export const MASK = "<*>";
+
+const DAY_MS = 86_400_000;
+
+// ---------------------------------------------------------------------------------------------
+// Levels
+
+// A Map, not an object literal: a line saying `level=constructor` must not find Object.prototype.
+// FATAL stays FATAL rather than folding into CRITICAL: log4j, logback, pino, zap and Go's log.Fatal
+// use it to say "the process is about to exit", which is a different fact from syslog's "critical
+// condition". PANIC is syslog's old name for EMERG. SEVERE is java.util.logging's ERROR. The
+// three-letter forms are Serilog's and zerolog's; DBUG and EROR are log15's.
+const LEVEL_ALIASES = new Map<string, Level>([
+  ["TRACE", "TRACE"],
+  ["TRC", "TRACE"],
+  ["VERBOSE", "TRACE"],
+  ["VRB", "TRACE"],
+  ["DEBUG", "DEBUG"],
+  ["DBG", "DEBUG"],
+  ["DBUG", "DEBUG"],
+  ["INFO", "INFO"],
+  ["INF", "INFO"],
+  ["NOTICE", "NOTICE"],
+  ["WARN", "WARN"],
+  ["WARNING", "WARN"],
+  ["WRN", "WARN"],
+  ["ERROR", "ERROR"],
+  ["ERR", "ERROR"],
+  ["EROR", "ERROR"],
+  ["SEVERE", "ERROR"],
+  ["CRITICAL", "CRITICAL"],
+  ["CRIT", "CRITICAL"],
+  ["ALERT", "ALERT"],
+  ["EMERG", "EMERG"],
+  ["EMERGENCY", "EMERG"],
+  ["PANIC", "EMERG"],
+  ["FATAL", "FATAL"],
+  ["FTL", "FATAL"],
+]);
+
+// pino and bunyan write the level as a number.
+const NUMERIC_LEVELS = new Map<string, Level>([
+  ["10", "TRACE"],
+  ["20", "DEBUG"],
+  ["30", "INFO"],
+  ["40", "WARN"],
+  ["50", "ERROR"],
+  ["60", "FATAL"],
+]);
+
+// Syslog PRI is facility * 8 + severity; severity 0..7 from most to least severe.
+const SYSLOG_SEVERITIES: readonly Level[] = [
+  "EMERG",
+  "ALERT",
+  "CRITICAL",
+  "ERROR",
+  "WARN",
+  "NOTICE",
+  "INFO",
+  "DEBUG",
+];
+
+// `level=warn`, `"level": "info"`, `"severity":"ERROR"`, `log.level: debug`, `levelname='WARNING'`.
+// Group 1 is the quote closing a JSON key: a bare number counts only there (`"level":30`), so that
+// prose like "battery level: 30" is not read as INFO.
+const LEVEL_FIELD =
+  /\b(?:log[._]?)?(?:level(?:name)?|lvl|severity)(["']?)\s*[:=]\s*["']?([A-Za-z]+|\d+)/gi;
+
+const SYSLOG_PRI = /^<(\d{1,3})>/;
+
+// Level words longest first, so that WARNING is tried before WARN.
+const LEVEL_WORDS = [...LEVEL_ALIASES.keys()].sort((a, b) => b.length - a.length);
+const anyCase = (word: string) =>
+  word.replace(/[A-Z]/g, (c) => `[${c}${c.toLowerCase()}]`);
+
+// A level token is either bracketed in any case (`[error]`, `[WARN]`, Apache's `[core:error]`) or a
+// bare upper-case word (`ERROR`, `WARNING:root:`). Bare lower-case words are prose ("connection
+// error"), not levels. One regex for both forms, so the first token in the line wins in one pass.
+const LEVEL_TOKEN = new RegExp(
+  `\\[(?:[\\w.-]*:)?\\s*(${LEVEL_WORDS.map(anyCase).join("|")})\\s*\\]` +
+    `|\\b(${LEVEL_WORDS.join("|")})\\b`,
+);
+
+// Explicit fields win (a JSON line's "level" is the truth even when its message says ERROR), then
+// the syslog PRI, then the first level token in the line.
+function findLevel(line: string): Level | null {
+  LEVEL_FIELD.lastIndex = 0;
+  for (let m = LEVEL_FIELD.exec(line); m !== null; m = LEVEL_FIELD.exec(line)) {
+    const [, keyQuote, value] = m;
+    const numeric = isDigit(value.charCodeAt(0));
+    if (numeric && keyQuote === "") continue;
+    const level = numeric ? NUMERIC_LEVELS.get(value) : LEVEL_ALIASES.get(value.toUpperCase());
+    if (level !== undefined) return level;
+  }
+  const pri = SYSLOG_PRI.exec(line);
+  if (pri !== null) {
+    const n = Number(pri[1]);
+    if (n <= 191) return SYSLOG_SEVERITIES[n & 7];
+  }
+  const token = LEVEL_TOKEN.exec(line);
+  if (token === null) return null;
+  return LEVEL_ALIASES.get((token[1] ?? token[2]).toUpperCase()) ?? null;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timestamps
+
+const MONTH_NAMES = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec";
+const MONTHS = new Map(MONTH_NAMES.split("|").map((name, i) => [name, i + 1]));
+
+// 2026-11-24T19:46:28Z, 2026-11-24 19:46:28,123, 2026/11/24 19:46:28 (nginx, Go), with an optional
+// zone: Z, +01:00, +0100, +01, " -0500" (git), " UTC" (PostgreSQL). No zone means UTC.
+const ISO_TIMESTAMP =
+  /\b(\d{4})[-/](\d{2})[-/](\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?([Zz]|[+-]\d{2}(?::?\d{2})?|\s[+-]\d{2}:?\d{2}|\s(?:UTC|GMT))?(?!\d)/;
+
+// Apache/nginx access logs (CLF): 24/Nov/2026:19:46:28 +0000, HAProxy adds milliseconds.
+const CLF_TIMESTAMP = new RegExp(
+  `\\b(\\d{1,2})/(${MONTH_NAMES})/(\\d{4}):(\\d{2}):(\\d{2}):(\\d{2})` +
+    `(?:\\.(\\d{1,9}))?(?:\\s([+-]\\d{4}))?(?!\\d)`,
+);
+
+// Syslog (RFC 3164) "Nov  4 19:46:28", and ctime as in Apache's error log, which adds a fraction
+// and a year: "Tue Nov 24 19:46:28.123456 2026".
+const SYSLOG_TIMESTAMP = new RegExp(
+  `\\b(${MONTH_NAMES})\\s{1,2}(\\d{1,2})\\s(\\d{2}):(\\d{2}):(\\d{2})` +
+    `(?:\\.(\\d{1,9}))?(?:\\s(\\d{4}))?(?!\\d)`,
+);
+
+// Epoch seconds (optionally fractional) or milliseconds, only at the very start of the line:
+// anywhere else a 10-digit number is more likely an id than a time.
+const EPOCH_TIMESTAMP = /^(?:(\d{13})|(\d{10})(?:\.(\d{1,9}))?)(?![\w.])/;
+
+function findTimestamp(line: string, now: () => Date): string | null {
+  // Formats that carry a year are tried before syslog's, which does not.
+  const ms = fromIso(line) ?? fromClf(line) ?? fromSyslog(line, now) ?? fromEpoch(line);
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+function fromIso(line: string): number | null {
+  const m = ISO_TIMESTAMP.exec(line);
+  if (m === null) return null;
+  return utcMillis(+m[1], +m[2], +m[3], +m[4], +m[5], +m[6], m[7], zoneMinutes(m[8]));
+}
+
+function fromClf(line: string): number | null {
+  const m = CLF_TIMESTAMP.exec(line);
+  if (m === null) return null;
+  return utcMillis(+m[3], MONTHS.get(m[2])!, +m[1], +m[4], +m[5], +m[6], m[7], zoneMinutes(m[8]));
+}
+
+function fromSyslog(line: string, now: () => Date): number | null {
+  const m = SYSLOG_TIMESTAMP.exec(line);
+  if (m === null) return null;
+  const month = MONTHS.get(m[1])!;
+  const at = (year: number) => utcMillis(year, month, +m[2], +m[3], +m[4], +m[5], m[6], 0);
+  if (m[7] !== undefined) return at(+m[7]);
+
+  // No year: take the clock's. A line from Dec 31 read on Jan 1 would then land almost a year in
+  // the future (and Feb 29 may not exist this year), so fall back to last year. The day of slack
+  // covers the zone the line was written in, which syslog does not say either; it is read as UTC.
+  const clock = now();
+  const nowMs = clock instanceof Date ? clock.getTime() : Number.NaN;
+  if (Number.isNaN(nowMs)) {
+    throw new RangeError(`options.now() must return a valid Date, got ${String(clock)}`);
+  }
+  const year = clock.getUTCFullYear();
+  const thisYear = at(year);
+  return thisYear !== null && thisYear <= nowMs + DAY_MS ? thisYear : at(year - 1);
+}
+
+function fromEpoch(line: string): number | null {
+  const m = EPOCH_TIMESTAMP.exec(line);
+  if (m === null) return null;
+  if (m[1] !== undefined) return Number(m[1]);
+  return Number(m[2]) * 1000 + fractionMillis(m[3]);
+}
+
+/** Minutes east of UTC for a zone suffix; NaN for an impossible offset. */
+function zoneMinutes(zone: string | undefined): number {
+  if (zone === undefined) return 0;
+  const z = zone.trim();
+  if (z === "Z" || z === "z" || z === "UTC" || z === "GMT") return 0;
+  const hours = Number(z.slice(1, 3));
+  const minutes = z.length > 3 ? Number(z.slice(-2)) : 0;
+  if (hours > 23 || minutes > 59) return Number.NaN;
+  return (z[0] === "-" ? -1 : 1) * (hours * 60 + minutes);
+}
+
+function fractionMillis(fraction: string | undefined): number {
+  if (fraction === undefined) return 0;
+  return Number(fraction.length >= 3 ? fraction.slice(0, 3) : fraction.padEnd(3, "0"));
+}
+
+/** Epoch ms for a wall-clock time `offset` minutes east of UTC; null if there is no such time. */
+function utcMillis(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  fraction: string | undefined,
+  offset: number,
+): number | null {
+  // Date.UTC maps years 0..99 to 1900..1999; no log line is that old anyway.
+  if (year < 1000 || month < 1 || month > 12) return null;
+  if (day < 1 || day > daysInMonth(year, month)) return null;
+  // Second 60 is a leap second; Date rolls it into the next minute, which is as close as it gets.
+  if (hour > 23 || minute > 59 || second > 60 || Number.isNaN(offset)) return null;
+  const local = Date.UTC(year, month - 1, day, hour, minute, second, fractionMillis(fraction));
+  return local - offset * 60_000;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+// ---------------------------------------------------------------------------------------------
+// IP addresses
+
+// An octet is 0..255 without leading zeros (010 could mean octal 8; it is not taken as an address).
+const OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
+const IPV4_EXACT = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
+const HEX_GROUP = "[0-9A-Fa-f]{0,4}";
+const HEX_DIGITS = /^[0-9A-Fa-f]{1,4}$/;
+
+// IPv4: four octets, not part of a longer dotted run (1.2.3.4.5) nor glued to a word (v1.2.3.4).
+// A trailing "." is allowed: "from 10.0.0.1." ends a sentence.
+// IPv6 candidates: up to 9 colon-separated hex groups, optionally ending in a dotted IPv4 tail;
+// each repetition starts with ":", which no group can contain, so the split is unambiguous.
+// Candidates such as times (19:46:28) and MACs are then rejected by isIPv6.
+const IP_CANDIDATE = new RegExp(
+  `(?<![\\w.])${OCTET}(?:\\.${OCTET}){3}(?!\\w|\\.\\d)` +
+    `|(?<![\\w:.])${HEX_GROUP}(?::${HEX_GROUP}){2,8}(?:(?:\\.\\d{1,3}){3})?(?![\\w:]|\\.\\d)`,
+  "g",
+);
+
+/** Whether a string of hex groups, colons and dots (as IP_CANDIDATE matches) is an IPv6 address. */
+function isIPv6(candidate: string): boolean {
+  let s = candidate;
+  if (s.includes(".")) {
+    // An embedded IPv4 tail (::ffff:192.0.2.1) stands for the last two groups.
+    const cut = s.lastIndexOf(":");
+    if (!IPV4_EXACT.test(s.slice(cut + 1))) return false;
+    s = `${s.slice(0, cut + 1)}0:0`;
+  }
+  const halves = s.split("::");
+  if (halves.length > 2) return false;
+  if (halves.length === 1) return countGroups(s) === 8;
+  const head = halves[0] === "" ? 0 : countGroups(halves[0]);
+  const tail = halves[1] === "" ? 0 : countGroups(halves[1]);
+  // "::" stands for at least one zero group.
+  return head >= 0 && tail >= 0 && head + tail <= 7;
+}
+
+/** Number of colon-separated groups, or -1 if one is empty or longer than 4 hex digits. */
+function countGroups(s: string): number {
+  const groups = s.split(":");
+  for (const g of groups) {
+    if (!HEX_DIGITS.test(g)) return -1;
+  }
+  return groups.length;
+}
+
+/** The IPs in the line, and the [start, end) spans of its IPv6 addresses for the template. */
+function findIps(line: string): { ips: string[]; ipv6Spans: number[] } {
+  const seen = new Set<string>();
+  const ipv6Spans: number[] = [];
+  IP_CANDIDATE.lastIndex = 0;
+  for (let m = IP_CANDIDATE.exec(line); m !== null; m = IP_CANDIDATE.exec(line)) {
+    const text = m[0];
+    if (!text.includes(":")) {
+      seen.add(text);
+    } else if (isIPv6(text)) {
+      seen.add(text);
+      ipv6Spans.push(m.index, m.index + text.length);
+    } else {
+      // Not an address (a time, a MAC); an IPv4 may still start inside it, after a colon.
+      IP_CANDIDATE.lastIndex = m.index + 1;
+    }
+  }
+  return { ips: [...seen], ipv6Spans };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Template
+
+// Alternatives are tried in order at each position, so whole timestamps and UUIDs are masked
+// before their digits would be masked one number at a time. A number glued to a preceding letter
+// is part of a name (utf8, http2, sha256) and stays; one followed by letters is a quantity with a
+// unit (42ms) and is masked. Dotted runs (IPv4, versions, 999.1.1.1) become one mask. Quoted
+// values are kept: in logfmt they are as often constant messages as variable data.
+const TEMPLATE_PARTS = new RegExp(
+  [
+    ISO_TIMESTAMP.source,
+    CLF_TIMESTAMP.source,
+    SYSLOG_TIMESTAMP.source,
+    "\\b[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\\b",
+    "\\b0[xX][0-9A-Fa-f]+\\b",
+    // A hex id has a letter in it; an all-digit run is a number, and may have a fraction.
+    "\\b(?=\\d*[A-Fa-f])[0-9A-Fa-f]{8,}\\b",
+    "(?<![\\w.])\\d+(?:\\.\\d+)*",
+  ].join("|"),
+  "g",
+);
+
+function templateOf(line: string, ipv6Spans: readonly number[]): string {
+  if (ipv6Spans.length === 0) return line.replace(TEMPLATE_PARTS, MASK);
+  // IPv6 needs a validity check no regex alternative can make, so its spans come from findIps.
+  let out = "";
+  let from = 0;
+  for (let i = 0; i < ipv6Spans.length; i += 2) {
+    out += line.slice(from, ipv6Spans[i]).replace(TEMPLATE_PARTS, MASK) + MASK;
+    from = ipv6Spans[i + 1];
+  }
+  return out + line.slice(from).replace(TEMPLATE_PARTS, MASK);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const systemNow = () => new Date();
+
+export function analyzeLine(line: string, options: AnalyzeOptions = {}): Analysis {
+  if (typeof line !== "string") {
+    throw new TypeError(`line must be a string, got ${line === null ? "null" : typeof line}`);
+  }
+  const now = options.now ?? systemNow;
+  if (typeof now !== "function") {
+    throw new TypeError(`options.now must be a function returning a Date, got ${typeof now}`);
+  }
+  const { ips, ipv6Spans } = findIps(line);
+  return {
+    level: findLevel(line),
+    timestamp: findTimestamp(line, now),
+    ips,
+    template: templateOf(line, ipv6Spans),
+    length: line.length,
+  };
+}
