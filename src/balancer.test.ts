@@ -63,3 +63,16 @@ test("a weight of 0 drains an analyzer without marking it unhealthy", () => {
   expect(shares(balancer, 10_000)[2]).toBe(0);
   expect(() => balancer.setWeight(upstreams[0], -1)).toThrow("weight must be a finite number >= 0, got -1");
 });
+
+test("replacing the analyzer set keeps the ones that stay, with their health and counters", () => {
+  const { balancer, upstreams } = balancerOf([1, 2]);
+  upstreams[0].delivered = 7;
+  const added = createUpstream("http://127.0.0.1:6001", 3);
+  balancer.setUpstreams([upstreams[0], added]);
+  expect(balancer.healthyCount).toBe(1); // the new one counts once it is healthy
+  expect(shares(balancer, 1000)).toEqual([1000, 0]);
+  balancer.setHealthy(added, true, "probed");
+  const counts = shares(balancer, 40_000);
+  expect(chiSquare(counts, expectedCounts([1, 3], 40_000)).pValue).toBeGreaterThan(1e-4);
+  expect(balancer.upstreams[0].delivered).toBe(7);
+});

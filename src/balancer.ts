@@ -10,7 +10,7 @@ import type { Upstream } from "./upstream.ts";
 export type HealthChange = { upstream: Upstream; healthy: boolean; reason: string };
 
 export class Balancer {
-  readonly upstreams: readonly Upstream[];
+  #upstreams: readonly Upstream[];
   #random: Random;
   #table: AliasTable | undefined;
   #candidates: Upstream[] = [];
@@ -18,8 +18,21 @@ export class Balancer {
   #listeners: ((change: HealthChange) => void)[] = [];
 
   constructor(upstreams: readonly Upstream[], random: Random = Math.random) {
-    this.upstreams = upstreams;
+    this.#upstreams = upstreams;
     this.#random = random;
+    this.#rebuild();
+  }
+
+  get upstreams(): readonly Upstream[] {
+    return this.#upstreams;
+  }
+
+  /**
+   * Replaces the set of analyzers (service discovery). Pass the same Upstream objects for analyzers
+   * that stay, so their health and counters carry over; new ones count once they are healthy.
+   */
+  setUpstreams(upstreams: readonly Upstream[]): void {
+    this.#upstreams = upstreams;
     this.#rebuild();
   }
 
@@ -61,7 +74,7 @@ export class Balancer {
   }
 
   #rebuild(): void {
-    const candidates = this.upstreams.filter((u) => u.healthy && u.weight > 0);
+    const candidates = this.#upstreams.filter((u) => u.healthy && u.weight > 0);
     this.#candidates = candidates;
     this.#table = candidates.length > 0 ? buildAlias(candidates.map((u) => u.weight)) : undefined;
     if (this.#table) for (const resolve of this.#healthyWaiters.splice(0)) resolve();

@@ -26,14 +26,20 @@ type Streak = { ok: number; failed: number; checked: boolean };
 
 export function startHealthChecks(options: HealthCheckOptions): HealthChecker {
   const { balancer, intervalMs, timeoutMs, rise, fall } = options;
-  const streaks = new Map<Upstream, Streak>(balancer.upstreams.map((u) => [u, { ok: 0, failed: 0, checked: false }]));
+  // Keyed weakly: analyzers that discovery removes take their streaks with them.
+  const streaks = new WeakMap<Upstream, Streak>();
+  const streakOf = (u: Upstream): Streak => {
+    let streak = streaks.get(u);
+    if (!streak) streaks.set(u, (streak = { ok: 0, failed: 0, checked: false }));
+    return streak;
+  };
   // A passive mark-down resets the good streak, so the analyzer must earn `rise` probes again.
   balancer.onChange(({ upstream, healthy }) => {
-    if (!healthy) streaks.get(upstream)!.ok = 0;
+    if (!healthy) streakOf(upstream).ok = 0;
   });
 
   async function probe(upstream: Upstream): Promise<void> {
-    const streak = streaks.get(upstream)!;
+    const streak = streakOf(upstream);
     const failure = await check(upstream, timeoutMs);
     const first = !streak.checked;
     streak.checked = true;
