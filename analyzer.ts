@@ -2,12 +2,13 @@
 // (ANALYZER_LATENCY) and failure (FAILURE_RATE, or POST /fault at run time) so that users can watch
 // the distributor route around it. This file only wires the pieces in src/ and serves.
 
+import { appendFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { z } from "zod";
 import { analyzeLine, type Analysis } from "./src/analysis.ts";
 import { ConfigError, loadAnalyzerConfig, type AnalyzerConfig } from "./src/config.ts";
 import { BadRequestError, HttpError } from "./src/errors.ts";
-import { allowOnly, createJsonApp, limitBody, serverBodyCap } from "./src/http.ts";
+import { allowOnly, createJsonApp, limitBody, requireToken, serverBodyCap } from "./src/http.ts";
 import { createPayloadParser } from "./src/payload.ts";
 import type { Random } from "./src/random.ts";
 
@@ -20,12 +21,16 @@ const faultSchema = z.strictObject({
   down: z.boolean().optional(),
   failureRate: z.number().min(0).max(1).optional(),
   latency: z.number().min(0).max(3600).optional(),
+  hang: z.boolean().optional(),
 });
 
 export function createAnalyzer(options: AnalyzerOptions) {
   const { id, maxBodyBytes } = options;
   const random = options.random ?? Math.random;
-  const fault = { down: false, failureRate: options.failureRate, latency: options.latencySeconds };
+  const fault = { down: false, hang: false, failureRate: options.failureRate, latency: options.latencySeconds };
+  // Requests that arrive while hanging wait here until {"hang": false}, then answer late.
+  let hung: { promise: Promise<void>; resolve: () => void } | undefined;
+  const untilUnhung = () => (hung ??= Promise.withResolvers<void>()).promise;
   const counts = { processed: 0, requests: 0, simulatedFailures: 0, byLevel: {} as Record<string, number> };
   const parsePayload = createPayloadParser(ANALYZER_MAX_PACKET);
 
@@ -40,6 +45,7 @@ export function createAnalyzer(options: AnalyzerOptions) {
   app.post("/analyze", limitBody(maxBodyBytes), async (c) => {
     const payload = parsePayload(await c.req.text());
     counts.requests++;
+    if (fault.hang) await untilUnhung();
     if (fault.down) throw new HttpError(503, `analyzer ${id} is down (simulated with POST /fault)`);
     if (fault.failureRate > 0 && random() < fault.failureRate) {
       counts.simulatedFailures++;
@@ -47,16 +53,22 @@ export function createAnalyzer(options: AnalyzerOptions) {
     }
     if (fault.latency > 0) await Bun.sleep(fault.latency * 1000);
     const results = payload.logs.map(analyze);
+    // Written before answering, so it survives a kill -9 that comes before the answer arrives.
+    if (options.auditFile) appendFileSync(options.auditFile, payload.logs.map((l) => JSON.stringify(l) + "\n").join(""));
     counts.processed += results.length;
     return payload.packet ? c.json({ analyzer: id, results }) : c.json({ analyzer: id, result: results[0] });
   });
   allowOnly(app, "/analyze", ["POST"]);
-  app.get("/health", (c) => (fault.down ? c.json({ status: "unhealthy", id }, 503) : c.json({ status: "healthy", id })));
+  app.get("/health", async (c) => {
+    if (fault.hang) await untilUnhung();
+    return fault.down ? c.json({ status: "unhealthy", id }, 503) : c.json({ status: "healthy", id });
+  });
   allowOnly(app, "/health", ["GET"]);
   app.get("/stats", (c) => c.json({ id, ...counts, fault }));
   allowOnly(app, "/stats", ["GET"]);
-  // For demos and fault-injection tests: {"down": true} fails /health and /analyze until undone.
-  app.post("/fault", limitBody(4096), async (c) => {
+  // For demos and fault-injection tests: {"down": true} fails /health and /analyze until undone,
+  // {"hang": true} leaves them unanswered until undone.
+  app.post("/fault", requireToken(options.adminToken), limitBody(4096), async (c) => {
     let body: unknown;
     try {
       body = JSON.parse(await c.req.text());
@@ -69,6 +81,10 @@ export function createAnalyzer(options: AnalyzerOptions) {
       throw new BadRequestError(`${issue.path.join(".") || "body"}: ${issue.message}`, { details: parsed.error.issues });
     }
     Object.assign(fault, Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined)));
+    if (!fault.hang && hung) {
+      hung.resolve();
+      hung = undefined;
+    }
     return c.json({ id, fault });
   });
   allowOnly(app, "/fault", ["POST"]);

@@ -8,10 +8,11 @@ import { createCounters } from "./src/counters.ts";
 import { createDispatcher, type Message } from "./src/dispatch.ts";
 import { createForward, type Forward } from "./src/forward.ts";
 import { startHealthChecks } from "./src/health.ts";
-import { allowOnly, createJsonApp, limitBody, serverBodyCap } from "./src/http.ts";
+import { allowOnly, createJsonApp, limitBody, requireToken, serverBodyCap } from "./src/http.ts";
 import { createIngest, prefersAsync } from "./src/ingest.ts";
 import { createPayloadParser } from "./src/payload.ts";
 import { startPool } from "./src/pool.ts";
+import { RetryBudget } from "./src/retrybudget.ts";
 import type { Random } from "./src/random.ts";
 import { statsSnapshot } from "./src/stats.ts";
 import { createUpstream } from "./src/upstream.ts";
@@ -21,7 +22,7 @@ export type DistributorDeps = { random?: Random; forward?: Forward; log?: (line:
 export function createDistributor(config: DistributorConfig, deps: DistributorDeps = {}) {
   const log = deps.log ?? ((line: string) => console.log(line));
   const upstreams = config.analyzers.map((a) => createUpstream(a.url, a.weight));
-  const balancer = new Balancer(upstreams, deps.random);
+  const balancer = new Balancer(upstreams, { random: deps.random, slowStartMs: config.slowStartMs });
   balancer.onChange(({ upstream, healthy, reason }) =>
     log(`analyzer ${upstream.id} (${upstream.url}) is ${healthy ? "up" : `down: ${reason}`}; ${balancer.healthyCount} of ${upstreams.length} healthy`),
   );
@@ -32,6 +33,7 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
     counters,
     forward: deps.forward ?? createForward(config.requestTimeoutMs),
     maxAttempts: config.maxAttempts,
+    budget: new RetryBudget({ ratio: config.retryBudgetRatio, minPerSecond: config.retryBudgetMinPerSecond }),
   });
   const pool = startPool({ channel, workers: config.workers, batchMax: config.batchMax, handle: dispatch });
   const health = startHealthChecks({
@@ -46,7 +48,7 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
   const ingest = createIngest({ channel, balancer, counters });
 
   const app = createJsonApp();
-  app.post("/analyze", limitBody(config.maxBodyBytes), async (c) => {
+  app.post("/analyze", requireToken(config.authToken), limitBody(config.maxBodyBytes), async (c) => {
     let payload;
     try {
       payload = parsePayload(await c.req.text());
@@ -77,6 +79,7 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
       const drained = await Promise.race([pool.done.then(() => true), timedOut]);
       clearTimeout(timer);
       health.stop();
+      balancer.stop();
       return drained;
     },
   };

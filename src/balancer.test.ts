@@ -6,7 +6,7 @@ import { createUpstream } from "./upstream.ts";
 
 function balancerOf(weights: number[], seed = 1) {
   const upstreams = weights.map((w, i) => createUpstream(`http://127.0.0.1:${5001 + i}`, w));
-  const balancer = new Balancer(upstreams, seededRandom(seed));
+  const balancer = new Balancer(upstreams, { random: seededRandom(seed) });
   for (const u of upstreams) balancer.setHealthy(u, true, "test");
   return { balancer, upstreams };
 }
@@ -75,4 +75,22 @@ test("replacing the analyzer set keeps the ones that stay, with their health and
   const counts = shares(balancer, 40_000);
   expect(chiSquare(counts, expectedCounts([1, 3], 40_000)).pValue).toBeGreaterThan(1e-4);
   expect(balancer.upstreams[0].delivered).toBe(7);
+});
+
+test("slow start ramps a returning analyzer's weight from a floor to full over the window", () => {
+  let now = 0;
+  const upstreams = [1, 1].map((w, i) => createUpstream(`http://127.0.0.1:${5001 + i}`, w));
+  const balancer = new Balancer(upstreams, { random: seededRandom(3), slowStartMs: 1000, now: () => now });
+  for (const u of upstreams) balancer.setHealthy(u, true, "startup");
+  expect(balancer.effectiveWeight(upstreams[0])).toBe(1); // no ramp on the first time up
+  balancer.setHealthy(upstreams[0], false, "killed");
+  now = 5000;
+  balancer.setHealthy(upstreams[0], true, "back");
+  expect(balancer.effectiveWeight(upstreams[0])).toBe(0.05);
+  now = 5500;
+  expect(balancer.effectiveWeight(upstreams[0])).toBe(0.5);
+  now = 6000;
+  expect(balancer.effectiveWeight(upstreams[0])).toBe(1);
+  expect(upstreams[0].rampStartedAt).toBeNull();
+  balancer.stop();
 });

@@ -9,17 +9,36 @@ import type { Upstream } from "./upstream.ts";
 
 export type HealthChange = { upstream: Upstream; healthy: boolean; reason: string };
 
+export type BalancerOptions = {
+  random?: Random;
+  /**
+   * A recovered analyzer's weight ramps from SLOW_START_FLOOR to its full value over this many ms
+   * (HAProxy's `slowstart`), so it is not flooded the moment it returns. 0: full weight at once.
+   * Not applied to an analyzer's first time up (at startup, nothing has a backlog to catch up).
+   */
+  slowStartMs?: number;
+  now?: () => number;
+};
+
+const SLOW_START_FLOOR = 0.05;
+const SLOW_START_STEPS = 20;
+
 export class Balancer {
   #upstreams: readonly Upstream[];
   #random: Random;
+  #slowStartMs: number;
+  #now: () => number;
+  #rampTimer: ReturnType<typeof setInterval> | undefined;
   #table: AliasTable | undefined;
   #candidates: Upstream[] = [];
   #healthyWaiters: (() => void)[] = [];
   #listeners: ((change: HealthChange) => void)[] = [];
 
-  constructor(upstreams: readonly Upstream[], random: Random = Math.random) {
+  constructor(upstreams: readonly Upstream[], options: BalancerOptions = {}) {
     this.#upstreams = upstreams;
-    this.#random = random;
+    this.#random = options.random ?? Math.random;
+    this.#slowStartMs = options.slowStartMs ?? 0;
+    this.#now = options.now ?? (() => performance.now());
     this.#rebuild();
   }
 
@@ -51,7 +70,11 @@ export class Balancer {
     if (!healthy) upstream.lastError = reason;
     if (upstream.healthy === healthy) return;
     upstream.healthy = healthy;
-    if (healthy) upstream.lastError = null;
+    if (healthy) {
+      upstream.lastError = null;
+      if (this.#slowStartMs > 0 && upstream.everHealthy) upstream.rampStartedAt = this.#now();
+      upstream.everHealthy = true;
+    }
     this.#rebuild();
     for (const listener of this.#listeners) listener({ upstream, healthy, reason });
   }
@@ -73,10 +96,34 @@ export class Balancer {
     return new Promise((resolve) => this.#healthyWaiters.push(resolve));
   }
 
+  /** The weight picks use now: the configured one, scaled down while slow start ramps it up. */
+  effectiveWeight(upstream: Upstream): number {
+    if (upstream.rampStartedAt === null) return upstream.weight;
+    const progress = (this.#now() - upstream.rampStartedAt) / this.#slowStartMs;
+    if (progress >= 1) {
+      upstream.rampStartedAt = null;
+      return upstream.weight;
+    }
+    return upstream.weight * Math.max(SLOW_START_FLOOR, progress);
+  }
+
+  /** Stops the slow-start timer (for shutdown). */
+  stop(): void {
+    clearInterval(this.#rampTimer);
+    this.#rampTimer = undefined;
+  }
+
   #rebuild(): void {
     const candidates = this.#upstreams.filter((u) => u.healthy && u.weight > 0);
+    const weights = candidates.map((u) => this.effectiveWeight(u));
     this.#candidates = candidates;
-    this.#table = candidates.length > 0 ? buildAlias(candidates.map((u) => u.weight)) : undefined;
+    this.#table = candidates.length > 0 ? buildAlias(weights) : undefined;
     if (this.#table) for (const resolve of this.#healthyWaiters.splice(0)) resolve();
+    // While someone ramps up, rebuild in steps; the table is O(n) to build, so this is cheap.
+    const ramping = candidates.some((u) => u.rampStartedAt !== null);
+    if (ramping && !this.#rampTimer) {
+      this.#rampTimer = setInterval(() => this.#rebuild(), this.#slowStartMs / SLOW_START_STEPS);
+      this.#rampTimer.unref();
+    } else if (!ramping) this.stop();
   }
 }

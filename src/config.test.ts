@@ -62,7 +62,7 @@ describe("loadDistributorConfig", () => {
 
 describe("loadAnalyzerConfig", () => {
   test("has documented defaults", () => {
-    expect(loadAnalyzerConfig({})).toEqual({ port: 5000, host: "0.0.0.0", id: undefined, latencySeconds: 0, failureRate: 0, maxBodyBytes: 1024 * 1024 });
+    expect(loadAnalyzerConfig({})).toEqual({ port: 5000, host: "0.0.0.0", id: undefined, latencySeconds: 0, failureRate: 0, maxBodyBytes: 1024 * 1024, auditFile: undefined, adminToken: undefined });
   });
 
   test.each([

@@ -25,6 +25,15 @@ export type DistributorConfig = {
   maxBodyBytes: number;
   maxPacket: number;
   shutdownTimeoutMs: number;
+  /** Bearer token required on POST /analyze, when set. */
+  authToken: string | undefined;
+  /** Bearer token required on admin endpoints, when set. */
+  adminToken: string | undefined;
+  /** Share of first attempts that may be retried (plus retryBudgetMinPerSecond): stops retry storms. */
+  retryBudgetRatio: number;
+  retryBudgetMinPerSecond: number;
+  /** A recovered analyzer's weight ramps up over this long (0 = at once). */
+  slowStartMs: number;
 };
 
 export type AnalyzerConfig = {
@@ -34,6 +43,9 @@ export type AnalyzerConfig = {
   latencySeconds: number;
   failureRate: number;
   maxBodyBytes: number;
+  /** Appends every analyzed line (JSON-encoded, one per line): evidence for no-loss tests. */
+  auditFile: string | undefined;
+  adminToken: string | undefined;
 };
 
 export const DEFAULT_ANALYZERS = "http://localhost:5000";
@@ -81,6 +93,11 @@ const distributorEnv = z.object({
   MAX_BODY_BYTES: wholeNumber(MIB, 1, 1024 * MIB),
   MAX_PACKET: wholeNumber(1000, 1, 1_000_000),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(10_000, 0, 3_600_000),
+  AUTH_TOKEN: z.string().optional(),
+  ADMIN_TOKEN: z.string().optional(),
+  RETRY_BUDGET_RATIO: decimal(0.2, 0, 100),
+  RETRY_BUDGET_MIN_PER_SECOND: wholeNumber(100, 0, 1_000_000),
+  SLOW_START_MS: wholeNumber(0, 0, 3_600_000),
 });
 
 const analyzerEnv = z.object({
@@ -90,6 +107,8 @@ const analyzerEnv = z.object({
   ANALYZER_LATENCY: decimal(0, 0, 3600),
   FAILURE_RATE: decimal(0, 0, 1),
   MAX_BODY_BYTES: wholeNumber(MIB, 1, 1024 * MIB),
+  AUDIT_FILE: z.string().optional(),
+  ADMIN_TOKEN: z.string().optional(),
 });
 
 type Env = Record<string, string | undefined>;
@@ -112,6 +131,11 @@ export function loadDistributorConfig(env: Env): DistributorConfig {
     maxBodyBytes: v.MAX_BODY_BYTES,
     maxPacket: v.MAX_PACKET,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    authToken: v.AUTH_TOKEN,
+    adminToken: v.ADMIN_TOKEN,
+    retryBudgetRatio: v.RETRY_BUDGET_RATIO,
+    retryBudgetMinPerSecond: v.RETRY_BUDGET_MIN_PER_SECOND,
+    slowStartMs: v.SLOW_START_MS,
   };
 }
 
@@ -124,6 +148,8 @@ export function loadAnalyzerConfig(env: Env): AnalyzerConfig {
     latencySeconds: v.ANALYZER_LATENCY,
     failureRate: v.FAILURE_RATE,
     maxBodyBytes: v.MAX_BODY_BYTES,
+    auditFile: v.AUDIT_FILE,
+    adminToken: v.ADMIN_TOKEN,
   };
 }
 

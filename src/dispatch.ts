@@ -9,6 +9,7 @@
 import type { Balancer } from "./balancer.ts";
 import type { Counters } from "./counters.ts";
 import type { Forward } from "./forward.ts";
+import type { RetryBudget } from "./retrybudget.ts";
 import type { Upstream } from "./upstream.ts";
 
 export type Outcome = { analyzer: string; result: unknown } | { status: 502 | 503 | 504; error: string };
@@ -31,12 +32,13 @@ export type DispatchOptions = {
   forward: Forward;
   counters: Counters;
   maxAttempts: number;
+  budget?: RetryBudget;
   /** Told about each async message given up on: nobody else will hear of it. */
   onLost?: (message: Message, outcome: Outcome) => void;
 };
 
 export function createDispatcher(options: DispatchOptions): (batch: Message[]) => Promise<void> {
-  const { balancer, forward, counters, maxAttempts } = options;
+  const { balancer, forward, counters, maxAttempts, budget } = options;
   const onLost = options.onLost ?? ((m, o) => console.error(`dropped an async message after ${m.attempts} attempts: ${"error" in o ? o.error : ""}`));
 
   function fail(message: Message, outcome: Outcome & { status: number }): void {
@@ -50,6 +52,7 @@ export function createDispatcher(options: DispatchOptions): (batch: Message[]) =
     const r = await forward(upstream, logs);
     upstream.inflight--;
     if (r.ok) {
+      budget?.deposit();
       upstream.delivered += messages.length;
       counters.delivered += messages.length;
       for (let i = 0; i < messages.length; i++) {
@@ -60,15 +63,18 @@ export function createDispatcher(options: DispatchOptions): (batch: Message[]) =
     }
     upstream.failed += messages.length;
     if (r.retryable) balancer.setHealthy(upstream, false, r.reason);
+    const wantsRetry = r.retryable && messages.some((m) => m.attempts + 1 < maxAttempts);
+    const mayRetry = wantsRetry && (budget?.tryWithdraw() ?? true);
+    const reason = wantsRetry && !mayRetry ? `${r.reason} (retry budget spent)` : r.reason;
     for (const m of messages) {
       m.attempts++;
-      if (r.retryable && m.attempts < maxAttempts) {
+      if (mayRetry && m.attempts < maxAttempts) {
         counters.retried++;
         retry.push(m);
       } else {
         counters.failed++;
         const status = r.timedOut ? 504 : 502;
-        fail(m, { status, error: `analyzer ${upstream.id} ${r.reason}; gave up after ${m.attempts} attempt(s)` });
+        fail(m, { status, error: `analyzer ${upstream.id} ${reason}; gave up after ${m.attempts} attempt(s)` });
       }
     }
   }

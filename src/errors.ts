@@ -27,6 +27,13 @@ export class PayloadTooLargeError extends HttpError {
   }
 }
 
+export class UnauthorizedError extends HttpError {
+  override name = "UnauthorizedError";
+  constructor() {
+    super(401, "missing or wrong bearer token: send Authorization: Bearer <token>", undefined, { "www-authenticate": "Bearer" });
+  }
+}
+
 export class NotFoundError extends HttpError {
   override name = "NotFoundError";
   constructor(method: string, path: string) {

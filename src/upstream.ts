@@ -10,6 +10,10 @@ export type Upstream = {
   readonly healthUrl: string;
   weight: number;
   healthy: boolean;
+  /** Has it been healthy before? (Slow start applies to returns, not to the first time up.) */
+  everHealthy: boolean;
+  /** When its slow-start ramp began, while it ramps; else null. */
+  rampStartedAt: number | null;
   /** Why it was last marked down, for /stats and logs. */
   lastError: string | null;
   /** Messages it analyzed. */
@@ -28,6 +32,8 @@ export function createUpstream(url: string, weight: number): Upstream {
     healthUrl: `${url}/health`,
     weight,
     healthy: false,
+    everHealthy: false,
+    rampStartedAt: null,
     lastError: "not checked yet",
     delivered: 0,
     failed: 0,
