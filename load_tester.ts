@@ -43,7 +43,7 @@ async function main(argv: readonly string[]): Promise<number> {
   process.on("SIGINT", () => (stop.signal.aborted ? process.exit(130) : stop.abort()));
 
   const run = new LoadRun({
-    send: createSender({ url: options.url, async: options.async, timeoutMs: options.timeoutMs }),
+    send: createSender({ url: options.url, async: options.async, timeoutMs: options.timeoutMs, headers: options.headers }),
     bodies,
     concurrency: options.concurrency,
     requests: options.requests,

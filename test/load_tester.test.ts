@@ -108,6 +108,41 @@ describe("load_tester.ts against a real distributor", () => {
   });
 });
 
+describe("load_tester.ts against a distributor that wants a bearer token", () => {
+  const TOKEN = "s3cret";
+  let securedUrl: string;
+
+  beforeAll(async () => {
+    // Its own cluster, so the token does not change the runs above; the afterAll above stops it.
+    const secured = await startCluster([1, 3], { AUTH_TOKEN: TOKEN });
+    securedUrl = `${secured.distributor.url}/analyze`;
+  });
+
+  test.each([
+    ["no Authorization header", []],
+    ["a wrong token", ["-H", "Authorization: Bearer guess"]],
+  ])("with %s every request gets a 401, shown in the error distribution, and it exits 1", async (_, headerArgs) => {
+    const { code, stdout } = await loadTester("--url", securedUrl, "-n", "20", "-c", "4", ...headerArgs);
+    expect(code).toBe(1);
+    expect(stdout).toContain("  Success rate:  0.00%");
+    expect(stdout).toContain("Status code distribution:\n  [401] 20 responses\n");
+    expect(stdout).toContain("Error distribution:\n  [20] HTTP error: 401 missing or wrong bearer token");
+  });
+
+  test('with -H "Authorization: Bearer <token>" every request succeeds and it exits 0', async () => {
+    const report = await jsonRun("--url", securedUrl, "-n", "50", "-c", "4", "-H", `Authorization: Bearer ${TOKEN}`);
+    expect(report.summary).toMatchObject({ requests: 50, successes: 50, failures: 0 });
+    expect(report.statusCodes).toEqual({ "200": 50 });
+    expect(measured(report).total).toBe(50);
+  });
+
+  test("a malformed -H exits 2 before sending anything", async () => {
+    const { code, stderr } = await loadTester("--url", securedUrl, "-H", "Authorization Bearer s3cret");
+    expect(code).toBe(2);
+    expect(stderr.split("\n")[0]).toBe('load_tester: -H must look like "Name: value", got "Authorization Bearer s3cret"');
+  });
+});
+
 describe("load_tester.ts when things go wrong", () => {
   test("with nothing listening it exits 1, counts connection errors and skips the distribution", async () => {
     const port = closedPort();

@@ -21,6 +21,7 @@ const DEFAULTS: LoadOptions = {
   json: false,
   seed: SEED,
   timeoutMs: 20_000,
+  headers: [],
 };
 
 describe("parseArgs", () => {
@@ -43,6 +44,12 @@ describe("parseArgs", () => {
     [["--seed", "-3"], { seed: -3 }],
     [["--seed=0"], { seed: 0 }],
     [["-t", "2s"], { timeoutMs: 2_000 }],
+    [["-H", "Authorization: Bearer s3cret"], { headers: [["Authorization", "Bearer s3cret"]] }],
+    [["-H", "X-A: 1", "--header", "X-B: 2", "-H", "X-A: 3"], { headers: [["X-A", "1"], ["X-B", "2"], ["X-A", "3"]] }],
+    [["--header=X-Trace:abc"], { headers: [["X-Trace", "abc"]] }],
+    [["-H", "  X-Pad  :  spaced out  "], { headers: [["X-Pad", "spaced out"]] }],
+    [["-H", "X-Origin: http://a:1/b"], { headers: [["X-Origin", "http://a:1/b"]] }],
+    [["-H", "X-Empty:"], { headers: [["X-Empty", ""]] }],
   ])("%j sets %j", (argv, expected) => {
     expect(options(...argv)).toEqual({ ...DEFAULTS, ...expected });
   });
@@ -72,6 +79,12 @@ describe("parseArgs", () => {
     [["-n"], "-n needs a value"],
     [["-c", "2", "-c", "3"], '-c given twice ("2" and "3")'],
     [["--json=yes"], '--json takes no value, got "yes"'],
+    [["-H", "x"], '-H must look like "Name: value", got "x"'],
+    [["--header", "Authorization Bearer s3cret"], '-H must look like "Name: value", got "Authorization Bearer s3cret"'],
+    [["-H", ": value"], '-H must look like "Name: value", got ": value"'],
+    [["-H", "Bad Name: value"], '-H must look like "Name: value", got "Bad Name: value"'],
+    [["-H", "X-A: 1\r\nX-Injected: 2"], '-H must look like "Name: value", got "X-A: 1\\r\\nX-Injected: 2"'],
+    [["-H"], "-H needs a value"],
     [["http://a/", "http://b/"], 'unexpected argument "http://b/" (the url is already "http://a/")'],
     [["--url", "http://a/", "http://b/"], 'give the url once, either as --url or as an argument (got "http://a/" and "http://b/")'],
   ])("%j is refused: %s", (argv, message) => {

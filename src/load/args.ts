@@ -18,6 +18,8 @@ export type LoadOptions = {
   json: boolean;
   seed: number;
   timeoutMs: number;
+  /** Extra request headers from -H, in the order given; a name may repeat. */
+  headers: [name: string, value: string][];
 };
 
 export type ParsedArgs = { kind: "help" } | { kind: "run"; options: LoadOptions };
@@ -46,6 +48,8 @@ Flags:
   -t, --timeout <D>      per-request timeout (default ${DEFAULT_TIMEOUT})
       --packet <N>       send packets of N logs as {"logs": [...]} (default 1: {"log": ...})
       --async            ask for asynchronous delivery (Prefer: respond-async, expects 202)
+  -H, --header <H>       extra request header "Name: value", e.g. -H "Authorization: Bearer s3cret";
+                         repeat for more; replaces a default header of the same name
       --url <URL>        where to POST (default ${DEFAULT_URL});
                          /stats on the same origin feeds the distribution report
       --json             print one JSON object (times in milliseconds) to stdout instead of text
@@ -54,24 +58,25 @@ Flags:
 
 Exit status: 0 when every request got a 2xx response, 1 when any did not, 2 for bad flags.`;
 
-type FlagSpec = { name: string; takesValue: boolean };
+type FlagSpec = { name: string; takes: "nothing" | "value" | "values" };
 
 const FLAGS: Record<string, FlagSpec> = {};
-for (const [names, takesValue] of [
-  [["-n", "--requests"], true],
-  [["-c", "--concurrency"], true],
-  [["-z", "--duration"], true],
-  [["-q", "--rate"], true],
-  [["-t", "--timeout"], true],
-  [["--packet"], true],
-  [["--async"], false],
-  [["--url"], true],
-  [["--json"], false],
-  [["--seed"], true],
-  [["-h", "--help"], false],
+for (const [names, takes] of [
+  [["-n", "--requests"], "value"],
+  [["-c", "--concurrency"], "value"],
+  [["-z", "--duration"], "value"],
+  [["-q", "--rate"], "value"],
+  [["-t", "--timeout"], "value"],
+  [["-H", "--header"], "values"],
+  [["--packet"], "value"],
+  [["--async"], "nothing"],
+  [["--url"], "value"],
+  [["--json"], "nothing"],
+  [["--seed"], "value"],
+  [["-h", "--help"], "nothing"],
 ] as const) {
   // Errors name the flag the way the user spelled the short form, when there is one.
-  for (const spelling of names) FLAGS[spelling] = { name: names[0], takesValue };
+  for (const spelling of names) FLAGS[spelling] = { name: names[0], takes };
 }
 
 /**
@@ -80,6 +85,7 @@ for (const [names, takesValue] of [
  */
 export function parseArgs(argv: readonly string[], randomSeed: () => number = defaultSeed): ParsedArgs {
   const values = new Map<string, string>();
+  const repeated = new Map<string, string[]>();
   const switches = new Set<string>();
   let positionalUrl: string | undefined;
 
@@ -94,7 +100,7 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number = de
     const spelling = eq === -1 ? arg : arg.slice(0, eq);
     const spec = FLAGS[spelling];
     if (!spec) throw new UsageError(`unknown flag "${spelling}"`);
-    if (!spec.takesValue) {
+    if (spec.takes === "nothing") {
       if (eq !== -1) throw new UsageError(`${spec.name} takes no value, got "${arg.slice(eq + 1)}"`);
       switches.add(spec.name);
       continue;
@@ -103,6 +109,10 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number = de
     if (eq !== -1) value = arg.slice(eq + 1);
     else if (i + 1 < argv.length) value = argv[++i];
     if (value === undefined) throw new UsageError(`${spec.name} needs a value`);
+    if (spec.takes === "values") {
+      repeated.set(spec.name, [...(repeated.get(spec.name) ?? []), value]);
+      continue;
+    }
     if (values.has(spec.name)) throw new UsageError(`${spec.name} given twice ("${values.get(spec.name)}" and "${value}")`);
     values.set(spec.name, value);
   }
@@ -135,6 +145,7 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number = de
       json: switches.has("--json"),
       seed: seedText === undefined ? randomSeed() : integer("--seed", seedText),
       timeoutMs: duration("-t", values.get("-t") ?? DEFAULT_TIMEOUT),
+      headers: (repeated.get("-H") ?? []).map(header),
     },
   };
 }
@@ -171,6 +182,22 @@ function duration(flag: string, text: string): number {
   const ms = parseDuration(text);
   if (ms === undefined) throw new UsageError(`${flag} must be a duration like 500ms, 10s or 1m, got "${text}"`);
   return ms;
+}
+
+// RFC 9110: a header name is a token; a value is visible characters, spaces and tabs (no CR/LF,
+// which would let one -H smuggle in a second header).
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+function header(text: string): [name: string, value: string] {
+  const colon = text.indexOf(":");
+  const name = text.slice(0, colon).trim();
+  const value = text.slice(colon + 1).trim();
+  if (colon === -1 || !HEADER_NAME.test(name) || !HEADER_VALUE.test(value)) {
+    // JSON quoting keeps a stray newline from breaking the one-line message.
+    throw new UsageError(`-H must look like "Name: value", got ${JSON.stringify(text)}`);
+  }
+  return [name, value];
 }
 
 function url(text: string): string {

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { createSender, errorMessage } from "./sender.ts";
 
-const seen: { prefer: string | null; contentType: string | null; body: string }[] = [];
+const seen: { prefer: string | null; contentType: string | null; body: string; headers: Headers }[] = [];
 
 // A stand-in for the distributor that answers according to the body it gets.
 const server = Bun.serve({
@@ -9,7 +9,8 @@ const server = Bun.serve({
   hostname: "127.0.0.1",
   async fetch(request) {
     const body = await request.text();
-    seen.push({ prefer: request.headers.get("prefer"), contentType: request.headers.get("content-type"), body });
+    const { headers } = request;
+    seen.push({ prefer: headers.get("prefer"), contentType: headers.get("content-type"), body, headers });
     if (body === "full") return Response.json({ error: "queue is full" }, { status: 503, headers: { "retry-after": "1" } });
     if (body === "plain") return new Response("upstream  exploded\n", { status: 502 });
     if (body === "slow") await Bun.sleep(1_000);
@@ -25,12 +26,27 @@ describe("createSender", () => {
   test("a 2xx reply is its bare status, and the body goes out as JSON", async () => {
     const send = createSender({ url, async: false, timeoutMs: 5_000 });
     expect(await send(bytes('{"log":"x"}'))).toBe(200);
-    expect(seen.at(-1)).toEqual({ prefer: null, contentType: "application/json", body: '{"log":"x"}' });
+    expect(seen.at(-1)).toMatchObject({ prefer: null, contentType: "application/json", body: '{"log":"x"}' });
   });
 
   test("async mode asks the distributor to respond asynchronously", async () => {
     await createSender({ url, async: true, timeoutMs: 5_000 })(bytes("{}"));
     expect(seen.at(-1)!.prefer).toBe("respond-async");
+  });
+
+  test("extra headers go out on every request; a repeated name sends both values", async () => {
+    const send = createSender({ url, async: false, timeoutMs: 5_000, headers: [["Authorization", "Bearer s3cret"], ["X-Tag", "a"], ["X-Tag", "b"]] });
+    for (let i = 0; i < 2; i++) {
+      await send(bytes("{}"));
+      expect(seen.at(-1)!.headers.get("authorization")).toBe("Bearer s3cret");
+      expect(seen.at(-1)!.headers.get("x-tag")).toBe("a, b");
+    }
+  });
+
+  test("an extra header replaces a default of the same name instead of joining it", async () => {
+    const send = createSender({ url, async: true, timeoutMs: 5_000, headers: [["Content-Type", "text/plain"], ["prefer", "wait=1"]] });
+    await send(bytes("{}"));
+    expect(seen.at(-1)).toMatchObject({ contentType: "text/plain", prefer: "wait=1" });
   });
 
   test("a JSON error reply carries the distributor's message", async () => {

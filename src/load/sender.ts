@@ -15,13 +15,18 @@ export type SenderOptions = {
   /** Ask for 202 Accepted with queued delivery instead of waiting for the analysis. */
   async: boolean;
   timeoutMs: number;
+  /** Extra headers (-H), sent on every request; a repeated name sends every value. */
+  headers?: readonly (readonly [name: string, value: string])[];
 };
 
 const MAX_MESSAGE_LENGTH = 200;
 
-export function createSender({ url, async, timeoutMs }: SenderOptions): Send {
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  if (async) headers.prefer = "respond-async";
+export function createSender({ url, async, timeoutMs, headers: extra = [] }: SenderOptions): Send {
+  const headers = new Headers({ "content-type": "application/json" });
+  if (async) headers.set("prefer", "respond-async");
+  // A name given with -H replaces our default rather than joining it ("application/json, text/plain").
+  for (const [name] of extra) headers.delete(name);
+  for (const [name, value] of extra) headers.append(name, value);
   return async function send(body) {
     const response = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(timeoutMs) });
     if (response.ok) {
