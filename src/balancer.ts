@@ -17,6 +17,12 @@ export type BalancerOptions = {
    * Not applied to an analyzer's first time up (at startup, nothing has a backlog to catch up).
    */
   slowStartMs?: number;
+  /**
+   * Passive ejection for failures that may be partial (5xx, timeouts) stops once this share of the
+   * analyzers is down (Envoy's max_ejection_percent): when all of them fail some requests, keeping
+   * them in and retrying beats refusing everything with 503.
+   */
+  maxEjectionPercent?: number;
   now?: () => number;
 };
 
@@ -27,6 +33,7 @@ export class Balancer {
   #upstreams: readonly Upstream[];
   #random: Random;
   #slowStartMs: number;
+  #maxEjectionPercent: number;
   #now: () => number;
   #rampTimer: ReturnType<typeof setInterval> | undefined;
   #table: AliasTable | undefined;
@@ -38,6 +45,7 @@ export class Balancer {
     this.#upstreams = upstreams;
     this.#random = options.random ?? Math.random;
     this.#slowStartMs = options.slowStartMs ?? 0;
+    this.#maxEjectionPercent = options.maxEjectionPercent ?? 50;
     this.#now = options.now ?? (() => performance.now());
     this.#rebuild();
   }
@@ -70,6 +78,7 @@ export class Balancer {
     if (!healthy) upstream.lastError = reason;
     if (upstream.healthy === healthy) return;
     upstream.healthy = healthy;
+    upstream.healthChanges++;
     if (healthy) {
       upstream.lastError = null;
       if (this.#slowStartMs > 0 && upstream.everHealthy) upstream.rampStartedAt = this.#now();
@@ -77,6 +86,22 @@ export class Balancer {
     }
     this.#rebuild();
     for (const listener of this.#listeners) listener({ upstream, healthy, reason });
+  }
+
+  /** May one more analyzer be taken out for a failure that could be partial? */
+  mayEject(): boolean {
+    const down = this.#upstreams.reduce((n, u) => n + (u.healthy ? 0 : 1), 0);
+    return down + 1 <= Math.floor((this.#upstreams.length * this.#maxEjectionPercent) / 100);
+  }
+
+  /**
+   * The analyzer for a retry: picked by weight among the healthy ones other than `avoid` (the one
+   * that just failed this message), by rejection sampling, which keeps the others' proportions.
+   */
+  pickOtherThan(avoid: Upstream | undefined): Upstream | undefined {
+    let pick = this.pick();
+    for (let i = 0; i < 8 && pick === avoid && this.#candidates.length > 1; i++) pick = this.pick();
+    return pick;
   }
 
   /** Changes an analyzer's weight; 0 drains it. */

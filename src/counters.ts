@@ -12,10 +12,12 @@ export type Counters = {
   /** Accepted messages given up on: every attempt failed, or no analyzer was left for a waiting
    * client (it saw 502/503/504). received = delivered + failed + messages still on their way. */
   failed: number;
+  /** Failed analyzer requests not retried because the retry budget was spent. */
+  retriesDenied: number;
   /** Requests refused as malformed (4xx). */
   invalid: number;
 };
 
 export function createCounters(): Counters {
-  return { received: 0, delivered: 0, retried: 0, rejected: 0, failed: 0, invalid: 0 };
+  return { received: 0, delivered: 0, retried: 0, rejected: 0, failed: 0, retriesDenied: 0, invalid: 0 };
 }

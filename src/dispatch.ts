@@ -1,8 +1,9 @@
 // What a worker does with a batch: pick an analyzer per message (message-weighted, never
 // packet-weighted), send one request per analyzer carrying all of its messages, and settle each
 // message with its result. A failed request marks that analyzer down at once (passive health
-// check) and its messages are picked again among the remaining healthy analyzers, up to
-// maxAttempts in all, so a client sees no error when one analyzer dies.
+// check; for 5xx and timeouts only while Balancer.mayEject allows) and its messages are picked
+// again among the other healthy analyzers, up to maxAttempts in all and within the retry budget,
+// so a client sees no error when one analyzer dies.
 // Async messages (nobody waits on them) are never refused for lack of an analyzer: they wait for
 // one to come back; waiting does not use up attempts.
 
@@ -23,6 +24,8 @@ export type Message = {
   readonly reply: Reply | null;
   readonly index: number;
   attempts: number;
+  /** The analyzer its last attempt failed on: a retry goes elsewhere when it can. */
+  failedOn?: Upstream;
 };
 
 export const NO_HEALTHY_ANALYZER = "no healthy analyzer";
@@ -62,12 +65,14 @@ export function createDispatcher(options: DispatchOptions): (batch: Message[]) =
       return;
     }
     upstream.failed += messages.length;
-    if (r.retryable) balancer.setHealthy(upstream, false, r.reason);
+    if (r.retryable && (r.unreachable || balancer.mayEject())) balancer.setHealthy(upstream, false, r.reason);
     const wantsRetry = r.retryable && messages.some((m) => m.attempts + 1 < maxAttempts);
     const mayRetry = wantsRetry && (budget?.tryWithdraw() ?? true);
+    if (wantsRetry && !mayRetry) counters.retriesDenied++;
     const reason = wantsRetry && !mayRetry ? `${r.reason} (retry budget spent)` : r.reason;
     for (const m of messages) {
       m.attempts++;
+      m.failedOn = upstream;
       if (mayRetry && m.attempts < maxAttempts) {
         counters.retried++;
         retry.push(m);
@@ -85,7 +90,7 @@ export function createDispatcher(options: DispatchOptions): (batch: Message[]) =
       const groups = new Map<Upstream, Message[]>();
       const parked: Message[] = [];
       for (const m of pending) {
-        const upstream = balancer.pick();
+        const upstream = m.failedOn ? balancer.pickOtherThan(m.failedOn) : balancer.pick();
         if (upstream === undefined) {
           if (m.reply) {
             counters.failed++;

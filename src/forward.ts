@@ -6,8 +6,11 @@ import type { Upstream } from "./upstream.ts";
 
 export type ForwardResult =
   | { ok: true; analyzer: string; results: unknown[] }
-  /** retryable: the analyzer is at fault (connection error, timeout, 5xx, nonsense answer). */
-  | { ok: false; retryable: boolean; timedOut: boolean; reason: string };
+  /**
+   * retryable: the analyzer is at fault (connection error, timeout, 5xx, nonsense answer).
+   * unreachable: no connection at all, the one failure that says for sure nothing is there.
+   */
+  | { ok: false; retryable: boolean; unreachable: boolean; timedOut: boolean; reason: string };
 
 export type Forward = (upstream: Upstream, logs: string[]) => Promise<ForwardResult>;
 
@@ -25,12 +28,12 @@ export function createForward(timeoutMs: number): Forward {
       text = await res.text();
     } catch (error) {
       const timedOut = error instanceof DOMException && error.name === "TimeoutError";
-      return { ok: false, retryable: true, timedOut, reason: describeFetchError(error, timeoutMs) };
+      return { ok: false, retryable: true, unreachable: !timedOut, timedOut, reason: describeFetchError(error, timeoutMs) };
     }
     if (!res.ok) {
       // 4xx means the analyzer refused these messages: another analyzer would refuse them too.
       const retryable = res.status >= 500 || res.status === 429 || res.status === 408;
-      return { ok: false, retryable, timedOut: false, reason: `answered ${res.status}: ${text.slice(0, 200)}` };
+      return { ok: false, retryable, unreachable: false, timedOut: false, reason: `answered ${res.status}: ${text.slice(0, 200)}` };
     }
     try {
       const body = JSON.parse(text) as { analyzer?: unknown; results?: unknown };
@@ -40,6 +43,6 @@ export function createForward(timeoutMs: number): Forward {
     } catch {
       // fall through: an answer we cannot use is the analyzer's fault
     }
-    return { ok: false, retryable: true, timedOut: false, reason: `answered 200 without ${logs.length} results` };
+    return { ok: false, retryable: true, unreachable: false, timedOut: false, reason: `answered 200 without ${logs.length} results` };
   };
 }

@@ -8,18 +8,20 @@ import type { Pool } from "./pool.ts";
 export type StatsSources = { balancer: Balancer; counters: Counters; channel: Pick<Channel<unknown>, "size" | "capacity">; pool: Pool; startedAt: number };
 
 export function statsSnapshot({ balancer, counters, channel, pool, startedAt }: StatsSources) {
-  const totalWeight = balancer.upstreams.reduce((sum, u) => sum + (u.healthy ? u.weight : 0), 0);
+  const weights = balancer.upstreams.map((u) => (u.healthy ? balancer.effectiveWeight(u) : 0));
+  const totalWeight = weights.reduce((sum, w) => sum + w, 0);
   return {
-    analyzers: balancer.upstreams.map((u) => ({
+    analyzers: balancer.upstreams.map((u, i) => ({
       id: u.id,
       url: u.url,
       weight: u.weight,
       healthy: u.healthy,
       // The share of new messages it gets now: its weight over the healthy analyzers' weights.
-      share: u.healthy && totalWeight > 0 ? u.weight / totalWeight : 0,
+      share: totalWeight > 0 ? weights[i] / totalWeight : 0,
       delivered: u.delivered,
       failed: u.failed,
       inflight: u.inflight,
+      healthChanges: u.healthChanges,
       lastError: u.lastError,
     })),
     ...counters,

@@ -16,6 +16,8 @@ export type Upstream = {
   rampStartedAt: number | null;
   /** Why it was last marked down, for /stats and logs. */
   lastError: string | null;
+  /** Times it went down or came back. */
+  healthChanges: number;
   /** Messages it analyzed. */
   delivered: number;
   /** Messages in requests to it that failed. */
@@ -35,6 +37,7 @@ export function createUpstream(url: string, weight: number): Upstream {
     everHealthy: false,
     rampStartedAt: null,
     lastError: "not checked yet",
+    healthChanges: 0,
     delivered: 0,
     failed: 0,
     inflight: 0,

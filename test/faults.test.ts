@@ -1,0 +1,102 @@
+// The fault-injection suite: each scenario of test/faults.ts against real processes, with the
+// guarantees asserted. `bun run reliability` prints the same scenarios' figures as a table.
+
+import { afterAll, describe, expect, test } from "bun:test";
+import { chiSquare, expectedCounts } from "../src/chisquare.ts";
+import { allDown, flapping, hang, killNine, overload, partialFailure, rejoin, retryStorm, sigterm } from "./faults.ts";
+import { stopAll } from "./procs.ts";
+
+afterAll(stopAll);
+
+describe("faults", () => {
+  test.each([
+    ["sync", 1],
+    ["sync", 20],
+    ["async", 1],
+    ["async", 20],
+  ] as const)("kill -9 of an analyzer under %s traffic (%i logs per request): no client errors, nothing lost, it rejoins", async (mode, packet) => {
+    const r = await killNine(mode, packet);
+    expect(r.clientErrors).toBe(0);
+    expect(r.accepted).toBe(r.requests * packet);
+    expect(r.lost).toBe(0);
+    expect(r.detectMs).not.toBeNull();
+    expect(r.extra.a1AfterRestart).toBe("got traffic");
+  });
+
+  test("a hanging analyzer: forwards time out and are retried elsewhere, clients see no error", async () => {
+    const r = await hang();
+    expect(r.clientErrors).toBe(0);
+    expect(r.lost).toBe(0);
+    expect(r.accepted).toBe(r.requests);
+    expect(Number(r.extra.retried)).toBeGreaterThan(0);
+  });
+
+  test("an analyzer failing 30% of requests: retried elsewhere, clients see no error", async () => {
+    const r = await partialFailure();
+    expect(r.clientErrors).toBe(0);
+    expect(r.lost).toBe(0);
+    expect(Number(r.extra.retried)).toBeGreaterThan(0);
+    expect(Number(r.extra.ejections)).toBeGreaterThan(0);
+  });
+
+  test("when every analyzer fails half the time, retries stay within the retry budget", async () => {
+    const r = await retryStorm();
+    expect(Number(r.extra.retriesDenied)).toBeGreaterThan(0);
+    expect(Number(r.extra.retried)).toBeLessThanOrEqual(Number(r.extra.budgetAllows));
+    expect(r.lost).toBe(0); // what was accepted (200) was analyzed
+  });
+
+  test("flapping health is damped by rise/fall, and the others keep their 2:3 ratio", async () => {
+    const r = await flapping();
+    expect(r.clientErrors).toBe(0);
+    expect(r.lost).toBe(0);
+    expect(Number(r.extra.healthChanges)).toBeLessThan(Number(r.extra.toggles));
+    const [a2, a3] = [Number(r.extra.a2), Number(r.extra.a3)];
+    expect(chiSquare([a2, a3], expectedCounts([2, 3], a2 + a3)).pValue).toBeGreaterThan(1e-4);
+  });
+
+  test("all analyzers down: sync gets 503 + Retry-After, async queues up to its bound, all delivered on recovery", async () => {
+    const r = await allDown();
+    expect(r.clientErrors).toBe(0);
+    expect(r.extra.sync503).toBe(100);
+    expect(Number(r.extra.async503)).toBeGreaterThan(0); // the queue's bound was reached
+    expect(r.extra.retryAfterMissing).toBe(0);
+    expect(r.extra.deliveredAfterRecovery).toBe(r.accepted);
+    expect(r.lost).toBe(0);
+  });
+
+  test("a returning analyzer gets its normal share, not a catch-up burst", async () => {
+    const r = await rejoin(0);
+    const n = Number(r.extra.messagesAfterReturn);
+    const sigma = Math.sqrt((1 / 3) * (2 / 3) / n);
+    expect(Math.abs(Number(r.extra.itsShare) - 1 / 3)).toBeLessThanOrEqual(5 * sigma);
+    expect(r.clientErrors).toBe(0);
+  });
+
+  test("with slow start, a returning analyzer gets well under its share at first", async () => {
+    const r = await rejoin(2000);
+    const n = Number(r.extra.messagesAfterReturn);
+    const sigma = Math.sqrt((1 / 3) * (2 / 3) / n);
+    expect(Number(r.extra.itsShare)).toBeLessThan(1 / 3 - 5 * sigma);
+    expect(r.clientErrors).toBe(0);
+  });
+
+  test("overload: the excess gets 503 + Retry-After, memory stays bounded, nothing accepted is lost", async () => {
+    const r = await overload();
+    expect(r.refused).toBeGreaterThan(0);
+    expect(r.extra.retryAfterMissing).toBe(0);
+    expect(r.clientErrors).toBe(0);
+    expect(r.lost).toBe(0);
+    expect(r.extra.delivered).toBe(r.accepted);
+    // 3000 packets offered; a queue of 200 messages must not grow memory by anything like that.
+    expect(Number(r.extra.rssMaxMB) - Number(r.extra.rssBeforeMB)).toBeLessThan(64);
+  });
+
+  test("SIGTERM under load: drains, exits 0, nothing accepted is lost", async () => {
+    const r = await sigterm();
+    expect(r.extra.exitCode).toBe(0);
+    expect(r.accepted).toBeGreaterThan(0);
+    expect(r.clientErrors).toBe(0);
+    expect(r.lost).toBe(0);
+  });
+});
