@@ -1,0 +1,111 @@
+import { afterAll, expect, test } from "bun:test";
+import { createAnalyzer } from "../analyzer.ts";
+import { Balancer } from "./balancer.ts";
+import { createCounters } from "./counters.ts";
+import { createDispatcher, type Message, type Outcome } from "./dispatch.ts";
+import { createForward } from "./forward.ts";
+import { seededRandom } from "./random.ts";
+import { RetryBudget } from "./retrybudget.ts";
+import { createUpstream, type Upstream } from "./upstream.ts";
+
+// Real analyzers in this process, on ephemeral ports, with faults set per test.
+const analyzers = ["a1", "a2", "a3"].map((id) => {
+  const analyzer = createAnalyzer({ id, latencySeconds: 0, failureRate: 0, maxBodyBytes: 1 << 20, auditFile: undefined, adminToken: undefined });
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: analyzer.app.fetch });
+  return { ...analyzer, server };
+});
+afterAll(() => analyzers.forEach((a) => a.server.stop(true)));
+
+function setup(options: { maxAttempts?: number; budget?: RetryBudget; maxEjectionPercent?: number; extra?: Upstream[] } = {}) {
+  for (const a of analyzers) Object.assign(a.fault, { down: false, failureRate: 0 });
+  const upstreams = [...analyzers.map((a) => createUpstream(a.server.url.origin, 1)), ...(options.extra ?? [])];
+  const balancer = new Balancer(upstreams, { random: seededRandom(5), maxEjectionPercent: options.maxEjectionPercent });
+  upstreams.forEach((u) => balancer.setHealthy(u, true, "test"));
+  const counters = createCounters();
+  const dispatch = createDispatcher({ balancer, counters, forward: createForward(1000), maxAttempts: options.maxAttempts ?? 3, budget: options.budget, onLost: () => {} });
+  return { upstreams, balancer, counters, dispatch };
+}
+
+function messages(n: number): { batch: Message[]; outcomes: Outcome[] } {
+  const outcomes: Outcome[] = [];
+  const reply = { settle: (i: number, o: Outcome) => (outcomes[i] = o) };
+  return { batch: Array.from({ length: n }, (_, i) => ({ log: `INFO line ${i}`, reply, index: i, attempts: 0 })), outcomes };
+}
+
+test("a batch is split into one request per analyzer and every message gets its own analysis", async () => {
+  const { dispatch, counters } = setup();
+  const { batch, outcomes } = messages(30);
+  const before = analyzers.map((a) => a.counts.requests);
+  await dispatch(batch);
+  expect(outcomes.every((o) => "analyzer" in o && (o.result as { template: string }).template === "INFO line <*>")).toBe(true);
+  expect(analyzers.map((a, i) => a.counts.requests - before[i])).toEqual([1, 1, 1]);
+  expect(counters.delivered).toBe(30);
+});
+
+test("a 5xx marks the analyzer down and its messages are retried on another one", async () => {
+  const { dispatch, counters, upstreams } = setup();
+  analyzers[0].fault.failureRate = 1;
+  const { batch, outcomes } = messages(30);
+  await dispatch(batch);
+  expect(outcomes.every((o) => "analyzer" in o && o.analyzer !== "a1")).toBe(true);
+  expect(upstreams[0].healthy).toBe(false);
+  expect(counters.retried).toBeGreaterThan(0);
+  expect(counters.failed).toBe(0);
+});
+
+test("5xx ejections stop at MAX_EJECTION_PERCENT; retries still avoid the analyzer that failed", async () => {
+  const { dispatch, upstreams, counters } = setup({ maxEjectionPercent: 34, maxAttempts: 5 });
+  analyzers[0].fault.failureRate = 1;
+  analyzers[1].fault.failureRate = 1;
+  const { batch, outcomes } = messages(60);
+  await dispatch(batch);
+  expect(upstreams.filter((u) => !u.healthy)).toHaveLength(1); // 1 of 3 is 33%: a second is not ejected
+  expect(outcomes.filter((o) => "analyzer" in o).every((o) => "analyzer" in o && o.analyzer === "a3")).toBe(true);
+  expect(counters.delivered + counters.failed).toBe(60);
+});
+
+test("an unreachable analyzer is marked down whatever the ejection cap", async () => {
+  const dead = createUpstream("http://127.0.0.1:1", 1);
+  const { dispatch, counters } = setup({ maxEjectionPercent: 0, extra: [dead] });
+  const { batch, outcomes } = messages(40);
+  await dispatch(batch);
+  expect(dead.healthy).toBe(false);
+  expect(outcomes.every((o) => "analyzer" in o)).toBe(true);
+  expect(counters.failed).toBe(0);
+});
+
+test("after maxAttempts failures a message fails with 502 and the reason", async () => {
+  const { dispatch, counters } = setup({ maxAttempts: 2, maxEjectionPercent: 0 });
+  analyzers.forEach((a) => (a.fault.failureRate = 1));
+  const { batch, outcomes } = messages(3);
+  await dispatch(batch);
+  for (const o of outcomes) {
+    expect(o).toMatchObject({ status: 502 });
+    expect("error" in o && o.error).toMatch(/answered 500.*gave up after 2 attempt/);
+  }
+  expect(counters.failed).toBe(3);
+});
+
+test("with the retry budget spent, a failed request is not retried and says why", async () => {
+  const budget = new RetryBudget({ ratio: 0, minPerSecond: 0, now: () => 0 });
+  while (budget.tryWithdraw());
+  const { dispatch, counters } = setup({ budget, maxEjectionPercent: 0 });
+  analyzers.forEach((a) => (a.fault.failureRate = 1));
+  const { batch, outcomes } = messages(1);
+  await dispatch(batch);
+  expect("error" in outcomes[0] && outcomes[0].error).toContain("retry budget spent");
+  expect(counters.retried).toBe(0);
+  expect(counters.retriesDenied).toBe(1);
+});
+
+test("async messages wait for an analyzer instead of failing when none is healthy", async () => {
+  const { dispatch, balancer, upstreams, counters } = setup();
+  upstreams.forEach((u) => balancer.setHealthy(u, false, "down"));
+  const batch: Message[] = [{ log: "WARN queued", reply: null, index: 0, attempts: 0 }];
+  const done = dispatch(batch);
+  await Bun.sleep(20);
+  expect(counters.delivered).toBe(0);
+  balancer.setHealthy(upstreams[2], true, "back");
+  await done;
+  expect(counters.delivered).toBe(1);
+});
