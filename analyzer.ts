@@ -8,7 +8,8 @@ import { z } from "zod";
 import { analyzeLine, type Analysis } from "./src/analysis.ts";
 import { ConfigError, loadAnalyzerConfig, type AnalyzerConfig } from "./src/config.ts";
 import { BadRequestError, HttpError } from "./src/errors.ts";
-import { allowOnly, createJsonApp, limitBody, requireToken, serverBodyCap } from "./src/http.ts";
+import { allowOnly, createJsonApp, limitBody, readText, requireToken, SERVER_BODY_CAP } from "./src/http.ts";
+import { PROMETHEUS_CONTENT_TYPE, renderAnalyzerMetrics } from "./src/metrics.ts";
 import { createPayloadParser } from "./src/payload.ts";
 import type { Random } from "./src/random.ts";
 
@@ -43,7 +44,7 @@ export function createAnalyzer(options: AnalyzerOptions) {
 
   const app = createJsonApp();
   app.post("/analyze", limitBody(maxBodyBytes), async (c) => {
-    const payload = parsePayload(await c.req.text());
+    const payload = parsePayload(await readText(c));
     counts.requests++;
     if (fault.hang) await untilUnhung();
     if (fault.down) throw new HttpError(503, `analyzer ${id} is down (simulated with POST /fault)`);
@@ -66,12 +67,14 @@ export function createAnalyzer(options: AnalyzerOptions) {
   allowOnly(app, "/health", ["GET"]);
   app.get("/stats", (c) => c.json({ id, ...counts, fault }));
   allowOnly(app, "/stats", ["GET"]);
+  app.get("/metrics", (c) => c.body(renderAnalyzerMetrics(id, counts, fault.down), 200, { "content-type": PROMETHEUS_CONTENT_TYPE }));
+  allowOnly(app, "/metrics", ["GET"]);
   // For demos and fault-injection tests: {"down": true} fails /health and /analyze until undone,
   // {"hang": true} leaves them unanswered until undone.
   app.post("/fault", requireToken(options.adminToken), limitBody(4096), async (c) => {
     let body: unknown;
     try {
-      body = JSON.parse(await c.req.text());
+      body = JSON.parse(await readText(c));
     } catch {
       throw new BadRequestError('body must be JSON like {"down": true, "failureRate": 0.1, "latency": 0.05}');
     }
@@ -106,7 +109,7 @@ async function main(): Promise<void> {
     port: config.port,
     hostname: config.host,
     fetch: (req) => fetchHandler(req),
-    maxRequestBodySize: serverBodyCap(config.maxBodyBytes),
+    maxRequestBodySize: SERVER_BODY_CAP,
   });
   const id = config.id ?? `${hostname()}:${server.port}`;
   fetchHandler = createAnalyzer({ ...config, id }).app.fetch;

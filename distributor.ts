@@ -1,15 +1,18 @@
 // The distributor: receives log messages over HTTP and routes each one to an analyzer in
 // proportion to the analyzers' weights. This file only wires the pieces in src/ and serves.
 
+import { registerAdmin } from "./src/admin.ts";
 import { Balancer } from "./src/balancer.ts";
 import { Channel } from "./src/channel.ts";
 import { ConfigError, loadDistributorConfig, type DistributorConfig } from "./src/config.ts";
 import { createCounters } from "./src/counters.ts";
 import { createDispatcher, type Message } from "./src/dispatch.ts";
+import { startDiscovery, type Resolver } from "./src/discovery.ts";
 import { createForward, type Forward } from "./src/forward.ts";
 import { startHealthChecks } from "./src/health.ts";
-import { allowOnly, createJsonApp, limitBody, requireToken, serverBodyCap } from "./src/http.ts";
+import { allowOnly, createJsonApp, limitBody, readText, requireToken, SERVER_BODY_CAP } from "./src/http.ts";
 import { createIngest, prefersAsync } from "./src/ingest.ts";
+import { createLatencies, PROMETHEUS_CONTENT_TYPE, renderDistributorMetrics, upstreamHistogram } from "./src/metrics.ts";
 import { createPayloadParser } from "./src/payload.ts";
 import { startPool } from "./src/pool.ts";
 import { RetryBudget } from "./src/retrybudget.ts";
@@ -17,16 +20,17 @@ import type { Random } from "./src/random.ts";
 import { statsSnapshot } from "./src/stats.ts";
 import { createUpstream } from "./src/upstream.ts";
 
-export type DistributorDeps = { random?: Random; forward?: Forward; log?: (line: string) => void };
+export type DistributorDeps = { random?: Random; forward?: Forward; log?: (line: string) => void; resolve?: Resolver };
 
 export function createDistributor(config: DistributorConfig, deps: DistributorDeps = {}) {
   const log = deps.log ?? ((line: string) => console.log(line));
   const upstreams = config.analyzers.map((a) => createUpstream(a.url, a.weight));
-  const balancer = new Balancer(upstreams, { random: deps.random, slowStartMs: config.slowStartMs });
+  const balancer = new Balancer(upstreams, { random: deps.random, slowStartMs: config.slowStartMs, maxEjectionPercent: config.maxEjectionPercent });
   balancer.onChange(({ upstream, healthy, reason }) =>
-    log(`analyzer ${upstream.id} (${upstream.url}) is ${healthy ? "up" : `down: ${reason}`}; ${balancer.healthyCount} of ${upstreams.length} healthy`),
+    log(`analyzer ${upstream.id} (${upstream.url}) is ${healthy ? "up" : `down: ${reason}`}; ${balancer.healthyCount} of ${balancer.upstreams.length} healthy`),
   );
   const counters = createCounters();
+  const latencies = createLatencies();
   const channel = new Channel<Message>(config.queueCapacity);
   const dispatch = createDispatcher({
     balancer,
@@ -34,6 +38,7 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
     forward: deps.forward ?? createForward(config.requestTimeoutMs),
     maxAttempts: config.maxAttempts,
     budget: new RetryBudget({ ratio: config.retryBudgetRatio, minPerSecond: config.retryBudgetMinPerSecond }),
+    observe: (upstream, seconds) => upstreamHistogram(latencies, upstream.url).observe(seconds),
   });
   const pool = startPool({ channel, workers: config.workers, batchMax: config.batchMax, handle: dispatch });
   const health = startHealthChecks({
@@ -43,26 +48,40 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
     rise: config.healthRise,
     fall: config.healthFall,
   });
+  // With ANALYZER_HOST the analyzers are whatever it resolves to; new ones are probed at once.
+  const discovery = config.discovery
+    ? startDiscovery({ ...config.discovery, balancer, resolve: deps.resolve, log, onChange: () => health.probeAll() })
+    : null;
   const startedAt = performance.now();
   const parsePayload = createPayloadParser(config.maxPacket);
   const ingest = createIngest({ channel, balancer, counters });
 
   const app = createJsonApp();
-  app.post("/analyze", requireToken(config.authToken), limitBody(config.maxBodyBytes), async (c) => {
-    let payload;
+  app.post("/analyze", requireToken(config.authToken), limitBody(config.maxBodyBytes, () => counters.invalid++), async (c) => {
+    const started = performance.now();
     try {
-      payload = parsePayload(await c.req.text());
-    } catch (error) {
-      counters.invalid++;
-      throw error;
+      let payload;
+      try {
+        payload = parsePayload(await readText(c));
+      } catch (error) {
+        counters.invalid++;
+        throw error;
+      }
+      return await ingest(payload, prefersAsync(c.req.header("prefer")));
+    } finally {
+      latencies.client.observe((performance.now() - started) / 1000);
     }
-    return ingest(payload, prefersAsync(c.req.header("prefer")));
   });
   allowOnly(app, "/analyze", ["POST"]);
   app.get("/health", (c) => c.json({ status: "ok" }));
   allowOnly(app, "/health", ["GET"]);
   app.get("/stats", (c) => c.json(statsSnapshot({ balancer, counters, channel, pool, startedAt })));
   allowOnly(app, "/stats", ["GET"]);
+  app.get("/metrics", (c) =>
+    c.body(renderDistributorMetrics({ balancer, counters, channel, pool, startedAt, latencies }), 200, { "content-type": PROMETHEUS_CONTENT_TYPE }),
+  );
+  allowOnly(app, "/metrics", ["GET"]);
+  registerAdmin(app, { balancer, token: config.adminToken });
 
   return {
     app,
@@ -71,6 +90,7 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
     channel,
     pool,
     health,
+    discovery,
     /** Stops taking messages, delivers what was accepted (up to `timeoutMs`), stops health checks. */
     async drain(timeoutMs: number): Promise<boolean> {
       channel.close();
@@ -79,6 +99,7 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
       const drained = await Promise.race([pool.done.then(() => true), timedOut]);
       clearTimeout(timer);
       health.stop();
+      discovery?.stop();
       balancer.stop();
       return drained;
     },
@@ -95,15 +116,17 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const distributor = createDistributor(config);
+  await distributor.discovery?.refresh(); // the first lookup, so that there is something to probe
   await distributor.health.probeAll(); // serve with a known healthy set, not an empty one
   const server = Bun.serve({
     port: config.port,
     hostname: config.host,
     fetch: distributor.app.fetch,
-    maxRequestBodySize: serverBodyCap(config.maxBodyBytes),
+    maxRequestBodySize: SERVER_BODY_CAP,
   });
   const weights = distributor.balancer.upstreams.map((u) => `${u.id}=${u.weight}${u.healthy ? "" : " (down)"}`).join(", ");
-  console.log(`distributor listening on ${server.url.origin} → analyzers ${weights}; ${config.workers} workers`);
+  const found = config.discovery ? ` (${config.discovery.host}:${config.discovery.port}, re-resolved every ${config.discovery.intervalMs} ms)` : "";
+  console.log(`distributor listening on ${server.url.origin} → analyzers ${weights}${found}; ${config.workers} workers`);
 
   let stopping = false;
   async function shutdown(signal: string): Promise<void> {

@@ -9,10 +9,21 @@ export class ConfigError extends Error {
 
 export type AnalyzerTarget = { url: string; weight: number };
 
+/** DNS discovery (ANALYZER_HOST): analyzers are whatever ANALYZER_HOST resolves to, re-resolved every intervalMs. */
+export type DiscoveryConfig = {
+  host: string;
+  port: number;
+  intervalMs: number;
+  /** DISTRIBUTION_WEIGHTS, applied to the discovered analyzers sorted by address; null when unset. */
+  weights: number[] | null;
+};
+
 export type DistributorConfig = {
   port: number;
   host: string;
+  /** The fixed list from ANALYZERS; empty when `discovery` is set. */
   analyzers: AnalyzerTarget[];
+  discovery: DiscoveryConfig | null;
   workers: number;
   batchMax: number;
   queueCapacity: number;
@@ -27,13 +38,14 @@ export type DistributorConfig = {
   shutdownTimeoutMs: number;
   /** Bearer token required on POST /analyze, when set. */
   authToken: string | undefined;
-  /** Bearer token required on admin endpoints, when set. */
+  /** Bearer token required on the /admin endpoints, when set. */
   adminToken: string | undefined;
   /** Share of first attempts that may be retried (plus retryBudgetMinPerSecond): stops retry storms. */
   retryBudgetRatio: number;
   retryBudgetMinPerSecond: number;
   /** A recovered analyzer's weight ramps up over this long (0 = at once). */
   slowStartMs: number;
+  maxEjectionPercent: number;
 };
 
 export type AnalyzerConfig = {
@@ -79,8 +91,16 @@ const host = z.string().trim().min(1, { message: "must be a host name or address
 const distributorEnv = z.object({
   PORT: wholeNumber(6000, 0, 65535),
   HOST: host,
-  ANALYZERS: z.string().default(DEFAULT_ANALYZERS),
+  // Optional rather than defaulted: setting it together with ANALYZER_HOST is an error.
+  ANALYZERS: z.string().optional(),
   DISTRIBUTION_WEIGHTS: z.string().optional(),
+  ANALYZER_HOST: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/, { message: "must be a host name like analyzer (no scheme, no port)" })
+    .optional(),
+  ANALYZER_PORT: wholeNumber(5000, 1, 65535),
+  DISCOVERY_INTERVAL_MS: wholeNumber(2000, 10, 3_600_000),
   WORKERS: wholeNumber(16, 1, 1024),
   BATCH_MAX: wholeNumber(64, 1, 10_000),
   QUEUE_CAPACITY: wholeNumber(10_000, 1, 10_000_000),
@@ -98,6 +118,7 @@ const distributorEnv = z.object({
   RETRY_BUDGET_RATIO: decimal(0.2, 0, 100),
   RETRY_BUDGET_MIN_PER_SECOND: wholeNumber(100, 0, 1_000_000),
   SLOW_START_MS: wholeNumber(0, 0, 3_600_000),
+  MAX_EJECTION_PERCENT: wholeNumber(50, 0, 100),
 });
 
 const analyzerEnv = z.object({
@@ -115,10 +136,24 @@ type Env = Record<string, string | undefined>;
 
 export function loadDistributorConfig(env: Env): DistributorConfig {
   const v = parseEnv(distributorEnv, env);
+  if (v.ANALYZER_HOST !== undefined && v.ANALYZERS !== undefined) {
+    throw new ConfigError(
+      `ANALYZER_HOST (${JSON.stringify(v.ANALYZER_HOST)}) and ANALYZERS are both set: use ANALYZER_HOST to find analyzers by DNS or ANALYZERS to list them, not both`,
+    );
+  }
   return {
     port: v.PORT,
     host: v.HOST,
-    analyzers: parseAnalyzers(v.ANALYZERS, v.DISTRIBUTION_WEIGHTS),
+    analyzers: v.ANALYZER_HOST === undefined ? parseAnalyzers(v.ANALYZERS ?? DEFAULT_ANALYZERS, v.DISTRIBUTION_WEIGHTS) : [],
+    discovery:
+      v.ANALYZER_HOST === undefined
+        ? null
+        : {
+            host: v.ANALYZER_HOST,
+            port: v.ANALYZER_PORT,
+            intervalMs: v.DISCOVERY_INTERVAL_MS,
+            weights: v.DISTRIBUTION_WEIGHTS === undefined ? null : parseDiscoveryWeights(v.DISTRIBUTION_WEIGHTS),
+          },
     workers: v.WORKERS,
     batchMax: v.BATCH_MAX,
     queueCapacity: v.QUEUE_CAPACITY,
@@ -136,6 +171,7 @@ export function loadDistributorConfig(env: Env): DistributorConfig {
     retryBudgetRatio: v.RETRY_BUDGET_RATIO,
     retryBudgetMinPerSecond: v.RETRY_BUDGET_MIN_PER_SECOND,
     slowStartMs: v.SLOW_START_MS,
+    maxEjectionPercent: v.MAX_EJECTION_PERCENT,
   };
 }
 
@@ -204,6 +240,13 @@ export function parseAnalyzers(analyzers: string, weights: string | undefined): 
     throw new ConfigError(`at least one analyzer weight must be positive, got ${JSON.stringify(resolved.map((t) => t.weight))}`);
   }
   return resolved;
+}
+
+/** With discovery the analyzer count is only known at run time, so only the list itself is checked here. */
+function parseDiscoveryWeights(raw: string): number[] {
+  const list = parseWeightList(raw);
+  if (!list.some((w) => w > 0)) throw new ConfigError(`at least one analyzer weight must be positive, got ${JSON.stringify(list)}`);
+  return list;
 }
 
 function parseWeightList(raw: string): number[] {

@@ -36,12 +36,14 @@ export type DispatchOptions = {
   counters: Counters;
   maxAttempts: number;
   budget?: RetryBudget;
+  /** Told how long each analyzer request took, in seconds (for the latency histograms). */
+  observe?: (upstream: Upstream, seconds: number) => void;
   /** Told about each async message given up on: nobody else will hear of it. */
   onLost?: (message: Message, outcome: Outcome) => void;
 };
 
 export function createDispatcher(options: DispatchOptions): (batch: Message[]) => Promise<void> {
-  const { balancer, forward, counters, maxAttempts, budget } = options;
+  const { balancer, forward, counters, maxAttempts, budget, observe } = options;
   const onLost = options.onLost ?? ((m, o) => console.error(`dropped an async message after ${m.attempts} attempts: ${"error" in o ? o.error : ""}`));
 
   function fail(message: Message, outcome: Outcome & { status: number }): void {
@@ -52,7 +54,9 @@ export function createDispatcher(options: DispatchOptions): (batch: Message[]) =
   async function deliver(upstream: Upstream, messages: Message[], retry: Message[]): Promise<void> {
     const logs = messages.map((m) => m.log);
     upstream.inflight++;
+    const started = performance.now();
     const r = await forward(upstream, logs);
+    observe?.(upstream, (performance.now() - started) / 1000);
     upstream.inflight--;
     if (r.ok) {
       budget?.deposit();

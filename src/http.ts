@@ -6,10 +6,14 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { errorResponse, HttpError, MethodNotAllowedError, NotFoundError, PayloadTooLargeError, UnauthorizedError } from "./errors.ts";
+import { getPath } from "hono/utils/url";
+import type { Context } from "hono";
+import { BadRequestError, errorResponse, HttpError, MethodNotAllowedError, NotFoundError, PayloadTooLargeError, UnauthorizedError } from "./errors.ts";
 
 export function createJsonApp(): Hono {
-  const app = new Hono();
+  // Without a Host header (HTTP/1.0, as HAProxy's default httpchk sends) Bun hands over a relative
+  // URL, which hono's path extraction would cut in the wrong place.
+  const app = new Hono({ getPath: (req) => getPath(req.url.charCodeAt(0) === 47 ? ({ url: `http://host${req.url}` } as Request) : req) });
   app.notFound((c) => errorResponse(new NotFoundError(c.req.method, c.req.path)));
   app.onError((error) => {
     // hono's own exceptions (e.g. a body stream that broke mid-read) keep their status.
@@ -24,16 +28,40 @@ export function allowOnly(app: Hono, path: string, allow: string[]): void {
   app.all(path, (c) => errorResponse(new MethodNotAllowedError(c.req.method, path, allow)));
 }
 
-export function limitBody(maxBytes: number): MiddlewareHandler {
-  return bodyLimit({
+export function limitBody(maxBytes: number, onRefuse?: () => void): MiddlewareHandler {
+  const limit = bodyLimit({
     maxSize: maxBytes,
-    onError: () => errorResponse(new PayloadTooLargeError(maxBytes)),
+    onError: () => {
+      onRefuse?.();
+      return errorResponse(new PayloadTooLargeError(maxBytes));
+    },
   });
+  return async function limitedBody(c, next) {
+    // Only the body reading can throw here: hono answers for the handlers behind next() itself.
+    try {
+      return await limit(c, next);
+    } catch (error) {
+      onRefuse?.();
+      return errorResponse(new BadRequestError(`request body could not be read: ${error instanceof Error ? error.message : String(error)}`));
+    }
+  };
 }
 
-/** The server's own cap, a little above ours, so oversized bodies reach limitBody's JSON 413. */
-export function serverBodyCap(maxBytes: number): number {
-  return maxBytes + 64 * 1024;
+/**
+ * Bun's own body cap, set out of the way so that every oversized body gets limitBody's JSON 413:
+ * limitBody refuses a declared length without reading the body and stops a chunked one at the
+ * limit, so nothing larger than MAX_BODY_BYTES is ever buffered.
+ */
+export const SERVER_BODY_CAP = Number.MAX_SAFE_INTEGER;
+
+/** The request body as text; a body that breaks off mid-read is the client's 400, not our 500. */
+export async function readText(c: Context): Promise<string> {
+  try {
+    return await c.req.text();
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    throw new BadRequestError(`request body could not be read: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 /** Requires `Authorization: Bearer <token>` when a token is configured; a no-op otherwise. */

@@ -184,48 +184,6 @@ describe("shutdown", () => {
   });
 });
 
-describe("bad input", () => {
-  afterAll(stopAll);
-  let cluster: Cluster;
-
-  const cases: [string, string, string | undefined, Record<string, string>, number, RegExp][] = [
-    ["invalid JSON", "POST", "{bad", {}, 400, /not valid JSON/],
-    ["an empty body", "POST", "", {}, 400, /empty body/],
-    ["a JSON array", "POST", "[1,2]", {}, 400, /JSON object/],
-    ["a missing log", "POST", "{}", {}, 400, /log is required/],
-    ["an empty log", "POST", '{"log":""}', {}, 400, /non-empty/],
-    ["a log that is a number", "POST", '{"log":5}', {}, 400, /must be a string/],
-    ["an empty packet", "POST", '{"logs":[]}', {}, 400, /1 to/],
-    ["a packet over MAX_PACKET", "POST", JSON.stringify({ logs: Array(11).fill("x") }), {}, 400, /MAX_PACKET/],
-    ["a packet with a non-string", "POST", '{"logs":["a",1]}', {}, 400, /logs.1 must be a string/],
-    ["an unknown field", "POST", '{"log":"a","x":1}', {}, 400, /unknown field/],
-    ["a body over MAX_BODY_BYTES", "POST", JSON.stringify({ log: "x".repeat(5000) }), {}, 413, /larger than 4096 bytes/],
-    ["GET on /analyze", "GET", undefined, {}, 405, /use POST/],
-    ["DELETE on /stats", "DELETE", undefined, {}, 405, /use GET/],
-    ["an unknown path", "GET", undefined, {}, 404, /no such endpoint/],
-  ];
-
-  test.each(cases)("%s gets a JSON error with the right status", async (_name, method, body, headers, status, message) => {
-    cluster ??= await startCluster([1], { MAX_PACKET: "10", MAX_BODY_BYTES: "4096" });
-    const path = _name === "an unknown path" ? "/nope" : _name.includes("/stats") ? "/stats" : "/analyze";
-    const res = await fetch(`${cluster.distributor.url}${path}`, { method, body, headers });
-    expect(res.status).toBe(status);
-    expect(res.headers.get("content-type")).toContain("application/json");
-    expect(((await res.json()) as { error: string }).error).toMatch(message);
-  });
-
-  test("a form-encoded Content-Type (curl -d) is accepted when the body is JSON", async () => {
-    cluster ??= await startCluster([1], { MAX_PACKET: "10", MAX_BODY_BYTES: "4096" });
-    const res = await fetch(`${cluster.distributor.url}/analyze`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: '{"log":"ERROR disk full"}',
-    });
-    expect(res.status).toBe(200);
-    expect(((await res.json()) as { result: { level: string } }).result.level).toBe("ERROR");
-  });
-});
-
 describe("startup", () => {
   test.each([
     ["distributor.ts", { WORKERS: "lots" }, 'distributor: WORKERS must be a whole number from 1 to 1024, got "lots"'],

@@ -80,8 +80,8 @@ export async function startCluster(weights: number[], env: Record<string, string
   return { analyzers, distributor };
 }
 
-export async function getJson<T = any>(url: string): Promise<T> {
-  const res = await fetch(url);
+export async function getJson<T = any>(url: string, headers: Record<string, string> = {}): Promise<T> {
+  const res = await fetch(url, { headers });
   return (await res.json()) as T;
 }
 

@@ -1,0 +1,50 @@
+// Admin endpoints, as HAProxy's `set server … weight`: list the analyzers and change one's weight
+// at run time (0 drains it: no new messages, in-flight ones finish). Effective for the next pick,
+// since the balancer rebuilds its table at once. Protected by ADMIN_TOKEN when one is configured.
+
+import type { Hono } from "hono";
+import { z } from "zod";
+import type { Balancer } from "./balancer.ts";
+import { BadRequestError, HttpError } from "./errors.ts";
+import { allowOnly, limitBody, readText, requireToken } from "./http.ts";
+import type { Upstream } from "./upstream.ts";
+
+const weightBody = z.strictObject({
+  weight: z.number({ error: "must be a number" }).finite({ error: "must be finite" }).min(0, { error: "must be >= 0 (0 drains the analyzer)" }),
+});
+
+export function describeUpstream(balancer: Balancer, u: Upstream) {
+  return { id: u.id, url: u.url, weight: u.weight, effectiveWeight: u.healthy ? balancer.effectiveWeight(u) : 0, healthy: u.healthy };
+}
+
+export function registerAdmin(app: Hono, options: { balancer: Balancer; token: string | undefined }): void {
+  const { balancer } = options;
+  const auth = requireToken(options.token);
+
+  app.get("/admin/analyzers", auth, (c) => c.json({ analyzers: balancer.upstreams.map((u) => describeUpstream(balancer, u)) }));
+  allowOnly(app, "/admin/analyzers", ["GET"]);
+
+  app.put("/admin/analyzers/:analyzer", auth, limitBody(4096), async (c) => {
+    const key = c.req.param("analyzer");
+    const upstream = balancer.upstreams.find((u) => u.id === key || u.url === key);
+    if (!upstream) {
+      const known = balancer.upstreams.map((u) => u.id).join(", ");
+      throw new HttpError(404, `no analyzer with id or url ${JSON.stringify(key)}; known: ${known}`);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(await readText(c));
+    } catch {
+      throw new BadRequestError('body must be JSON like {"weight": 2}');
+    }
+    const parsed = weightBody.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : `${issue.path.join(".") || "body"} ${issue.message}`;
+      throw new BadRequestError(`${field}: send {"weight": <number >= 0>}`);
+    }
+    balancer.setWeight(upstream, parsed.data.weight);
+    return c.json({ analyzer: describeUpstream(balancer, upstream) });
+  });
+  allowOnly(app, "/admin/analyzers/:analyzer", ["PUT"]);
+}

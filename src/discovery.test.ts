@@ -1,0 +1,229 @@
+import { describe, expect, test } from "bun:test";
+import { Balancer } from "./balancer.ts";
+import { ConfigError, loadDistributorConfig } from "./config.ts";
+import { DEFAULT_DISCOVERED_WEIGHT, planTargets, reconcile, sortAddresses, startDiscovery, type Resolver } from "./discovery.ts";
+import { createUpstream } from "./upstream.ts";
+
+describe("sortAddresses", () => {
+  test("orders IPv4 numerically, not as text, and drops duplicates", () => {
+    expect(sortAddresses(["10.0.0.10", "10.0.0.9", "9.255.255.255", "10.0.0.9", "10.0.1.0"])).toEqual([
+      "9.255.255.255",
+      "10.0.0.9",
+      "10.0.0.10",
+      "10.0.1.0",
+    ]);
+  });
+
+  test("puts anything that is not IPv4 after, in text order", () => {
+    expect(sortAddresses(["fd00::2", "10.0.0.1", "fd00::1"])).toEqual(["10.0.0.1", "fd00::1", "fd00::2"]);
+  });
+});
+
+describe("planTargets", () => {
+  test.each([
+    ["as many weights as analyzers", [1, 2, 3], [1, 2, 3], null],
+    ["no weights: every analyzer gets the default", null, [1, 1, 1], null],
+    ["more analyzers than weights: the extras get the default", [1, 2], [1, 2, DEFAULT_DISCOVERED_WEIGHT], "the 1 beyond them by address (10.0.0.10) get weight 1"],
+    ["fewer analyzers than weights: the surplus is unused", [1, 2, 3, 4], [1, 2, 3], "weights 4 are unused"],
+  ])("%s", (_, weights, want, warning) => {
+    const plan = planTargets(["10.0.0.10", "10.0.0.2", "10.0.0.9"], 5000, weights);
+    expect(plan.targets).toEqual([
+      { url: "http://10.0.0.2:5000", weight: want[0] },
+      { url: "http://10.0.0.9:5000", weight: want[1] },
+      { url: "http://10.0.0.10:5000", weight: want[2] },
+    ]);
+    if (warning === null) expect(plan.warning).toBeNull();
+    else expect(plan.warning).toContain(warning);
+  });
+
+  test("the warning counts both sides", () => {
+    expect(planTargets(["10.0.0.1"], 5000, [1, 2]).warning).toBe(
+      "found 1 analyzer for 2 weights in DISTRIBUTION_WEIGHTS: weights 2 are unused until more analyzers appear",
+    );
+  });
+
+  test("brackets IPv6 addresses in URLs", () => {
+    expect(planTargets(["fd00::1"], 5000, null).targets).toEqual([{ url: "http://[fd00::1]:5000", weight: 1 }]);
+  });
+});
+
+describe("reconcile", () => {
+  test("keeps the Upstream object of an analyzer that stays, with its weight following its position", () => {
+    const a = createUpstream("http://10.0.0.2:5000", 1);
+    const b = createUpstream("http://10.0.0.3:5000", 2);
+    b.delivered = 42;
+    const next = reconcile([a, b], [
+      { url: "http://10.0.0.3:5000", weight: 1 },
+      { url: "http://10.0.0.4:5000", weight: 2 },
+    ]);
+    expect(next[0]).toBe(b);
+    expect(next[0]).toMatchObject({ weight: 1, delivered: 42 });
+    expect(next[1]).not.toBe(a);
+    expect(next[1]).toMatchObject({ url: "http://10.0.0.4:5000", weight: 2, healthy: false, delivered: 0 });
+  });
+});
+
+/** A resolver whose answer the test sets; `null` makes it fail like getaddrinfo does. */
+function fakeDns(initial: string[] | null) {
+  const state = { answer: initial, calls: 0 };
+  const resolve: Resolver = async (host) => {
+    state.calls++;
+    if (state.answer === null) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: "ENOTFOUND" });
+    return state.answer;
+  };
+  return { state, resolve };
+}
+
+function discoveryOf(answer: string[] | null, weights: number[] | null) {
+  const dns = fakeDns(answer);
+  const balancer = new Balancer([]);
+  const lines: string[] = [];
+  const changes: string[][] = [];
+  const discovery = startDiscovery({
+    host: "analyzer",
+    port: 5000,
+    weights,
+    intervalMs: 3_600_000, // rounds are driven by refresh() in these tests
+    balancer,
+    resolve: dns.resolve,
+    log: (line) => lines.push(line),
+    onChange: (upstreams) => void changes.push(upstreams.map((u) => u.url)),
+  });
+  const weightsByUrl = () => Object.fromEntries(balancer.upstreams.map((u) => [u.url, u.weight]));
+  return { dns, balancer, lines, changes, discovery, weightsByUrl };
+}
+
+describe("startDiscovery", () => {
+  test("resolves at once and gives the weights to the analyzers sorted by address", async () => {
+    const d = discoveryOf(["10.0.0.10", "10.0.0.3", "10.0.0.9"], [1, 2, 3]);
+    await d.discovery.refresh(); // joins the first round, already under way
+    d.discovery.stop();
+    expect(d.weightsByUrl()).toEqual({ "http://10.0.0.3:5000": 1, "http://10.0.0.9:5000": 2, "http://10.0.0.10:5000": 3 });
+    expect(d.changes).toHaveLength(1);
+    expect(d.lines).toEqual([
+      "discovery: analyzer:5000 → 3 analyzers (3 joined, 0 left), weights by address: http://10.0.0.3:5000=1, http://10.0.0.9:5000=2, http://10.0.0.10:5000=3",
+    ]);
+  });
+
+  test("an analyzer that joins or leaves changes the set; those that stay keep their object and health", async () => {
+    const d = discoveryOf(["10.0.0.2", "10.0.0.3"], [1, 2, 3]);
+    await d.discovery.refresh();
+    const [first, second] = d.balancer.upstreams;
+    d.balancer.setHealthy(first, true, "probe");
+    d.balancer.setHealthy(second, true, "probe");
+    first.delivered = 7;
+
+    d.dns.state.answer = ["10.0.0.4", "10.0.0.2", "10.0.0.3"];
+    await d.discovery.refresh();
+    expect(d.balancer.upstreams.slice(0, 2)).toEqual([first, second]);
+    expect(first).toMatchObject({ healthy: true, delivered: 7 });
+    expect(d.balancer.upstreams[2]).toMatchObject({ url: "http://10.0.0.4:5000", weight: 3, healthy: false });
+
+    // 10.0.0.3 leaves: 10.0.0.4 moves up to the second position and so to the second weight.
+    const third = d.balancer.upstreams[2];
+    d.dns.state.answer = ["10.0.0.2", "10.0.0.4"];
+    await d.discovery.refresh();
+    d.discovery.stop();
+    expect(d.balancer.upstreams).toEqual([first, third]);
+    expect(d.weightsByUrl()).toEqual({ "http://10.0.0.2:5000": 1, "http://10.0.0.4:5000": 2 });
+    expect(d.changes).toHaveLength(3);
+    expect(d.lines.at(-1)).toContain("2 analyzers (0 joined, 1 left)");
+  });
+
+  test("an unchanged answer changes nothing, whatever order DNS gives it in", async () => {
+    const d = discoveryOf(["10.0.0.2", "10.0.0.3"], null);
+    await d.discovery.refresh();
+    const before = d.balancer.upstreams;
+    d.dns.state.answer = ["10.0.0.3", "10.0.0.2", "10.0.0.3"];
+    await d.discovery.refresh();
+    d.discovery.stop();
+    expect(d.balancer.upstreams).toBe(before);
+    expect(d.changes).toHaveLength(1);
+    expect(d.lines).toHaveLength(1);
+  });
+
+  test("a count that differs from the weights is warned about once per change, not every round", async () => {
+    const d = discoveryOf(["10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"], [1, 2, 3]);
+    await d.discovery.refresh();
+    await d.discovery.refresh();
+    expect(d.weightsByUrl()["http://10.0.0.5:5000"]).toBe(DEFAULT_DISCOVERED_WEIGHT);
+    d.dns.state.answer = ["10.0.0.2"];
+    await d.discovery.refresh();
+    await d.discovery.refresh();
+    d.discovery.stop();
+    expect(d.lines.filter((l) => l.includes("warning"))).toEqual([
+      "discovery: warning: analyzer:5000: found 4 analyzers for 3 weights in DISTRIBUTION_WEIGHTS: the 1 beyond them by address (10.0.0.5) get weight 1",
+      "discovery: warning: analyzer:5000: found 1 analyzer for 3 weights in DISTRIBUTION_WEIGHTS: weights 2,3 are unused until more analyzers appear",
+    ]);
+  });
+
+  test("a failed lookup keeps the last known set and is logged once, not thrown; recovery is logged", async () => {
+    const d = discoveryOf(["10.0.0.2", "10.0.0.3"], null);
+    await d.discovery.refresh();
+    const before = d.balancer.upstreams;
+    d.dns.state.answer = null;
+    await d.discovery.refresh(); // resolves: never rejects
+    await d.discovery.refresh();
+    expect(d.balancer.upstreams).toBe(before);
+    d.dns.state.answer = [];
+    await d.discovery.refresh(); // no addresses at all counts as a failure too
+    expect(d.balancer.upstreams).toBe(before);
+    d.dns.state.answer = ["10.0.0.2", "10.0.0.3"];
+    await d.discovery.refresh();
+    d.discovery.stop();
+    expect(d.balancer.upstreams).toBe(before);
+    expect(d.lines.slice(1)).toEqual([
+      "discovery: cannot resolve analyzer: ENOTFOUND; keeping the last known 2 analyzers",
+      "discovery: cannot resolve analyzer: no addresses; keeping the last known 2 analyzers",
+      "discovery: analyzer resolves again",
+    ]);
+  });
+
+  test("a first lookup that fails leaves no analyzers, and a later one brings them in", async () => {
+    const d = discoveryOf(null, null);
+    await d.discovery.refresh();
+    expect(d.balancer.upstreams).toHaveLength(0);
+    d.dns.state.answer = ["10.0.0.2"];
+    await d.discovery.refresh();
+    d.discovery.stop();
+    expect(d.balancer.upstreams.map((u) => u.url)).toEqual(["http://10.0.0.2:5000"]);
+  });
+
+  test("concurrent refreshes share one lookup", async () => {
+    const d = discoveryOf(["10.0.0.2"], null);
+    await d.discovery.refresh();
+    const calls = d.dns.state.calls;
+    await Promise.all([d.discovery.refresh(), d.discovery.refresh(), d.discovery.refresh()]);
+    d.discovery.stop();
+    expect(d.dns.state.calls).toBe(calls + 1);
+  });
+});
+
+describe("discovery config", () => {
+  test("ANALYZER_HOST switches to discovery with documented defaults", () => {
+    const c = loadDistributorConfig({ ANALYZER_HOST: "analyzer" });
+    expect(c.analyzers).toEqual([]);
+    expect(c.discovery).toEqual({ host: "analyzer", port: 5000, intervalMs: 2000, weights: null });
+  });
+
+  test("takes ANALYZER_PORT, DISCOVERY_INTERVAL_MS and DISTRIBUTION_WEIGHTS of any length", () => {
+    const c = loadDistributorConfig({ ANALYZER_HOST: "analyzer", ANALYZER_PORT: "5001", DISCOVERY_INTERVAL_MS: "500", DISTRIBUTION_WEIGHTS: "[1, 2, 3]" });
+    expect(c.discovery).toEqual({ host: "analyzer", port: 5001, intervalMs: 500, weights: [1, 2, 3] });
+  });
+
+  test("without ANALYZER_HOST, the fixed list is used as before", () => {
+    expect(loadDistributorConfig({}).discovery).toBeNull();
+  });
+
+  test.each([
+    [{ ANALYZER_HOST: "analyzer", ANALYZERS: "http://a:1" }, 'ANALYZER_HOST ("analyzer") and ANALYZERS are both set: use ANALYZER_HOST to find analyzers by DNS or ANALYZERS to list them, not both'],
+    [{ ANALYZER_HOST: "http://analyzer:5000" }, 'ANALYZER_HOST must be a host name like analyzer (no scheme, no port), got "http://analyzer:5000"'],
+    [{ ANALYZER_HOST: "analyzer", ANALYZER_PORT: "0" }, 'ANALYZER_PORT must be a whole number from 1 to 65535, got "0"'],
+    [{ ANALYZER_HOST: "analyzer", DISCOVERY_INTERVAL_MS: "often" }, 'DISCOVERY_INTERVAL_MS must be a whole number from 10 to 3600000, got "often"'],
+    [{ ANALYZER_HOST: "analyzer", DISTRIBUTION_WEIGHTS: "0,0" }, "at least one analyzer weight must be positive, got [0,0]"],
+    [{ ANALYZER_HOST: "analyzer", DISTRIBUTION_WEIGHTS: "1,x" }, 'DISTRIBUTION_WEIGHTS weights must be finite numbers >= 0, got "x"'],
+  ])("%p is refused: %s", (env, message) => {
+    expect(() => loadDistributorConfig(env)).toThrow(ConfigError);
+    expect(() => loadDistributorConfig(env)).toThrow(message);
+  });
+});

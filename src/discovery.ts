@@ -1,0 +1,181 @@
+// DNS discovery: every `intervalMs`, resolve a host name to all of its IPv4 addresses (compose gives
+// a service one A record per container, so `--scale analyzer=N` means N addresses) and hand the
+// balancer one analyzer per address. DISTRIBUTION_WEIGHTS applies by position among the addresses
+// sorted numerically: DNS answers come in any order, the sorted one is the same on every round and
+// anyone can rebuild it from /stats. Analyzers that stay keep their Upstream object, so health and
+// counters carry over. A failed lookup keeps the last known set: a DNS hiccup must not empty the
+// pick table, and dead analyzers are the health checker's business.
+
+import { lookup } from "node:dns/promises";
+import type { Balancer } from "./balancer.ts";
+import type { AnalyzerTarget } from "./config.ts";
+import { createUpstream, type Upstream } from "./upstream.ts";
+
+/** All addresses of `host`; rejects when there are none. */
+export type Resolver = (host: string) => Promise<string[]>;
+
+/** The weight of a discovered analyzer that DISTRIBUTION_WEIGHTS has no entry for. */
+export const DEFAULT_DISCOVERED_WEIGHT = 1;
+
+/** getaddrinfo, so /etc/hosts and Docker's embedded DNS both answer. IPv4 only: the services listen on 0.0.0.0. */
+export const resolveIPv4: Resolver = async function resolveIPv4(host) {
+  const answers = await lookup(host, { all: true, family: 4 });
+  return answers.map((a) => a.address);
+};
+
+/** Unique addresses, IPv4 in numeric order (10.0.0.9 before 10.0.0.10), anything else after, as text. */
+export function sortAddresses(addresses: readonly string[]): string[] {
+  return [...new Set(addresses)].sort((a, b) => {
+    const x = ipv4Number(a);
+    const y = ipv4Number(b);
+    if (x !== null && y !== null) return x - y;
+    if (x !== null) return -1;
+    if (y !== null) return 1;
+    return a < b ? -1 : a > b ? 1 : 0;
+  });
+}
+
+function ipv4Number(address: string): number | null {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address);
+  if (!m) return null;
+  const octets = m.slice(1).map(Number);
+  if (octets.some((o) => o > 255)) return null;
+  return ((octets[0] * 256 + octets[1]) * 256 + octets[2]) * 256 + octets[3];
+}
+
+export type Plan = {
+  targets: AnalyzerTarget[];
+  /** Set when the number of analyzers differs from the number of weights: what was done about it. */
+  warning: string | null;
+};
+
+/**
+ * One analyzer per address, in sorted order, with weights[i] for the i-th; analyzers beyond the
+ * weights get DEFAULT_DISCOVERED_WEIGHT, weights beyond the analyzers are unused. No weights: all 1.
+ */
+export function planTargets(addresses: readonly string[], port: number, weights: readonly number[] | null): Plan {
+  const sorted = sortAddresses(addresses);
+  const targets = sorted.map((address, i) => ({
+    url: `http://${address.includes(":") ? `[${address}]` : address}:${port}`,
+    weight: weights?.[i] ?? DEFAULT_DISCOVERED_WEIGHT,
+  }));
+  if (weights === null || weights.length === sorted.length) return { targets, warning: null };
+  const counted = `found ${plural(sorted.length, "analyzer")} for ${plural(weights.length, "weight")} in DISTRIBUTION_WEIGHTS`;
+  const warning =
+    sorted.length > weights.length
+      ? `${counted}: the ${sorted.length - weights.length} beyond them by address (${sorted.slice(weights.length).join(", ")}) get weight ${DEFAULT_DISCOVERED_WEIGHT}`
+      : `${counted}: weights ${weights.slice(sorted.length).join(",")} are unused until more analyzers appear`;
+  return { targets, warning };
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
+/**
+ * The Upstreams for `targets`, in their order: the existing object for a URL already in `current`
+ * (its weight updated, since weights follow sorted position), a new one otherwise.
+ */
+export function reconcile(current: readonly Upstream[], targets: readonly AnalyzerTarget[], make = createUpstream): Upstream[] {
+  const byUrl = new Map(current.map((u) => [u.url, u]));
+  return targets.map((t) => {
+    const existing = byUrl.get(t.url);
+    if (!existing) return make(t.url, t.weight);
+    existing.weight = t.weight;
+    return existing;
+  });
+}
+
+export type DiscoveryOptions = {
+  host: string;
+  port: number;
+  /** DISTRIBUTION_WEIGHTS, by sorted address; null gives every analyzer DEFAULT_DISCOVERED_WEIGHT. */
+  weights: readonly number[] | null;
+  intervalMs: number;
+  balancer: Pick<Balancer, "upstreams" | "setUpstreams">;
+  resolve?: Resolver;
+  log?: (line: string) => void;
+  /** Called after the set changed, e.g. to probe the new analyzers now rather than next round. */
+  onChange?: (upstreams: readonly Upstream[]) => void | Promise<void>;
+};
+
+export type Discovery = {
+  /** Resolves now (or joins the round in progress) and applies the answer. Never rejects. */
+  refresh(): Promise<void>;
+  stop(): void;
+};
+
+/** Starts resolving at once, then every `intervalMs` after the previous round began (rounds never overlap). */
+export function startDiscovery(options: DiscoveryOptions): Discovery {
+  const { host, port, weights, intervalMs, balancer } = options;
+  const resolve = options.resolve ?? resolveIPv4;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const name = `${host}:${port}`;
+  let applied: string | null = null; // the sorted addresses last handed to the balancer
+  let failing: string | null = null; // the last lookup error, so each is logged once, not every round
+
+  async function round(): Promise<void> {
+    let addresses: string[];
+    try {
+      addresses = sortAddresses(await resolve(host));
+      if (addresses.length === 0) throw new Error("no addresses");
+    } catch (error) {
+      const why = describeLookupError(error);
+      if (why !== failing) {
+        const kept = balancer.upstreams.length;
+        log(`discovery: cannot resolve ${host}: ${why}; keeping the last known ${plural(kept, "analyzer")}`);
+      }
+      failing = why;
+      return;
+    }
+    if (failing !== null) log(`discovery: ${host} resolves again`);
+    failing = null;
+    const key = addresses.join(",");
+    if (key === applied) return;
+    applied = key;
+    const plan = planTargets(addresses, port, weights);
+    if (plan.warning) log(`discovery: warning: ${name}: ${plan.warning}`);
+    const before = new Set(balancer.upstreams.map((u) => u.url));
+    const next = reconcile(balancer.upstreams, plan.targets);
+    balancer.setUpstreams(next);
+    const joined = next.filter((u) => !before.has(u.url)).length;
+    const left = before.size - (next.length - joined);
+    const mapping = next.map((u) => `${u.url}=${u.weight}`).join(", ");
+    log(`discovery: ${name} → ${plural(next.length, "analyzer")} (${joined} joined, ${left} left), weights by address: ${mapping}`);
+    try {
+      await options.onChange?.(next);
+    } catch (error) {
+      log(`discovery: after the change: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  let inflight: Promise<void> | null = null;
+  function refresh(): Promise<void> {
+    inflight ??= round().finally(() => (inflight = null));
+    return inflight;
+  }
+
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  async function loop(): Promise<void> {
+    const started = performance.now();
+    await refresh();
+    if (stopped) return;
+    timer = setTimeout(loop, Math.max(0, intervalMs - (performance.now() - started)));
+  }
+  void loop();
+
+  return {
+    refresh,
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function describeLookupError(error: unknown): string {
+  const e = error as { code?: unknown; message?: unknown };
+  if (typeof e?.code === "string") return e.code;
+  return String(e?.message ?? error);
+}
