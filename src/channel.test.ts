@@ -30,14 +30,25 @@ describe("Channel", () => {
     expect(ch.takeUpTo(10)).toEqual([0, 1, 2, 3]);
   });
 
-  test("hands items straight to waiting receivers without using capacity", async () => {
-    const ch = new Channel<number>(1);
-    const a = ch.recv();
-    const b = ch.recv();
-    expect(ch.trySendAll([1, 2, 3])).toBe(true);
-    expect(new Set([await a, await b])).toEqual(new Set([1, 2]));
-    expect(ch.size).toBe(1);
-    expect(await ch.recv()).toBe(3);
+  test("an idle receiver gets everything sent in the same turn as one batch", async () => {
+    const ch = new Channel<number>(10);
+    const a = ch.recvBatch(4);
+    const b = ch.recvBatch(4);
+    ch.trySend(1);
+    expect(ch.trySendAll([2, 3])).toBe(true);
+    ch.trySend(4);
+    ch.trySend(5);
+    // The most recently idle receiver takes its fill first, the next one the rest.
+    expect(await b).toEqual([1, 2, 3, 4]);
+    expect(await a).toEqual([5]);
+  });
+
+  test("items waiting for a receiver's wake count against the capacity", () => {
+    const ch = new Channel<number>(2);
+    void ch.recvBatch(10);
+    expect(ch.trySendAll([1, 2, 3])).toBe(false);
+    expect(ch.trySendAll([1, 2])).toBe(true);
+    expect(ch.trySend(3)).toBe(false);
   });
 
   test("send waits for room and keeps the order", async () => {
@@ -59,6 +70,15 @@ describe("Channel", () => {
     expect(await ch.recv()).toBe("a");
     expect(await ch.recv()).toBe("b");
     expect(await ch.recv()).toBeUndefined();
+  });
+
+  test("close right after a send still delivers the item to the waiting receiver", async () => {
+    const ch = new Channel<number>(4);
+    const r = ch.recvBatch(4);
+    ch.trySend(7);
+    ch.close();
+    expect(await r).toEqual([7]);
+    expect(await ch.recvBatch(4)).toEqual([]);
   });
 
   test("close wakes idle receivers and pending senders", async () => {

@@ -1,7 +1,11 @@
 // A bounded FIFO channel between request handlers (producers) and the worker pool (consumers).
 // Items live in a fixed ring buffer, so memory is bounded by `capacity` and every operation is O(1)
 // (amortized O(k) for k items). Producers that must not wait use trySend/trySendAll and turn `false`
-// into a 503; consumers await recv() and then take whatever else is queued with takeUpTo().
+// into a 503; consumers await recvBatch(), which waits for one item and takes whatever else is queued.
+// Idle consumers are woken once per event-loop turn (setImmediate), not once per item: everything
+// that arrives in one turn (a burst of requests read in one poll) goes to one consumer as one batch,
+// and no timer is ever waited on. Waking per item would hand each message to its own idle worker
+// and so cost one upstream request per message exactly when batching would pay most.
 // close() stops new sends; receivers drain what is left, then get `undefined` (so items are never
 // `undefined` themselves).
 
@@ -15,8 +19,9 @@ export class Channel<T> {
   #head = 0;
   #size = 0;
   #closed = false;
-  // Waiting receivers only exist while the ring is empty; LIFO wakes the most recently idle worker.
-  #receivers: ((item: T | undefined) => void)[] = [];
+  // Waiting receivers, each with the most it takes; LIFO wakes the most recently idle worker.
+  #receivers: { max: number; resolve: (items: T[]) => void }[] = [];
+  #wakeScheduled = false;
   #spaceWaiters: (() => void)[] = [];
   #emptyWaiters: (() => void)[] = [];
 
@@ -39,25 +44,18 @@ export class Channel<T> {
   /** Queues `item` if there is room; false when full. */
   trySend(item: T): boolean {
     if (this.#closed) throw new ChannelClosedError("channel is closed");
-    const receiver = this.#receivers.pop();
-    if (receiver) {
-      receiver(item);
-      return true;
-    }
     if (this.#size === this.capacity) return false;
     this.#push(item);
+    this.#scheduleWake();
     return true;
   }
 
   /** Queues all of `items` or none of them: a packet is admitted whole or refused whole. */
   trySendAll(items: readonly T[]): boolean {
     if (this.#closed) throw new ChannelClosedError("channel is closed");
-    // Items handed straight to waiting receivers never occupy the ring, but only while it is empty.
-    const handOff = this.#size === 0 ? Math.min(this.#receivers.length, items.length) : 0;
-    if (items.length - handOff > this.capacity - this.#size) return false;
-    let i = 0;
-    for (; i < handOff; i++) this.#receivers.pop()!(items[i]);
-    for (; i < items.length; i++) this.#push(items[i]);
+    if (items.length > this.capacity - this.#size) return false;
+    for (let i = 0; i < items.length; i++) this.#push(items[i]);
+    this.#scheduleWake();
     return true;
   }
 
@@ -69,10 +67,15 @@ export class Channel<T> {
   }
 
   /** The next item, waiting if none is queued; `undefined` once closed and drained. */
-  recv(): Promise<T | undefined> {
-    if (this.#size > 0) return Promise.resolve(this.#shift());
-    if (this.#closed) return Promise.resolve(undefined);
-    return new Promise((resolve) => this.#receivers.push(resolve));
+  async recv(): Promise<T | undefined> {
+    return (await this.recvBatch(1))[0];
+  }
+
+  /** Waits for at least one item, then takes up to `max` queued ones; `[]` once closed and drained. */
+  recvBatch(max: number): Promise<T[]> {
+    if (this.#size > 0) return Promise.resolve(this.takeUpTo(max));
+    if (this.#closed) return Promise.resolve([]);
+    return new Promise((resolve) => this.#receivers.push({ max, resolve }));
   }
 
   /** Moves up to `max` queued items into `into` without waiting; returns `into`. */
@@ -86,7 +89,8 @@ export class Channel<T> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const receiver of this.#receivers.splice(0)) receiver(undefined);
+    // Queued items still go out through the pending wake; receivers left over then get [].
+    if (this.#size === 0) for (const r of this.#receivers.splice(0)) r.resolve([]);
     for (const waiter of this.#spaceWaiters.splice(0)) waiter();
   }
 
@@ -102,6 +106,19 @@ export class Channel<T> {
       if (item === undefined) return;
       yield item;
     }
+  }
+
+  #scheduleWake(): void {
+    if (this.#wakeScheduled || this.#receivers.length === 0) return;
+    this.#wakeScheduled = true;
+    setImmediate(() => {
+      this.#wakeScheduled = false;
+      while (this.#receivers.length > 0 && this.#size > 0) {
+        const r = this.#receivers.pop()!;
+        r.resolve(this.takeUpTo(r.max));
+      }
+      if (this.#closed && this.#size === 0) for (const r of this.#receivers.splice(0)) r.resolve([]);
+    });
   }
 
   #push(item: T): void {

@@ -12,6 +12,8 @@ export type Counters = {
   /** Accepted messages given up on: every attempt failed, or no analyzer was left for a waiting
    * client (it saw 502/503/504). received = delivered + failed + messages still on their way. */
   failed: number;
+  /** Failed analyzer requests whose messages were retried (what the retry budget counts). */
+  retriedRequests: number;
   /** Failed analyzer requests not retried because the retry budget was spent. */
   retriesDenied: number;
   /** Requests refused as malformed (4xx). */
@@ -19,5 +21,5 @@ export type Counters = {
 };
 
 export function createCounters(): Counters {
-  return { received: 0, delivered: 0, retried: 0, rejected: 0, failed: 0, retriesDenied: 0, invalid: 0 };
+  return { received: 0, delivered: 0, retried: 0, rejected: 0, failed: 0, retriedRequests: 0, retriesDenied: 0, invalid: 0 };
 }

@@ -54,6 +54,7 @@ export function createDispatcher(options: DispatchOptions): (batch: Message[]) =
   async function deliver(upstream: Upstream, messages: Message[], retry: Message[]): Promise<void> {
     const logs = messages.map((m) => m.log);
     upstream.inflight++;
+    upstream.requests++;
     const started = performance.now();
     const r = await forward(upstream, logs);
     observe?.(upstream, (performance.now() - started) / 1000);
@@ -73,6 +74,7 @@ export function createDispatcher(options: DispatchOptions): (batch: Message[]) =
     const wantsRetry = r.retryable && messages.some((m) => m.attempts + 1 < maxAttempts);
     const mayRetry = wantsRetry && (budget?.tryWithdraw() ?? true);
     if (wantsRetry && !mayRetry) counters.retriesDenied++;
+    if (mayRetry) counters.retriedRequests++;
     const reason = wantsRetry && !mayRetry ? `${r.reason} (retry budget spent)` : r.reason;
     for (const m of messages) {
       m.attempts++;

@@ -94,6 +94,7 @@ export function renderDistributorMetrics(sources: StatsSources & { latencies: La
   const families: Family[] = [
     family("distributor_messages_received_total", "counter", "Messages accepted into the queue.", [["", counters.received]]),
     family("distributor_messages_delivered_total", "counter", "Messages an analyzer analyzed, by analyzer.", perAnalyzer((u) => u.delivered)),
+    family("distributor_upstream_requests_total", "counter", "Requests sent to an analyzer, each with a batch of messages.", perAnalyzer((u) => u.requests)),
     family("distributor_messages_failed_attempts_total", "counter", "Messages in requests to an analyzer that failed, by analyzer.", perAnalyzer((u) => u.failed)),
     family("distributor_messages_retried_total", "counter", "Delivery attempts repeated on another analyzer.", [["", counters.retried]]),
     family("distributor_messages_rejected_total", "counter", "Messages refused with 503 before acceptance (queue full, no healthy analyzer).", [["", counters.rejected]]),

@@ -30,9 +30,8 @@ export function startPool<T>(options: PoolOptions<T>): Pool {
 
   async function worker(): Promise<void> {
     for (;;) {
-      const first = await channel.recv();
-      if (first === undefined) return;
-      const batch = channel.takeUpTo(batchMax - 1, [first]);
+      const batch = await channel.recvBatch(batchMax);
+      if (batch.length === 0) return;
       active++;
       try {
         await handle(batch);

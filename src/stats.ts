@@ -18,6 +18,7 @@ export function statsSnapshot({ balancer, counters, channel, pool, startedAt }: 
       healthy: u.healthy,
       // The share of new messages it gets now: its weight over the healthy analyzers' weights.
       share: totalWeight > 0 ? weights[i] / totalWeight : 0,
+      requests: u.requests,
       delivered: u.delivered,
       failed: u.failed,
       inflight: u.inflight,

@@ -18,6 +18,8 @@ export type Upstream = {
   lastError: string | null;
   /** Times it went down or came back. */
   healthChanges: number;
+  /** Requests sent to it (each carries a batch of messages). */
+  requests: number;
   /** Messages it analyzed. */
   delivered: number;
   /** Messages in requests to it that failed. */
@@ -38,6 +40,7 @@ export function createUpstream(url: string, weight: number): Upstream {
     rampStartedAt: null,
     lastError: "not checked yet",
     healthChanges: 0,
+    requests: 0,
     delivered: 0,
     failed: 0,
     inflight: 0,

@@ -42,7 +42,7 @@ describe("faults", () => {
   test("when every analyzer fails half the time, retries stay within the retry budget", async () => {
     const r = await retryStorm();
     expect(Number(r.extra.retriesDenied)).toBeGreaterThan(0);
-    expect(Number(r.extra.retried)).toBeLessThanOrEqual(Number(r.extra.budgetAllows));
+    expect(Number(r.extra.retriedRequests)).toBeLessThanOrEqual(Number(r.extra.budgetAllows));
     expect(r.lost).toBe(0); // what was accepted (200) was analyzed
   });
 
