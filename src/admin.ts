@@ -1,6 +1,8 @@
 // Admin endpoints, as HAProxy's `set server … weight`: list the analyzers and change one's weight
 // at run time (0 drains it: no new messages, in-flight ones finish). Effective for the next pick,
 // since the balancer rebuilds its table at once. Protected by ADMIN_TOKEN when one is configured.
+// A weight set here stays with that analyzer's URL while it is known, even when DNS discovery
+// re-deals the positional DISTRIBUTION_WEIGHTS; a restart returns to the configured weights.
 
 import type { Hono } from "hono";
 import { z } from "zod";
@@ -44,6 +46,7 @@ export function registerAdmin(app: Hono, options: { balancer: Balancer; token: s
       throw new BadRequestError(`${field}: send {"weight": <number >= 0>}`);
     }
     balancer.setWeight(upstream, parsed.data.weight);
+    upstream.weightPinned = true;
     return c.json({ analyzer: describeUpstream(balancer, upstream) });
   });
   allowOnly(app, "/admin/analyzers/:analyzer", ["PUT"]);

@@ -61,6 +61,15 @@ describe("reconcile", () => {
     expect(next[1]).not.toBe(a);
     expect(next[1]).toMatchObject({ url: "http://10.0.0.4:5000", weight: 2, healthy: false, delivered: 0 });
   });
+
+  test("a weight pinned through the admin API is kept when the positions shift", () => {
+    const a = createUpstream("http://10.0.0.2:5000", 1);
+    const b = createUpstream("http://10.0.0.3:5000", 2);
+    b.weight = 7;
+    b.weightPinned = true;
+    const next = reconcile([a, b], [{ url: "http://10.0.0.3:5000", weight: 1 }]);
+    expect(next[0]).toMatchObject({ weight: 7 });
+  });
 });
 
 /** A resolver whose answer the test sets; `null` makes it fail like getaddrinfo does. */

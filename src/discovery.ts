@@ -74,14 +74,16 @@ function plural(n: number, noun: string): string {
 
 /**
  * The Upstreams for `targets`, in their order: the existing object for a URL already in `current`
- * (its weight updated, since weights follow sorted position), a new one otherwise.
+ * (its weight updated, since weights follow sorted position, unless an operator pinned it), a new
+ * one otherwise.
  */
 export function reconcile(current: readonly Upstream[], targets: readonly AnalyzerTarget[], make = createUpstream): Upstream[] {
   const byUrl = new Map(current.map((u) => [u.url, u]));
   return targets.map((t) => {
     const existing = byUrl.get(t.url);
     if (!existing) return make(t.url, t.weight);
-    existing.weight = t.weight;
+    // A weight an operator set through the admin API wins over the positional one.
+    if (!existing.weightPinned) existing.weight = t.weight;
     return existing;
   });
 }

@@ -9,6 +9,8 @@ export type Upstream = {
   readonly analyzeUrl: string;
   readonly healthUrl: string;
   weight: number;
+  /** Set at run time through the admin API: discovery then leaves the weight alone. */
+  weightPinned: boolean;
   healthy: boolean;
   /** Has it been healthy before? (Slow start applies to returns, not to the first time up.) */
   everHealthy: boolean;
@@ -35,6 +37,7 @@ export function createUpstream(url: string, weight: number): Upstream {
     analyzeUrl: `${url}/analyze`,
     healthUrl: `${url}/health`,
     weight,
+    weightPinned: false,
     healthy: false,
     everHealthy: false,
     rampStartedAt: null,
