@@ -71,7 +71,8 @@ export function createAnalyzer(options: AnalyzerOptions) {
   allowOnly(app, "/metrics", ["GET"]);
   // For demos and fault-injection tests: {"down": true} fails /health and /analyze until undone,
   // {"hang": true} leaves them unanswered until undone.
-  app.post("/fault", requireToken(options.adminToken), limitBody(4096), async (c) => {
+  requireToken(app, "POST", "/fault", options.adminToken);
+  app.post("/fault", limitBody(4096), async (c) => {
     let body: unknown;
     try {
       body = JSON.parse(await readText(c));

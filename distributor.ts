@@ -57,7 +57,8 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
   const ingest = createIngest({ channel, balancer, counters });
 
   const app = createJsonApp();
-  app.post("/analyze", requireToken(config.authToken), limitBody(config.maxBodyBytes, () => counters.invalid++), async (c) => {
+  requireToken(app, "POST", "/analyze", config.authToken);
+  app.post("/analyze", limitBody(config.maxBodyBytes, () => counters.invalid++), async (c) => {
     const started = performance.now();
     try {
       let payload;

@@ -21,12 +21,13 @@ export function describeUpstream(balancer: Balancer, u: Upstream) {
 
 export function registerAdmin(app: Hono, options: { balancer: Balancer; token: string | undefined }): void {
   const { balancer } = options;
-  const auth = requireToken(options.token);
+  requireToken(app, "GET", "/admin/analyzers", options.token);
+  requireToken(app, "PUT", "/admin/analyzers/:analyzer", options.token);
 
-  app.get("/admin/analyzers", auth, (c) => c.json({ analyzers: balancer.upstreams.map((u) => describeUpstream(balancer, u)) }));
+  app.get("/admin/analyzers", (c) => c.json({ analyzers: balancer.upstreams.map((u) => describeUpstream(balancer, u)) }));
   allowOnly(app, "/admin/analyzers", ["GET"]);
 
-  app.put("/admin/analyzers/:analyzer", auth, limitBody(4096), async (c) => {
+  app.put("/admin/analyzers/:analyzer", limitBody(4096), async (c) => {
     const key = c.req.param("analyzer");
     const upstream = balancer.upstreams.find((u) => u.id === key || u.url === key);
     if (!upstream) {

@@ -64,17 +64,20 @@ export async function readText(c: Context): Promise<string> {
   }
 }
 
-/** Requires `Authorization: Bearer <token>` when a token is configured; a no-op otherwise. */
-export function requireToken(token: string | undefined): MiddlewareHandler {
-  if (!token) return async function noToken(_c, next) {
-    await next();
-  };
+/**
+ * Requires `Authorization: Bearer <token>` on `method path` when a token is configured. Call it
+ * before registering the route's handler. Without a token it registers nothing at all, so the hot
+ * path pays nothing for the option.
+ */
+export function requireToken(app: Hono, method: string, path: string, token: string | undefined): void {
+  if (!token) return;
   // Compare digests so the comparison takes the same time whatever the length of the guess.
   const want = createHash("sha256").update(token).digest();
-  return async function bearerToken(c, next) {
+  const bearerToken: MiddlewareHandler = async function bearerToken(c, next) {
     const header = c.req.header("authorization") ?? "";
     const given = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
     if (!timingSafeEqual(createHash("sha256").update(given).digest(), want)) return errorResponse(new UnauthorizedError());
     await next();
   };
+  app.on(method, path, bearerToken);
 }
