@@ -6,6 +6,7 @@ import { Balancer } from "./src/balancer.ts";
 import { Channel } from "./src/channel.ts";
 import { ConfigError, loadDistributorConfig, type DistributorConfig } from "./src/config.ts";
 import { createCounters } from "./src/counters.ts";
+import { dashboardPage } from "./src/dashboard.ts";
 import { createDispatcher, type Message } from "./src/dispatch.ts";
 import { startDiscovery, type Resolver } from "./src/discovery.ts";
 import { createForward, type Forward } from "./src/forward.ts";
@@ -82,6 +83,8 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
     c.body(renderDistributorMetrics({ balancer, counters, channel, pool, startedAt, latencies }), 200, { "content-type": PROMETHEUS_CONTENT_TYPE }),
   );
   allowOnly(app, "/metrics", ["GET"]);
+  app.get("/", dashboardPage);
+  allowOnly(app, "/", ["GET"]);
   registerAdmin(app, { balancer, token: config.adminToken });
 
   return {
