@@ -1,0 +1,47 @@
+// Smoke test: the real bench script as a child process, on a PATH with no oha, wrk, hey, haproxy or
+// nginx, so it falls back to load_tester.ts and must still print the table and write valid JSON.
+// No timing assertions: the figures of a one-second run mean nothing.
+
+import { afterAll, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { BenchReport } from "./report.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const scratch = mkdtempSync(join(tmpdir(), "bench-smoke-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+test("--smoke on one target and scenario prints the machine, the table and writes the same as JSON", async () => {
+  const out = join(scratch, "results");
+  const emptyPath = join(scratch, "bin"); // does not even exist: nothing is found on it
+  const proc = Bun.spawn([process.execPath, "bench/bench.ts", "--smoke", "--targets", "distributor", "--scenarios", "single", "--out", out], {
+    cwd: ROOT,
+    env: { ...process.env, PATH: emptyPath },
+    stdout: "pipe",
+    stderr: "pipe",
+    // SIGTERM, not SIGKILL: the bench then stops its own children before exiting
+    timeout: 45_000,
+    killSignal: "SIGTERM",
+  });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  expect({ code, stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+
+  expect(stdout).toContain("machine:   ");
+  expect(stdout).toContain("generator: load_tester");
+  expect(stdout).toMatch(/^\| scenario \| target +\| requests\/s \| logs\/s \| p50 ms \| p99 ms \| errors \| lost \| vs HAProxy \|$/m);
+  expect(stdout).toMatch(/^\| single +\| distributor +\| +[\d,]+ \| +[\d,]+ \|/m);
+
+  const latest = join(out, "latest.json");
+  expect(existsSync(latest)).toBe(true);
+  const report = JSON.parse(readFileSync(latest, "utf8")) as BenchReport;
+  expect(report.generator.name).toBe("load_tester");
+  expect(report.settings).toMatchObject({ smoke: true, scenarios: ["single"], targets: ["distributor"] });
+  expect(report.rows).toHaveLength(1);
+  expect(report.rows[0]).toMatchObject({ scenario: "single", target: "distributor", supported: true, rounds: 1 });
+  expect(report.rows[0]!.logsPerSec).toBeGreaterThan(0);
+  expect(report.measurements).toHaveLength(1);
+  // the timestamped file holds the same report
+  const stamped = stdout.match(/^results: +(\S+\.json)/m)![1]!;
+  expect(readFileSync(stamped, "utf8")).toBe(readFileSync(latest, "utf8"));
+});

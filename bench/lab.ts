@@ -1,0 +1,78 @@
+// Everything a run needs, started once: the analyzers, each target in front of them (those whose
+// program is on PATH; the others are reported as skipped with how to install them), the request
+// bodies on disk and the load generator.
+
+import { join } from "node:path";
+import { AnalyzerCluster } from "./analyzers.ts";
+import type { BenchOptions, TargetName } from "./args.ts";
+import { PACKET_SIZE, requestBody } from "./bodies.ts";
+import { chooseGenerator } from "./generator.ts";
+import { startHaproxy } from "./haproxy.ts";
+import type { Lab } from "./measure.ts";
+import { startNginx } from "./nginx.ts";
+import { startDistributor, type Target } from "./targets.ts";
+
+export type Skipped = { target: TargetName; reason: string; install: string };
+
+const PROGRAMS: Partial<Record<TargetName, { binary: string; install: string }>> = {
+  haproxy: { binary: "haproxy", install: "apt-get install -y haproxy" },
+  "haproxy-2t": { binary: "haproxy", install: "apt-get install -y haproxy" },
+  nginx: { binary: "nginx", install: "apt-get install -y nginx" },
+  "nginx-2w": { binary: "nginx", install: "apt-get install -y nginx" },
+};
+
+/** The targets of `wanted` whose program is missing, and why. */
+export function missingTargets(wanted: readonly TargetName[], onPath: (binary: string) => boolean): Skipped[] {
+  return wanted.flatMap((target) => {
+    const program = PROGRAMS[target];
+    if (!program || onPath(program.binary)) return [];
+    return [{ target, reason: `${program.binary} is not on PATH`, install: program.install }];
+  });
+}
+
+export async function startLab(options: BenchOptions, dir: string): Promise<{ lab: Lab; skipped: Skipped[] }> {
+  const generator = chooseGenerator(options.generator);
+  const skipped = missingTargets(options.targets, (binary) => Bun.which(binary) !== null);
+  const analyzers = await AnalyzerCluster.start();
+  const targets = new Map<TargetName, Target>();
+  let distributorStats: Lab["distributorStats"];
+  // One at a time: each waits until it sees the analyzers healthy.
+  for (const name of options.targets) {
+    if (skipped.some((s) => s.target === name)) continue;
+    const a = analyzers.analyzers;
+    switch (name) {
+      case "distributor": {
+        const distributor = await startDistributor(a);
+        distributorStats = distributor.stats;
+        targets.set(name, distributor);
+        break;
+      }
+      case "haproxy":
+      case "haproxy-2t":
+        targets.set(name, await startHaproxy(name, a, name === "haproxy" ? 1 : 2, dir));
+        break;
+      case "nginx":
+      case "nginx-2w":
+        targets.set(name, await startNginx(name, a, name === "nginx" ? 1 : 2, options.connections, dir));
+        break;
+    }
+  }
+  const bodies = new Map<number, { body: string; file: string }>();
+  for (const packet of [1, PACKET_SIZE]) {
+    const body = requestBody(packet);
+    const file = join(dir, `body-${packet}.json`);
+    await Bun.write(file, body);
+    bodies.set(packet, { body, file });
+  }
+  const lab: Lab = {
+    analyzers,
+    targets,
+    distributorStats,
+    generator,
+    bodies,
+    dir,
+    durationMs: options.durationMs,
+    connections: options.connections,
+  };
+  return { lab, skipped };
+}

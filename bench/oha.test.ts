@@ -1,0 +1,40 @@
+import { describe, expect, test } from "bun:test";
+import { parseOha } from "./oha.ts";
+
+// The shape of `oha --output-format json` (times in seconds), trimmed.
+const OUTPUT = JSON.stringify({
+  summary: { successRate: 1, total: 5.0012, slowest: 0.09, fastest: 0.0001, average: 0.003, requestsPerSec: 21000.5 },
+  responseTimeHistogram: { "0.001": 5000 },
+  latencyPercentiles: { p10: 0.001, p50: 0.0025, p90: 0.006, p99: 0.0182, "p99.9": 0.05 },
+  statusCodeDistribution: { "200": 104000, "502": 12, "503": 3 },
+  errorDistribution: { "aborted due to deadline": 64, "connection closed before message completed": 2 },
+});
+
+describe("parseOha", () => {
+  test("4xx/5xx are not successes here, whatever oha's successRate says", () => {
+    expect(parseOha(OUTPUT)).toEqual({
+      elapsedMs: 5001.2,
+      responses: 104015,
+      ok: 104000,
+      non2xx: 15,
+      socketErrors: 2,
+      p50Ms: 2.5,
+      p99Ms: 18.2,
+      statusCodes: { "200": 104000, "502": 12, "503": 3 },
+    });
+  });
+
+  test("requests cut off by the deadline are the run ending, not errors", () => {
+    const onlyDeadline = JSON.stringify({ summary: { total: 1 }, statusCodeDistribution: { "200": 10 }, errorDistribution: { "aborted due to deadline": 8 } });
+    expect(parseOha(onlyDeadline).socketErrors).toBe(0);
+  });
+
+  test("a run without a response has no percentiles", () => {
+    const none = JSON.stringify({ summary: { total: 1 }, latencyPercentiles: { p50: null, p99: null }, statusCodeDistribution: {}, errorDistribution: { "connection refused": 9 } });
+    expect(parseOha(none)).toMatchObject({ responses: 0, socketErrors: 9, p50Ms: null, p99Ms: null });
+  });
+
+  test("output that is not oha's JSON is an error", () => {
+    expect(() => parseOha('{"nope": 1}')).toThrow("no summary.total");
+  });
+});

@@ -1,0 +1,122 @@
+// What the load generator is pointed at: the distributor, HAProxy or nginx, each in front of the same
+// three analyzers with the same weights and the same health-check settings (FAIRNESS below).
+
+import type { Analyzer } from "./analyzers.ts";
+import type { TargetName } from "./args.ts";
+import { spawnChild, stopChild, waitForOutput, type Child } from "./procs.ts";
+
+/** One place for the settings every target gets, so a difference in results is not a config one. */
+export const FAIRNESS = {
+  healthIntervalMs: 100,
+  healthTimeoutMs: 400,
+  /** Good probes in a row to bring an analyzer back, failed ones to take it out (distributor defaults). */
+  rise: 1,
+  fall: 2,
+  requestTimeoutMs: 2_000,
+  /** Tries per request, each on another analyzer when possible (the distributor's MAX_ATTEMPTS). */
+  attempts: 3,
+  /** nginx only (no active checks in nginx OSS): how long a failed analyzer is left alone. */
+  failTimeoutMs: 1_000,
+} as const;
+
+export type Target = {
+  name: TargetName;
+  /** POST here. */
+  analyzeUrl: string;
+  version: string;
+  /** One line: how it is configured, for the report. */
+  settings: string;
+  /** The async scenario needs Prefer: respond-async, which only the distributor understands. */
+  supportsAsync: boolean;
+  /** Resolves once it answers and (as far as it shows) sees every analyzer healthy. */
+  ready(): Promise<void>;
+  stop(): Promise<void>;
+  child: Child;
+};
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+export type DistributorStats = {
+  analyzers: { id: string; healthy: boolean; delivered: number }[];
+  received: number;
+  delivered: number;
+  failed: number;
+  queue: { depth: number };
+  activeWorkers: number;
+};
+
+export async function startDistributor(analyzers: readonly Analyzer[]): Promise<Target & { stats(): Promise<DistributorStats> }> {
+  const env = {
+    PORT: "0",
+    HOST: "127.0.0.1",
+    ANALYZERS: analyzers.map((a) => a.url).join(","),
+    DISTRIBUTION_WEIGHTS: analyzers.map((a) => a.weight).join(","),
+    HEALTH_INTERVAL_MS: String(FAIRNESS.healthIntervalMs),
+    HEALTH_TIMEOUT_MS: String(FAIRNESS.healthTimeoutMs),
+    HEALTH_RISE: String(FAIRNESS.rise),
+    HEALTH_FALL: String(FAIRNESS.fall),
+    REQUEST_TIMEOUT_MS: String(FAIRNESS.requestTimeoutMs),
+    MAX_ATTEMPTS: String(FAIRNESS.attempts),
+  };
+  const child = spawnChild("distributor", [process.execPath, "distributor.ts"], { cwd: ROOT, env });
+  const [, origin, workers] = await waitForOutput(child, /listening on (http:\/\/\S+) .*; (\d+) workers/);
+  const stats = async (): Promise<DistributorStats> => {
+    const res = await fetch(`${origin}/stats`, { signal: AbortSignal.timeout(5_000) });
+    return (await res.json()) as DistributorStats;
+  };
+  return {
+    name: "distributor",
+    analyzeUrl: `${origin}/analyze`,
+    version: `Bun ${Bun.version}`,
+    settings: `one Bun process, ${workers} workers, health checks every ${FAIRNESS.healthIntervalMs} ms (timeout ${FAIRNESS.healthTimeoutMs} ms, rise ${FAIRNESS.rise}, fall ${FAIRNESS.fall}), passive mark-down, ${FAIRNESS.attempts} attempts`,
+    supportsAsync: true,
+    child,
+    stats,
+    async ready() {
+      const healthy = waitUntil("the distributor sees every analyzer healthy with an empty queue", async () => {
+        const s = await stats();
+        return s.analyzers.every((a) => a.healthy) && s.queue.depth === 0 && s.activeWorkers === 0;
+      });
+      await whileAlive(child, healthy);
+    },
+    stop: () => stopChild(child),
+  };
+}
+
+/** A port that was free a moment ago on 127.0.0.1, for programs that cannot be told to pick one. */
+export function freePort(): number {
+  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = listener.port;
+  listener.stop(true);
+  return port;
+}
+
+/** Polls `check` (errors count as "not yet") until true; throws naming `what` after `timeoutMs`. */
+export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 15_000, everyMs = 25): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let last = "";
+  while (performance.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch (error) {
+      last = ` (last error: ${error instanceof Error ? error.message : String(error)})`;
+    }
+    await Bun.sleep(everyMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}${last}`);
+}
+
+/** `promise`, unless `child` exits first: then its output says why. */
+export async function whileAlive<T>(child: Child, promise: Promise<T>): Promise<T> {
+  const died = child.exited.then((code) => {
+    throw new Error(`${child.name} exited with ${code}:\n${child.output().trim()}`);
+  });
+  return Promise.race([promise, died]);
+}
+
+/** GET url answers 200 (through a proxy: some analyzer's /health). */
+export async function answers(url: string): Promise<boolean> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+  await res.arrayBuffer();
+  return res.status === 200;
+}
