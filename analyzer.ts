@@ -10,6 +10,7 @@ import { ConfigError, loadAnalyzerConfig, type AnalyzerConfig } from "./src/conf
 import { BadRequestError, HttpError } from "./src/errors.ts";
 import { allowOnly, createJsonApp, limitBody, readText, requireToken, SERVER_BODY_CAP } from "./src/http.ts";
 import { PROMETHEUS_CONTENT_TYPE, renderAnalyzerMetrics } from "./src/metrics.ts";
+import { NDJSON } from "./src/forward.ts";
 import { createPayloadParser } from "./src/payload.ts";
 import type { Random } from "./src/random.ts";
 
@@ -34,6 +35,7 @@ export function createAnalyzer(options: AnalyzerOptions) {
   const untilUnhung = () => (hung ??= Promise.withResolvers<void>()).promise;
   const counts = { processed: 0, requests: 0, simulatedFailures: 0, byLevel: {} as Record<string, number> };
   const parsePayload = createPayloadParser(ANALYZER_MAX_PACKET);
+  const idJson = JSON.stringify(id);
 
   function analyze(line: string): Analysis {
     const analysis = analyzeLine(line);
@@ -57,6 +59,12 @@ export function createAnalyzer(options: AnalyzerOptions) {
     // Written before answering, so it survives a kill -9 that comes before the answer arrives.
     if (options.auditFile) appendFileSync(options.auditFile, payload.logs.map((l) => JSON.stringify(l) + "\n").join(""));
     counts.processed += results.length;
+    if (payload.packet && c.req.header("accept")?.includes(NDJSON)) {
+      // The distributor's form: the id, then one result per line (see src/forward.ts).
+      let body = idJson;
+      for (const r of results) body += "\n" + JSON.stringify(r);
+      return c.body(body, 200, { "content-type": NDJSON });
+    }
     return payload.packet ? c.json({ analyzer: id, results }) : c.json({ analyzer: id, result: results[0] });
   });
   allowOnly(app, "/analyze", ["POST"]);

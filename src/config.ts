@@ -102,7 +102,7 @@ const distributorEnv = z.object({
   ANALYZER_PORT: wholeNumber(5000, 1, 65535),
   DISCOVERY_INTERVAL_MS: wholeNumber(2000, 10, 3_600_000),
   WORKERS: wholeNumber(16, 1, 1024),
-  BATCH_MAX: wholeNumber(64, 1, 10_000),
+  BATCH_MAX: wholeNumber(512, 1, 100_000),
   QUEUE_CAPACITY: wholeNumber(10_000, 1, 10_000_000),
   HEALTH_INTERVAL_MS: wholeNumber(500, 10, 600_000),
   HEALTH_TIMEOUT_MS: wholeNumber(400, 1, 600_000),

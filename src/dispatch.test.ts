@@ -37,7 +37,7 @@ test("a batch is split into one request per analyzer and every message gets its 
   const { batch, outcomes } = messages(30);
   const before = analyzers.map((a) => a.counts.requests);
   await dispatch(batch);
-  expect(outcomes.every((o) => "analyzer" in o && (o.result as { template: string }).template === "INFO line <*>")).toBe(true);
+  expect(outcomes.every((o) => "analyzer" in o && (JSON.parse(o.result) as { template: string }).template === "INFO line <*>")).toBe(true);
   expect(analyzers.map((a, i) => a.counts.requests - before[i])).toEqual([1, 1, 1]);
   expect(counters.delivered).toBe(30);
 });

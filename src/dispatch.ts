@@ -13,7 +13,8 @@ import type { Forward } from "./forward.ts";
 import type { RetryBudget } from "./retrybudget.ts";
 import type { Upstream } from "./upstream.ts";
 
-export type Outcome = { analyzer: string; result: unknown } | { status: 502 | 503 | 504; error: string };
+/** `result` is the analyzer's analysis as JSON text, passed through without parsing. */
+export type Outcome = { analyzer: string; result: string } | { status: 502 | 503 | 504; error: string };
 
 /** Collects a request's outcomes; `settle` is called exactly once per message index. */
 export type Reply = { settle(index: number, outcome: Outcome): void };

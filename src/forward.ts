@@ -1,11 +1,16 @@
 // Sends one batch of messages to one analyzer in its batch form, {"logs": [...]}, over a kept-alive
 // connection (Bun's fetch pools them), and classifies what came back for the dispatcher.
+// It asks for NDJSON (`Accept: application/x-ndjson`): the analyzer's id, then one result per line,
+// each line a complete JSON value. The distributor splices those lines into its own answers as they
+// are, so a result is serialized once, by the analyzer, instead of parsed and encoded again here.
+// An analyzer that answers plain JSON works too; its results are re-encoded.
 
 import { describeFetchError } from "./health.ts";
 import type { Upstream } from "./upstream.ts";
 
 export type ForwardResult =
-  | { ok: true; analyzer: string; results: unknown[] }
+  /** results: each message's analysis as JSON text, in order. */
+  | { ok: true; analyzer: string; results: string[] }
   /**
    * retryable: the analyzer is at fault (connection error, timeout, 5xx, nonsense answer).
    * unreachable: no connection at all, the one failure that says for sure nothing is there.
@@ -21,7 +26,7 @@ export function createForward(timeoutMs: number): Forward {
     try {
       res = await fetch(upstream.analyzeUrl, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", accept: NDJSON },
         body: JSON.stringify({ logs }),
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -36,13 +41,30 @@ export function createForward(timeoutMs: number): Forward {
       return { ok: false, retryable, unreachable: false, timedOut: false, reason: `answered ${res.status}: ${text.slice(0, 200)}` };
     }
     try {
-      const body = JSON.parse(text) as { analyzer?: unknown; results?: unknown };
-      if (Array.isArray(body.results) && body.results.length === logs.length) {
-        return { ok: true, analyzer: typeof body.analyzer === "string" ? body.analyzer : upstream.id, results: body.results };
+      if (res.headers.get("content-type")?.startsWith(NDJSON)) {
+        const lines = text.split("\n");
+        if (lines.at(-1) === "") lines.pop();
+        if (lines.length === logs.length + 1 && lines.every(looksLikeJsonObject, 1)) {
+          return { ok: true, analyzer: JSON.parse(lines[0]) as string, results: lines.slice(1) };
+        }
+      } else {
+        const body = JSON.parse(text) as { analyzer?: unknown; results?: unknown };
+        if (Array.isArray(body.results) && body.results.length === logs.length) {
+          const analyzer = typeof body.analyzer === "string" ? body.analyzer : upstream.id;
+          return { ok: true, analyzer, results: body.results.map((r) => JSON.stringify(r)) };
+        }
       }
     } catch {
       // fall through: an answer we cannot use is the analyzer's fault
     }
     return { ok: false, retryable: true, unreachable: false, timedOut: false, reason: `answered 200 without ${logs.length} results` };
   };
+}
+
+export const NDJSON = "application/x-ndjson";
+
+// A cheap guard that each result line is one JSON object, so that splicing it into an answer can
+// only produce valid JSON. (The first line, the id, is parsed for real.)
+function looksLikeJsonObject(this: number, line: string, i: number): boolean {
+  return i < this || (line.charCodeAt(0) === 123 && line.charCodeAt(line.length - 1) === 125);
 }
