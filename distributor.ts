@@ -7,7 +7,7 @@ import { Channel } from "./src/channel.ts";
 import { ConfigError, loadDistributorConfig, type DistributorConfig } from "./src/config.ts";
 import { createCounters } from "./src/counters.ts";
 import { dashboardPage } from "./src/dashboard.ts";
-import { createDispatcher, type Message } from "./src/dispatch.ts";
+import { createDispatcher, type Job } from "./src/dispatch.ts";
 import { startDiscovery, type Resolver } from "./src/discovery.ts";
 import { createForward, type Forward } from "./src/forward.ts";
 import { startHealthChecks } from "./src/health.ts";
@@ -32,7 +32,7 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
   );
   const counters = createCounters();
   const latencies = createLatencies();
-  const channel = new Channel<Message>(config.queueCapacity);
+  const channel = new Channel<Job>(config.queueCapacity, (job) => job.logs.length);
   const dispatch = createDispatcher({
     balancer,
     counters,

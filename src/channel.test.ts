@@ -114,6 +114,20 @@ describe("Channel", () => {
     expect(seen).toEqual([1, 2, 3]);
   });
 
+  test("capacity counts units of sizeOf: a packet is one item worth its messages", async () => {
+    const ch = new Channel<string[]>(10, (packet) => packet.length);
+    expect(ch.trySend(["a", "b", "c", "d"])).toBe(true);
+    expect(ch.trySend(["e", "f", "g", "h", "i", "j", "k"])).toBe(false); // 4 + 7 > 10
+    expect(ch.trySend(["e", "f", "g", "h", "i", "j"])).toBe(true);
+    expect(ch.size).toBe(10);
+    // takeUpTo counts units too, and always takes at least one item however large
+    expect(ch.takeUpTo(3)).toEqual([["a", "b", "c", "d"]]);
+    expect(ch.size).toBe(6);
+    expect(ch.trySend(["x"])).toBe(true);
+    expect(ch.takeUpTo(7)).toEqual([["e", "f", "g", "h", "i", "j"], ["x"]]);
+    expect(ch.size).toBe(0);
+  });
+
   test.each([0, -1, 1.5, NaN])("rejects capacity %p with a RangeError", (capacity) => {
     expect(() => new Channel(capacity)).toThrow(`capacity must be a positive integer, got ${capacity}`);
   });

@@ -1,6 +1,7 @@
 // A bounded FIFO channel between request handlers (producers) and the worker pool (consumers).
 // Items live in a fixed ring buffer, so memory is bounded by `capacity` and every operation is O(1)
-// (amortized O(k) for k items). Producers that must not wait use trySend/trySendAll and turn `false`
+// (amortized O(k) for k items). Capacity counts units of `sizeOf(item)` (1 per item by default): the
+// distributor queues one item per request and counts its messages. Producers that must not wait use trySend/trySendAll and turn `false`
 // into a 503; consumers await recvBatch(), which waits for one item and takes whatever else is queued.
 // Idle consumers are woken once per event-loop turn (setImmediate), not once per item: everything
 // that arrives in one turn (a burst of requests read in one poll) goes to one consumer as one batch,
@@ -17,7 +18,9 @@ export class Channel<T> {
   readonly capacity: number;
   #ring: (T | undefined)[];
   #head = 0;
-  #size = 0;
+  #count = 0; // items in the ring
+  #size = 0; // their units
+  #sizeOf: (item: T) => number;
   #closed = false;
   // Waiting receivers, each with the most it takes; LIFO wakes the most recently idle worker.
   #receivers: { max: number; resolve: (items: T[]) => void }[] = [];
@@ -25,14 +28,17 @@ export class Channel<T> {
   #spaceWaiters: (() => void)[] = [];
   #emptyWaiters: (() => void)[] = [];
 
-  constructor(capacity: number) {
+  constructor(capacity: number, sizeOf: (item: T) => number = () => 1) {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
     }
     this.capacity = capacity;
+    this.#sizeOf = sizeOf;
+    // Every item is at least one unit, so `capacity` slots always suffice.
     this.#ring = new Array(capacity);
   }
 
+  /** Units queued (messages, for the distributor). */
   get size(): number {
     return this.#size;
   }
@@ -44,7 +50,7 @@ export class Channel<T> {
   /** Queues `item` if there is room; false when full. */
   trySend(item: T): boolean {
     if (this.#closed) throw new ChannelClosedError("channel is closed");
-    if (this.#size === this.capacity) return false;
+    if (this.#size + this.#sizeOf(item) > this.capacity) return false;
     this.#push(item);
     this.#scheduleWake();
     return true;
@@ -53,7 +59,9 @@ export class Channel<T> {
   /** Queues all of `items` or none of them: a packet is admitted whole or refused whole. */
   trySendAll(items: readonly T[]): boolean {
     if (this.#closed) throw new ChannelClosedError("channel is closed");
-    if (items.length > this.capacity - this.#size) return false;
+    let units = 0;
+    for (let i = 0; i < items.length; i++) units += this.#sizeOf(items[i]);
+    if (units > this.capacity - this.#size) return false;
     for (let i = 0; i < items.length; i++) this.#push(items[i]);
     this.#scheduleWake();
     return true;
@@ -78,10 +86,18 @@ export class Channel<T> {
     return new Promise((resolve) => this.#receivers.push({ max, resolve }));
   }
 
-  /** Moves up to `max` queued items into `into` without waiting; returns `into`. */
+  /**
+   * Moves queued items worth up to `max` units into `into` without waiting (always at least one
+   * item when any is queued, however large); returns `into`.
+   */
   takeUpTo(max: number, into: T[] = []): T[] {
-    const n = Math.min(max, this.#size);
-    for (let i = 0; i < n; i++) into.push(this.#shift());
+    let taken = 0;
+    while (this.#count > 0) {
+      const next = this.#sizeOf(this.#ring[this.#head] as T);
+      if (taken > 0 && taken + next > max) break;
+      into.push(this.#shift());
+      taken += next;
+    }
     return into;
   }
 
@@ -122,15 +138,17 @@ export class Channel<T> {
   }
 
   #push(item: T): void {
-    this.#ring[(this.#head + this.#size) % this.capacity] = item;
-    this.#size++;
+    this.#ring[(this.#head + this.#count) % this.capacity] = item;
+    this.#count++;
+    this.#size += this.#sizeOf(item);
   }
 
   #shift(): T {
     const item = this.#ring[this.#head] as T;
     this.#ring[this.#head] = undefined; // let the item be collected
     this.#head = (this.#head + 1) % this.capacity;
-    this.#size--;
+    this.#count--;
+    this.#size -= this.#sizeOf(item);
     if (this.#spaceWaiters.length > 0) this.#spaceWaiters.shift()!();
     if (this.#size === 0 && this.#emptyWaiters.length > 0) {
       for (const waiter of this.#emptyWaiters.splice(0)) waiter();

@@ -136,6 +136,9 @@ type Env = Record<string, string | undefined>;
 
 export function loadDistributorConfig(env: Env): DistributorConfig {
   const v = parseEnv(distributorEnv, env);
+  if (v.MAX_PACKET > v.QUEUE_CAPACITY) {
+    throw new ConfigError(`MAX_PACKET (${v.MAX_PACKET}) is larger than QUEUE_CAPACITY (${v.QUEUE_CAPACITY}): a full packet could never be queued`);
+  }
   if (v.ANALYZER_HOST !== undefined && v.ANALYZERS !== undefined) {
     throw new ConfigError(
       `ANALYZER_HOST (${JSON.stringify(v.ANALYZER_HOST)}) and ANALYZERS are both set: use ANALYZER_HOST to find analyzers by DNS or ANALYZERS to list them, not both`,

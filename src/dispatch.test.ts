@@ -2,7 +2,7 @@ import { afterAll, expect, test } from "bun:test";
 import { createAnalyzer } from "../analyzer.ts";
 import { Balancer } from "./balancer.ts";
 import { createCounters } from "./counters.ts";
-import { createDispatcher, type Message, type Outcome } from "./dispatch.ts";
+import { createDispatcher, type Job, type Outcome } from "./dispatch.ts";
 import { createForward } from "./forward.ts";
 import { seededRandom } from "./random.ts";
 import { RetryBudget } from "./retrybudget.ts";
@@ -26,18 +26,26 @@ function setup(options: { maxAttempts?: number; budget?: RetryBudget; maxEjectio
   return { upstreams, balancer, counters, dispatch };
 }
 
-function messages(n: number): { batch: Message[]; outcomes: Outcome[] } {
+/** n messages as one packet job whose outcomes land in `outcomes`, each settled exactly once. */
+function messages(n: number): { batch: Job[]; outcomes: Outcome[] } {
   const outcomes: Outcome[] = [];
-  const reply = { settle: (i: number, o: Outcome) => (outcomes[i] = o) };
-  return { batch: Array.from({ length: n }, (_, i) => ({ log: `INFO line ${i}`, reply, index: i, attempts: 0 })), outcomes };
+  const reply = {
+    settle(i: number, o: Outcome) {
+      if (outcomes[i] !== undefined) throw new Error(`message ${i} settled twice`);
+      outcomes[i] = o;
+    },
+  };
+  return { batch: [{ logs: Array.from({ length: n }, (_, i) => `INFO line ${i}`), reply }], outcomes };
 }
 
-test("a batch is split into one request per analyzer and every message gets its own analysis", async () => {
+test("a packet is split into one request per analyzer and every message gets its own analysis, in place", async () => {
   const { dispatch, counters } = setup();
   const { batch, outcomes } = messages(30);
   const before = analyzers.map((a) => a.counts.requests);
   await dispatch(batch);
   expect(outcomes.every((o) => "analyzer" in o && (JSON.parse(o.result) as { template: string }).template === "INFO line <*>")).toBe(true);
+  // each outcome is the analysis of the line at its own position
+  outcomes.forEach((o, i) => expect("analyzer" in o && (JSON.parse(o.result) as { length: number }).length).toBe(`INFO line ${i}`.length));
   expect(analyzers.map((a, i) => a.counts.requests - before[i])).toEqual([1, 1, 1]);
   expect(counters.delivered).toBe(30);
 });
@@ -101,7 +109,7 @@ test("with the retry budget spent, a failed request is not retried and says why"
 test("async messages wait for an analyzer instead of failing when none is healthy", async () => {
   const { dispatch, balancer, upstreams, counters } = setup();
   upstreams.forEach((u) => balancer.setHealthy(u, false, "down"));
-  const batch: Message[] = [{ log: "WARN queued", reply: null, index: 0, attempts: 0 }];
+  const batch: Job[] = [{ logs: ["WARN queued"], reply: null }];
   const done = dispatch(batch);
   await Bun.sleep(20);
   expect(counters.delivered).toBe(0);

@@ -5,12 +5,12 @@
 import type { Balancer } from "./balancer.ts";
 import type { Channel } from "./channel.ts";
 import type { Counters } from "./counters.ts";
-import type { Message, Outcome, Reply } from "./dispatch.ts";
+import type { Job, Outcome, Reply } from "./dispatch.ts";
 import { HttpError, NoHealthyAnalyzerError, QueueFullError, ShuttingDownError } from "./errors.ts";
 import type { Payload } from "./payload.ts";
 
 export type IngestOptions = {
-  channel: Channel<Message>;
+  channel: Channel<Job>;
   balancer: Balancer;
   counters: Counters;
 };
@@ -35,9 +35,8 @@ export function createIngest(options: IngestOptions) {
       throw new NoHealthyAnalyzerError();
     }
     const reply = async ? null : new Collector(n);
-    const messages = new Array<Message>(n);
-    for (let i = 0; i < n; i++) messages[i] = { log: payload.logs[i], reply, index: i, attempts: 0 };
-    if (!channel.trySendAll(messages)) {
+    // The whole request is one queue item, admitted whole or refused whole; capacity counts messages.
+    if (!channel.trySend({ logs: payload.logs, reply })) {
       counters.rejected += n;
       throw new QueueFullError(channel.capacity);
     }

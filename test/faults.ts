@@ -407,7 +407,7 @@ function rssKb(pid: number): number {
 
 /** Offered load well above what slow analyzers take: the bounded queue sheds the excess. */
 export async function overload(): Promise<FaultReport> {
-  const rig = await Rig.start([1, 1], { QUEUE_CAPACITY: "200", WORKERS: "4", BATCH_MAX: "10" }, { ANALYZER_LATENCY: "0.05" });
+  const rig = await Rig.start([1, 1], { QUEUE_CAPACITY: "200", MAX_PACKET: "100", WORKERS: "4", BATCH_MAX: "10" }, { ANALYZER_LATENCY: "0.05" });
   try {
     const rssBefore = rssKb(rig.distributor.proc.pid);
     let rssMax = rssBefore;
