@@ -6,9 +6,9 @@ import { appendFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { z } from "zod";
 import { analyzeLine, type Analysis } from "./src/analysis.ts";
-import { ConfigError, loadAnalyzerConfig, type AnalyzerConfig } from "./src/config.ts";
-import { BadRequestError, HttpError } from "./src/errors.ts";
-import { allowOnly, createJsonApp, limitBody, readText, requireToken, SERVER_BODY_CAP } from "./src/http.ts";
+import { loadAnalyzerConfig, loadOrExit, type AnalyzerConfig } from "./src/config.ts";
+import { HttpError } from "./src/errors.ts";
+import { allowOnly, createJsonApp, limitBody, readJsonBody, readText, requireToken, SERVER_BODY_CAP } from "./src/http.ts";
 import { PROMETHEUS_CONTENT_TYPE, renderAnalyzerMetrics } from "./src/metrics.ts";
 import { NDJSON } from "./src/forward.ts";
 import { createPayloadParser } from "./src/payload.ts";
@@ -81,18 +81,8 @@ export function createAnalyzer(options: AnalyzerOptions) {
   // {"hang": true} leaves them unanswered until undone.
   requireToken(app, "POST", "/fault", options.adminToken);
   app.post("/fault", limitBody(4096), async (c) => {
-    let body: unknown;
-    try {
-      body = JSON.parse(await readText(c));
-    } catch {
-      throw new BadRequestError('body must be JSON like {"down": true, "failureRate": 0.1, "latency": 0.05}');
-    }
-    const parsed = faultSchema.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new BadRequestError(`${issue.path.join(".") || "body"}: ${issue.message}`, { details: parsed.error.issues });
-    }
-    Object.assign(fault, Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined)));
+    const change = await readJsonBody(c, faultSchema, 'send e.g. {"down": true, "hang": false, "failureRate": 0.1, "latency": 0.05}');
+    Object.assign(fault, Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)));
     if (!fault.hang && hung) {
       hung.resolve();
       hung = undefined;
@@ -104,14 +94,7 @@ export function createAnalyzer(options: AnalyzerOptions) {
 }
 
 async function main(): Promise<void> {
-  let config: AnalyzerConfig;
-  try {
-    config = loadAnalyzerConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`analyzer: ${error.message}`);
-    process.exit(1);
-  }
+  const config = loadOrExit("analyzer", loadAnalyzerConfig);
   // The default id needs the port, which PORT=0 only gives after listening.
   let fetchHandler: (req: Request) => Response | Promise<Response> = () => new Response(null, { status: 503 });
   const server = Bun.serve({

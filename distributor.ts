@@ -4,7 +4,7 @@
 import { registerAdmin } from "./src/admin.ts";
 import { Balancer } from "./src/balancer.ts";
 import { Channel } from "./src/channel.ts";
-import { ConfigError, loadDistributorConfig, type DistributorConfig } from "./src/config.ts";
+import { loadDistributorConfig, loadOrExit, type DistributorConfig } from "./src/config.ts";
 import { createCounters } from "./src/counters.ts";
 import { dashboardPage } from "./src/dashboard.ts";
 import { createDispatcher, type Job } from "./src/dispatch.ts";
@@ -111,14 +111,7 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
 }
 
 async function main(): Promise<void> {
-  let config: DistributorConfig;
-  try {
-    config = loadDistributorConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`distributor: ${error.message}`);
-    process.exit(1);
-  }
+  const config = loadOrExit("distributor", loadDistributorConfig);
   const distributor = createDistributor(config);
   await distributor.discovery?.refresh(); // the first lookup, so that there is something to probe
   await distributor.health.probeAll(); // serve with a known healthy set, not an empty one

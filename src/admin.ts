@@ -7,8 +7,8 @@
 import type { Hono } from "hono";
 import { z } from "zod";
 import type { Balancer } from "./balancer.ts";
-import { BadRequestError, HttpError } from "./errors.ts";
-import { allowOnly, limitBody, readText, requireToken } from "./http.ts";
+import { HttpError } from "./errors.ts";
+import { allowOnly, limitBody, readJsonBody, requireToken } from "./http.ts";
 import type { Upstream } from "./upstream.ts";
 
 const weightBody = z.strictObject({
@@ -34,19 +34,8 @@ export function registerAdmin(app: Hono, options: { balancer: Balancer; token: s
       const known = balancer.upstreams.map((u) => u.id).join(", ");
       throw new HttpError(404, `no analyzer with id or url ${JSON.stringify(key)}; known: ${known}`);
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(await readText(c));
-    } catch {
-      throw new BadRequestError('body must be JSON like {"weight": 2}');
-    }
-    const parsed = weightBody.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const field = issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : `${issue.path.join(".") || "body"} ${issue.message}`;
-      throw new BadRequestError(`${field}: send {"weight": <number >= 0>}`);
-    }
-    balancer.setWeight(upstream, parsed.data.weight);
+    const { weight } = await readJsonBody(c, weightBody, 'send {"weight": <number >= 0>}');
+    balancer.setWeight(upstream, weight);
     upstream.weightPinned = true;
     return c.json({ analyzer: describeUpstream(balancer, upstream) });
   });

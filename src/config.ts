@@ -192,6 +192,17 @@ export function loadAnalyzerConfig(env: Env): AnalyzerConfig {
   };
 }
 
+/** For entrypoints: the config from process.env, or one line on stderr and exit 1. */
+export function loadOrExit<T>(program: string, load: (env: Env) => T): T {
+  try {
+    return load(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`${program}: ${error.message}`);
+    process.exit(1);
+  }
+}
+
 function parseEnv<S extends z.ZodObject>(schema: S, env: Env): z.infer<S> {
   // An empty variable means "not set", as in most shells' `VAR= cmd` idiom.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));

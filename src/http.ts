@@ -8,6 +8,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { getPath } from "hono/utils/url";
 import type { Context } from "hono";
+import type { z } from "zod";
 import { BadRequestError, errorResponse, HttpError, MethodNotAllowedError, NotFoundError, PayloadTooLargeError, UnauthorizedError } from "./errors.ts";
 
 export function createJsonApp(): Hono {
@@ -80,4 +81,22 @@ export function requireToken(app: Hono, method: string, path: string, token: str
     await next();
   };
   app.on(method, path, bearerToken);
+}
+
+/** A small JSON body checked with `schema`: any problem is a 400 naming the field, ending in `usage`. */
+export async function readJsonBody<S extends z.ZodType>(c: Context, schema: S, usage: string): Promise<z.infer<S>> {
+  const text = await readText(c);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new BadRequestError(`body must be JSON: ${usage}`);
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const what = issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : `${issue.path.join(".") || "body"} ${issue.message}`;
+    throw new BadRequestError(`${what}: ${usage}`, { details: parsed.error.issues });
+  }
+  return parsed.data;
 }
