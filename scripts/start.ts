@@ -25,7 +25,7 @@ for (let i = 0; i < ANALYZER_COUNT; i++) {
 }
 // Analyzers that are not up yet are simply down at first; the health checks bring them in.
 await Bun.sleep(300);
-start(`distributor on http://127.0.0.1:${DISTRIBUTOR_PORT}`, "distributor.ts", {
+const distributor = start(`distributor on http://127.0.0.1:${DISTRIBUTOR_PORT}`, "distributor.ts", {
   PORT: DISTRIBUTOR_PORT,
   HOST: process.env.HOST ?? "127.0.0.1",
   ANALYZERS: urls.join(","),
@@ -34,12 +34,18 @@ start(`distributor on http://127.0.0.1:${DISTRIBUTOR_PORT}`, "distributor.ts", {
 console.log(`weights ${WEIGHTS}. Try: bun load_tester.ts   |   kill <analyzer pid>   |   Ctrl-C stops everything`);
 
 let stopping = false;
-async function stopAll(): Promise<void> {
+async function stopAll(code = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
   for (const child of children.toReversed()) child.kill("SIGTERM");
   await Promise.all(children.map((c) => c.exited));
-  process.exit(0);
+  process.exit(code);
 }
+// Analyzers may be killed on purpose; a distributor that dies (bad config, port taken) ends the run.
+void distributor.exited.then((code) => {
+  if (stopping) return;
+  console.error(`distributor exited with ${code}; stopping the analyzers`);
+  void stopAll(1);
+});
 process.on("SIGINT", () => void stopAll());
 process.on("SIGTERM", () => void stopAll());
