@@ -44,8 +44,9 @@ export function createForward(timeoutMs: number): Forward {
       if (res.headers.get("content-type")?.startsWith(NDJSON)) {
         const lines = text.split("\n");
         if (lines.at(-1) === "") lines.pop();
-        if (lines.length === logs.length + 1 && lines.every(looksLikeJsonObject, 1)) {
-          return { ok: true, analyzer: JSON.parse(lines[0]) as string, results: lines.slice(1) };
+        const results = lines.slice(1);
+        if (results.length === logs.length && results.every(looksLikeJsonObject)) {
+          return { ok: true, analyzer: JSON.parse(lines[0]) as string, results };
         }
       } else {
         const body = JSON.parse(text) as { analyzer?: unknown; results?: unknown };
@@ -63,8 +64,8 @@ export function createForward(timeoutMs: number): Forward {
 
 export const NDJSON = "application/x-ndjson";
 
-// A cheap guard that each result line is one JSON object, so that splicing it into an answer can
+// A cheap guard that a result line is one JSON object, so that splicing it into an answer can
 // only produce valid JSON. (The first line, the id, is parsed for real.)
-function looksLikeJsonObject(this: number, line: string, i: number): boolean {
-  return i < this || (line.charCodeAt(0) === 123 && line.charCodeAt(line.length - 1) === 125);
+function looksLikeJsonObject(line: string): boolean {
+  return line.charCodeAt(0) === 123 && line.charCodeAt(line.length - 1) === 125;
 }

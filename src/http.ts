@@ -43,7 +43,7 @@ export function limitBody(maxBytes: number, onRefuse?: () => void): MiddlewareHa
       return await limit(c, next);
     } catch (error) {
       onRefuse?.();
-      return errorResponse(new BadRequestError(`request body could not be read: ${error instanceof Error ? error.message : String(error)}`));
+      return errorResponse(unreadableBody(error));
     }
   };
 }
@@ -60,9 +60,13 @@ export async function readText(c: Context): Promise<string> {
   try {
     return await c.req.text();
   } catch (error) {
-    if (error instanceof HttpError) throw error;
-    throw new BadRequestError(`request body could not be read: ${error instanceof Error ? error.message : String(error)}`);
+    throw unreadableBody(error);
   }
+}
+
+/** A body that broke off while being read (the client went away, a bad chunk): the client's 400. */
+function unreadableBody(error: unknown): BadRequestError {
+  return new BadRequestError(`request body could not be read: ${error instanceof Error ? error.message : String(error)}`);
 }
 
 /**
