@@ -8,7 +8,7 @@ import { z } from "zod";
 import { analyzeLine, type Analysis } from "./src/analysis.ts";
 import { loadAnalyzerConfig, loadOrExit, type AnalyzerConfig } from "./src/config.ts";
 import { HttpError } from "./src/errors.ts";
-import { allowOnly, createJsonApp, limitBody, readJsonBody, readText, requireToken, SERVER_BODY_CAP } from "./src/http.ts";
+import { allowOnly, createJsonApp, limitBody, readJsonBody, readText, requireToken, SERVER_BODY_CAP, textResponse } from "./src/http.ts";
 import { PROMETHEUS_CONTENT_TYPE, renderAnalyzerMetrics } from "./src/metrics.ts";
 import { NDJSON } from "./src/forward.ts";
 import { createPayloadParser } from "./src/payload.ts";
@@ -48,6 +48,8 @@ export function createAnalyzer(options: AnalyzerOptions) {
   app.post("/analyze", limitBody(maxBodyBytes), async (c) => {
     const payload = parsePayload(await readText(c));
     counts.requests++;
+    // An answer sent after a wait leaves Bun's cork: big ones then need textResponse (src/http.ts).
+    const late = fault.hang || fault.latency > 0;
     if (fault.hang) await untilUnhung();
     if (fault.down) throw new HttpError(503, `analyzer ${id} is down (simulated with POST /fault)`);
     if (fault.failureRate > 0 && random() < fault.failureRate) {
@@ -63,7 +65,7 @@ export function createAnalyzer(options: AnalyzerOptions) {
       // The distributor's form: the id, then one result per line (see src/forward.ts).
       let body = idJson;
       for (const r of results) body += "\n" + JSON.stringify(r);
-      return c.body(body, 200, { "content-type": NDJSON });
+      return late ? textResponse(body, NDJSON) : c.body(body, 200, { "content-type": NDJSON });
     }
     return payload.packet ? c.json({ analyzer: id, results }) : c.json({ analyzer: id, result: results[0] });
   });

@@ -1,11 +1,11 @@
 // Sends one batch of messages to one analyzer in its batch form, {"logs": [...]}, over a kept-alive
-// connection (Bun's fetch pools them), and classifies what came back for the dispatcher.
+// connection (src/httpclient.ts), and classifies what came back for the dispatcher.
 // It asks for NDJSON (`Accept: application/x-ndjson`): the analyzer's id, then one result per line,
 // each line a complete JSON value. The distributor splices those lines into its own answers as they
 // are, so a result is serialized once, by the analyzer, instead of parsed and encoded again here.
 // An analyzer that answers plain JSON works too; its results are re-encoded.
 
-import { describeFetchError } from "./health.ts";
+import { ClientError, HttpClient, type ClientResponse } from "./httpclient.ts";
 import type { Upstream } from "./upstream.ts";
 
 export type ForwardResult =
@@ -20,28 +20,37 @@ export type ForwardResult =
 export type Forward = (upstream: Upstream, logs: string[]) => Promise<ForwardResult>;
 
 export function createForward(timeoutMs: number): Forward {
-  return async function forward(upstream, logs) {
-    let res: Response;
-    let text: string;
-    try {
-      res = await fetch(upstream.analyzeUrl, {
-        method: "POST",
-        headers: { "content-type": "application/json", accept: NDJSON },
-        body: JSON.stringify({ logs }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      text = await res.text();
-    } catch (error) {
-      const timedOut = error instanceof DOMException && error.name === "TimeoutError";
-      return { ok: false, retryable: true, unreachable: !timedOut, timedOut, reason: describeFetchError(error, timeoutMs) };
+  // One client per analyzer; one that discovery drops takes its idle connections with it.
+  const clients = new WeakMap<Upstream, { client: HttpClient; path: string }>();
+  function clientFor(upstream: Upstream) {
+    let c = clients.get(upstream);
+    if (c === undefined) {
+      const url = new URL(upstream.analyzeUrl);
+      clients.set(upstream, (c = { client: new HttpClient(url.origin), path: url.pathname + url.search }));
     }
-    if (!res.ok) {
+    return c;
+  }
+
+  return async function forward(upstream, logs) {
+    const { client, path } = clientFor(upstream);
+    let res: ClientResponse;
+    try {
+      res = await client.post(path, JSON.stringify({ logs }), POST_HEADERS, timeoutMs);
+    } catch (error) {
+      if (!(error instanceof ClientError)) throw error;
+      const timedOut = error.kind === "timeout";
+      // Only a connection that could not be made or broke says for sure that nothing is there.
+      const unreachable = error.kind === "connect" || error.kind === "closed";
+      return { ok: false, retryable: true, unreachable, timedOut, reason: error.message };
+    }
+    const text = res.body;
+    if (res.status < 200 || res.status > 299) {
       // 4xx means the analyzer refused these messages: another analyzer would refuse them too.
       const retryable = res.status >= 500 || res.status === 429 || res.status === 408;
       return { ok: false, retryable, unreachable: false, timedOut: false, reason: `answered ${res.status}: ${text.slice(0, 200)}` };
     }
     try {
-      if (res.headers.get("content-type")?.startsWith(NDJSON)) {
+      if (res.contentType.startsWith(NDJSON)) {
         const lines = text.split("\n");
         if (lines.at(-1) === "") lines.pop();
         const results = lines.slice(1);
@@ -58,11 +67,12 @@ export function createForward(timeoutMs: number): Forward {
     } catch {
       // fall through: an answer we cannot use is the analyzer's fault
     }
-    return { ok: false, retryable: true, unreachable: false, timedOut: false, reason: `answered 200 without ${logs.length} results` };
+    return { ok: false, retryable: true, unreachable: false, timedOut: false, reason: `answered ${res.status} without ${logs.length} results` };
   };
 }
 
 export const NDJSON = "application/x-ndjson";
+const POST_HEADERS = { contentType: "application/json", accept: NDJSON };
 
 // A cheap guard that a result line is one JSON object, so that splicing it into an answer can
 // only produce valid JSON. (The first line, the id, is parsed for real.)

@@ -7,6 +7,7 @@ import type { Channel } from "./channel.ts";
 import type { Counters } from "./counters.ts";
 import type { Job, Outcome, Reply } from "./dispatch.ts";
 import { HttpError, NoHealthyAnalyzerError, QueueFullError, ShuttingDownError } from "./errors.ts";
+import { textResponse } from "./http.ts";
 import type { Payload } from "./payload.ts";
 
 export type IngestOptions = {
@@ -77,9 +78,8 @@ function delivered(o: Delivered): string {
   return prefix + o.result + "}";
 }
 
-const JSON_HEADERS = { "content-type": "application/json" };
 function jsonText(body: string): Response {
-  return new Response(body, { headers: JSON_HEADERS });
+  return textResponse(body, "application/json");
 }
 
 function outcomeError(o: Extract<Outcome, { error: string }>): HttpError {
