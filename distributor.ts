@@ -11,7 +11,8 @@ import { createDispatcher, type Job } from "./src/dispatch.ts";
 import { startDiscovery, type Resolver } from "./src/discovery.ts";
 import { createForward, type Forward } from "./src/forward.ts";
 import { startHealthChecks } from "./src/health.ts";
-import { allowOnly, createJsonApp, limitBody, readText, requireToken, SERVER_BODY_CAP } from "./src/http.ts";
+import { errorResponse } from "./src/errors.ts";
+import { allowOnly, createJsonApp, limitBody, readBodyText, readText, requireToken, SERVER_BODY_CAP } from "./src/http.ts";
 import { createIngest, prefersAsync } from "./src/ingest.ts";
 import { createLatencies, PROMETHEUS_CONTENT_TYPE, renderDistributorMetrics, upstreamHistogram } from "./src/metrics.ts";
 import { createPayloadParser } from "./src/payload.ts";
@@ -59,21 +60,35 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
 
   const app = createJsonApp();
   requireToken(app, "POST", "/analyze", config.authToken);
-  app.post("/analyze", limitBody(config.maxBodyBytes, () => counters.invalid++), async (c) => {
+  app.post("/analyze", limitBody(config.maxBodyBytes, () => counters.invalid++), (c) => analyze(() => readText(c), c.req.header("prefer")));
+  async function analyze(readBody: () => Promise<string>, prefer: string | null | undefined): Promise<Response> {
     const started = performance.now();
     try {
       let payload;
       try {
-        payload = parsePayload(await readText(c));
+        payload = parsePayload(await readBody());
       } catch (error) {
         counters.invalid++;
         throw error;
       }
-      return await ingest(payload, prefersAsync(c.req.header("prefer")));
+      return await ingest(payload, prefersAsync(prefer));
     } finally {
       latencies.client.observe((performance.now() - started) / 1000);
     }
-  });
+  }
+  // The hot path, routed by Bun itself: hono's routing, context and middleware cost ~2 µs of the
+  // ~25 µs CPU a single-log request takes (measured). Only what needs nothing of them comes here: a
+  // declared length within the limit and no token to check. The rest goes on to the app.
+  async function analyzeRoute(req: Request): Promise<Response> {
+    const declared = Number(req.headers.get("content-length") ?? Number.NaN);
+    if (!(declared <= config.maxBodyBytes)) return app.fetch(req);
+    try {
+      return await analyze(() => readBodyText(req), req.headers.get("prefer"));
+    } catch (error) {
+      return errorResponse(error);
+    }
+  }
+  const routes: Record<string, { POST: (req: Request) => Promise<Response> }> = config.authToken ? {} : { "/analyze": { POST: analyzeRoute } };
   allowOnly(app, "/analyze", ["POST"]);
   app.get("/health", (c) => c.json({ status: "ok" }));
   allowOnly(app, "/health", ["GET"]);
@@ -89,6 +104,8 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
 
   return {
     app,
+    /** For Bun.serve's `routes`, beside `fetch: app.fetch`. */
+    routes,
     balancer,
     counters,
     channel,
@@ -118,6 +135,7 @@ async function main(): Promise<void> {
   const server = Bun.serve({
     port: config.port,
     hostname: config.host,
+    routes: distributor.routes,
     fetch: distributor.app.fetch,
     maxRequestBodySize: SERVER_BODY_CAP,
   });

@@ -64,6 +64,15 @@ export async function readText(c: Context): Promise<string> {
   }
 }
 
+/** readText for a bare Request (routed by Bun, not hono). */
+export async function readBodyText(req: Request): Promise<string> {
+  try {
+    return await req.text();
+  } catch (error) {
+    throw unreadableBody(error);
+  }
+}
+
 /** A body that broke off while being read (the client went away, a bad chunk): the client's 400. */
 function unreadableBody(error: unknown): BadRequestError {
   return new BadRequestError(`request body could not be read: ${error instanceof Error ? error.message : String(error)}`);
