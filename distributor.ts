@@ -42,7 +42,7 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
     budget: new RetryBudget({ ratio: config.retryBudgetRatio, minPerSecond: config.retryBudgetMinPerSecond }),
     observe: (upstream, seconds) => upstreamHistogram(latencies, upstream.url).observe(seconds),
   });
-  const pool = startPool({ channel, workers: config.workers, batchMax: config.batchMax, handle: dispatch });
+  const pool = startPool({ channel, workers: config.workers, batchMax: config.batchMax, lingerMs: config.batchLingerMs, handle: dispatch });
   const health = startHealthChecks({
     balancer,
     intervalMs: config.healthIntervalMs,

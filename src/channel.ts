@@ -7,6 +7,7 @@
 // that arrives in one turn (a burst of requests read in one poll) goes to one consumer as one batch,
 // and no timer is ever waited on. Waking per item would hand each message to its own idle worker
 // and so cost one upstream request per message exactly when batching would pay most.
+// The pool may hold a wake back (holdWake) to let a busy worker come back for the queue itself.
 // close() stops new sends; receivers drain what is left, then get `undefined` (so items are never
 // `undefined` themselves).
 
@@ -25,6 +26,11 @@ export class Channel<T> {
   // Waiting receivers, each with the most it takes; LIFO wakes the most recently idle worker.
   #receivers: { max: number; resolve: (items: T[]) => void }[] = [];
   #wakeScheduled = false;
+  /**
+   * Asked when items wait for an idle receiver: how many ms to hold off waking one (0: wake now).
+   * Asked again when that time is up, so the answer may change as the consumers progress.
+   */
+  holdWake: (() => number) | undefined;
   #spaceWaiters: (() => void)[] = [];
   #emptyWaiters: (() => void)[] = [];
 
@@ -127,14 +133,21 @@ export class Channel<T> {
   #scheduleWake(): void {
     if (this.#wakeScheduled || this.#receivers.length === 0) return;
     this.#wakeScheduled = true;
-    setImmediate(() => {
-      this.#wakeScheduled = false;
-      while (this.#receivers.length > 0 && this.#size > 0) {
-        const r = this.#receivers.pop()!;
-        r.resolve(this.takeUpTo(r.max));
-      }
-      if (this.#closed && this.#size === 0) for (const r of this.#receivers.splice(0)) r.resolve([]);
-    });
+    setImmediate(() => this.#wake());
+  }
+
+  #wake(): void {
+    const hold = this.#size > 0 && !this.#closed && this.holdWake ? this.holdWake() : 0;
+    if (hold > 0) {
+      setTimeout(() => this.#wake(), hold);
+      return;
+    }
+    this.#wakeScheduled = false;
+    while (this.#receivers.length > 0 && this.#size > 0) {
+      const r = this.#receivers.pop()!;
+      r.resolve(this.takeUpTo(r.max));
+    }
+    if (this.#closed && this.#size === 0) for (const r of this.#receivers.splice(0)) r.resolve([]);
   }
 
   #push(item: T): void {

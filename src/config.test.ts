@@ -44,6 +44,7 @@ describe("loadDistributorConfig", () => {
     [{ WORKERS: "abc" }, 'WORKERS must be a whole number from 1 to 1024, got "abc"'],
     [{ WORKERS: "0" }, 'WORKERS must be a whole number from 1 to 1024, got "0"'],
     [{ PORT: "70000" }, 'PORT must be a whole number from 0 to 65535, got "70000"'],
+    [{ BATCH_LINGER_MS: "-1" }, 'BATCH_LINGER_MS must be a whole number from 0 to 1000, got "-1"'],
     [{ QUEUE_CAPACITY: "1.5" }, 'QUEUE_CAPACITY must be a whole number from 1 to 10000000, got "1.5"'],
     [{ ANALYZERS: "http://a:1,http://b:2", DISTRIBUTION_WEIGHTS: "1,2,3" }, "DISTRIBUTION_WEIGHTS has 3 weights for 2 analyzers"],
     [{ ANALYZERS: "http://a:1", DISTRIBUTION_WEIGHTS: "x" }, 'DISTRIBUTION_WEIGHTS weights must be finite numbers >= 0, got "x"'],

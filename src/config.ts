@@ -26,6 +26,7 @@ export type DistributorConfig = {
   discovery: DiscoveryConfig | null;
   workers: number;
   batchMax: number;
+  batchLingerMs: number;
   queueCapacity: number;
   healthIntervalMs: number;
   healthTimeoutMs: number;
@@ -103,6 +104,7 @@ const distributorEnv = z.object({
   DISCOVERY_INTERVAL_MS: wholeNumber(2000, 10, 3_600_000),
   WORKERS: wholeNumber(16, 1, 1024),
   BATCH_MAX: wholeNumber(512, 1, 100_000),
+  BATCH_LINGER_MS: wholeNumber(2, 0, 1000),
   QUEUE_CAPACITY: wholeNumber(10_000, 1, 10_000_000),
   HEALTH_INTERVAL_MS: wholeNumber(500, 10, 600_000),
   HEALTH_TIMEOUT_MS: wholeNumber(400, 1, 600_000),
@@ -159,6 +161,7 @@ export function loadDistributorConfig(env: Env): DistributorConfig {
           },
     workers: v.WORKERS,
     batchMax: v.BATCH_MAX,
+    batchLingerMs: v.BATCH_LINGER_MS,
     queueCapacity: v.QUEUE_CAPACITY,
     healthIntervalMs: v.HEALTH_INTERVAL_MS,
     healthTimeoutMs: v.HEALTH_TIMEOUT_MS,

@@ -1,4 +1,4 @@
-import { expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { Channel } from "./channel.ts";
 import { startPool } from "./pool.ts";
 
@@ -77,3 +77,68 @@ test.each([
 ])("rejects %p", (opts, message) => {
   expect(() => startPool({ channel: new Channel(1), handle: async () => {}, ...opts })).toThrow(message);
 });
+
+describe("linger", () => {
+  /** A pool whose first batch blocks until `release()`; records every batch it was handed. */
+  function blockedPool(lingerMs: number, batchMax = 10) {
+    const channel = new Channel<number>(100);
+    const batches: number[][] = [];
+    const gate = Promise.withResolvers<void>();
+    const pool = startPool({
+      channel,
+      workers: 4,
+      batchMax,
+      lingerMs,
+      async handle(batch) {
+        batches.push(batch);
+        if (batches.length === 1) await gate.promise;
+      },
+    });
+    return { channel, batches, pool, release: gate.resolve };
+  }
+
+  test("while a worker is busy, a short queue waits for it and goes as one batch", async () => {
+    const { channel, batches, pool, release } = blockedPool(60_000);
+    channel.trySend(0);
+    await tick();
+    expect(batches).toEqual([[0]]);
+    for (let i = 1; i <= 5; i++) {
+      channel.trySend(i);
+      await tick(); // turns of the event loop in which idle workers could have been woken
+    }
+    expect(batches).toEqual([[0]]);
+    release();
+    await eventually(() => batches.length === 2);
+    expect(batches).toEqual([[0], [1, 2, 3, 4, 5]]);
+    channel.close();
+    await pool.done;
+  });
+
+  test("a queue of a whole batch wakes an idle worker at once", async () => {
+    const { channel, batches, pool, release } = blockedPool(60_000, 3);
+    channel.trySend(0);
+    await tick();
+    for (let i = 1; i <= 3; i++) channel.trySend(i);
+    await eventually(() => batches.length === 2);
+    expect(batches).toEqual([[0], [1, 2, 3]]);
+    release();
+    channel.close();
+    await pool.done;
+  });
+
+  test("a worker busy longer than the linger no longer holds the queue back", async () => {
+    const { channel, batches, pool, release } = blockedPool(5);
+    channel.trySend(0);
+    await tick();
+    channel.trySend(1);
+    await eventually(() => batches.length === 2); // the first worker is still blocked
+    expect(batches).toEqual([[0], [1]]);
+    release();
+    channel.close();
+    await pool.done;
+  });
+});
+
+async function eventually(condition: () => boolean): Promise<void> {
+  while (!condition()) await tick();
+}

@@ -340,7 +340,9 @@ export async function flapping(): Promise<FaultReport> {
 
 /** Every analyzer dies, then one comes back; sync clients get 503 at once, async ones queue. */
 export async function allDown(): Promise<FaultReport> {
-  const rig = await Rig.start([1, 1], { QUEUE_CAPACITY: "2000" });
+  // Parked workers hold up to WORKERS × BATCH_MAX messages besides the queue: keep that small
+  // next to the 4,000 async messages sent, so that the bound is reached.
+  const rig = await Rig.start([1, 1], { QUEUE_CAPACITY: "2000", BATCH_MAX: "50" });
   try {
     for (const a of rig.analyzers) a.proc.kill("SIGKILL");
     const at = performance.now();
@@ -348,7 +350,7 @@ export async function allDown(): Promise<FaultReport> {
     const detectMs = await rig.watch(1, false, at);
     const sync = await drive(rig.distributor.url, { mode: "sync", packet: 1, concurrency: 4, requests: 100 });
     // Async: accepted until the queue is full, then 503.
-    const asyncRun = await drive(rig.distributor.url, { mode: "async", packet: 10, concurrency: 4, requests: 300 });
+    const asyncRun = await drive(rig.distributor.url, { mode: "async", packet: 10, concurrency: 4, requests: 400 });
     const back = performance.now();
     await rig.restart(0);
     const recoverMs = await rig.watch(0, true, back);
