@@ -56,15 +56,11 @@ export function limitBody(maxBytes: number, onRefuse?: () => void): MiddlewareHa
 export const SERVER_BODY_CAP = Number.MAX_SAFE_INTEGER;
 
 /** The request body as text; a body that breaks off mid-read is the client's 400, not our 500. */
-export async function readText(c: Context): Promise<string> {
-  try {
-    return await c.req.text();
-  } catch (error) {
-    throw unreadableBody(error);
-  }
+export function readText(c: Context): Promise<string> {
+  return readBodyText(c.req.raw);
 }
 
-/** readText for a bare Request (routed by Bun, not hono). */
+/** readText for a bare Request (one routed by Bun, not hono). */
 export async function readBodyText(req: Request): Promise<string> {
   try {
     return await req.text();
