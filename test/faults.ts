@@ -195,7 +195,9 @@ export async function killNine(mode: "sync" | "async", packet: number): Promise<
   try {
     const requests = packet === 1 ? 3000 : 300;
     let detect: Promise<number> | undefined;
-    let recover: Promise<number> | undefined;
+    // The last third waits until it is back, so that some of it goes there: async requests are
+    // answered at once, and could otherwise all be delivered before its first good probe.
+    const recover = Promise.withResolvers<number>();
     const t = await drive(rig.distributor.url, {
       mode,
       packet,
@@ -211,11 +213,12 @@ export async function killNine(mode: "sync" | "async", packet: number): Promise<
           await detect;
           const at = performance.now();
           await rig.restart(0);
-          recover = rig.watch(0, true, at);
+          rig.watch(0, true, at).then(recover.resolve, recover.reject);
         }
+        if (i >= Math.floor((2 * requests) / 3)) await recover.promise;
       },
     });
-    const [detectMs, recoverMs] = [await detect!, await recover!];
+    const [detectMs, recoverMs] = [await detect!, await recover.promise];
     const s = await rig.settled();
     return report(`kill -9 analyzer (${mode}, ${packet === 1 ? "single logs" : `packets of ${packet}`})`, "marked down on the first failed forward; its messages retried on the others; back on restart", t, rig, {
       detectMs: ms(detectMs),
