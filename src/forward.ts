@@ -37,11 +37,12 @@ export function createForward(timeoutMs: number): Forward {
     try {
       res = await client.post(path, JSON.stringify({ logs }), POST_HEADERS, timeoutMs);
     } catch (error) {
-      if (!(error instanceof ClientError)) throw error;
-      const timedOut = error.kind === "timeout";
+      // Anything else thrown is our bug, but the batch's messages must still be settled: retryable.
+      const kind = error instanceof ClientError ? error.kind : undefined;
       // Only a connection that could not be made or broke says for sure that nothing is there.
-      const unreachable = error.kind === "connect" || error.kind === "closed";
-      return { ok: false, retryable: true, unreachable, timedOut, reason: error.message };
+      const unreachable = kind === "connect" || kind === "closed";
+      const reason = error instanceof Error ? error.message : String(error);
+      return { ok: false, retryable: true, unreachable, timedOut: kind === "timeout", reason };
     }
     const text = res.body;
     if (res.status < 200 || res.status > 299) {
