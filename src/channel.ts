@@ -4,10 +4,10 @@
 // distributor queues one item per request and counts its messages. Producers that must not wait use trySend/trySendAll and turn `false`
 // into a 503; consumers await recvBatch(), which waits for one item and takes whatever else is queued.
 // Idle consumers are woken once per event-loop turn (setImmediate), not once per item: everything
-// that arrives in one turn (a burst of requests read in one poll) goes to one consumer as one batch,
-// and no timer is ever waited on. Waking per item would hand each message to its own idle worker
-// and so cost one upstream request per message exactly when batching would pay most.
-// The pool may hold a wake back (holdWake) to let a busy worker come back for the queue itself.
+// that arrives in one turn (a burst of requests read in one poll) goes to one consumer as one batch.
+// Waking per item would hand each message to its own idle worker and so cost one upstream request
+// per message exactly when batching would pay most. No timer is waited on unless the pool holds a
+// wake back (holdWake) to let a busy worker come back for the queue itself.
 // close() stops new sends; receivers drain what is left, then get `undefined` (so items are never
 // `undefined` themselves).
 

@@ -181,7 +181,7 @@ export class HttpClient {
     });
     let timer: Timer | undefined;
     const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ClientError("timeout", `no answer within ${timeoutMs} ms`)), Math.max(0, deadline - performance.now()));
+      timer = setTimeout(() => reject(timeoutError(timeoutMs)), Math.max(0, deadline - performance.now()));
     });
     try {
       conn.socket = await Promise.race([connecting, timedOut]);
@@ -207,7 +207,7 @@ export class HttpClient {
       // The answer may still come: the connection cannot carry anything else now.
       this.#forget(conn);
       conn.socket.terminate();
-      reject(new ClientError("timeout", `no answer within ${timeoutMs} ms`));
+      reject(timeoutError(timeoutMs));
     }, Math.max(0, deadline - performance.now()));
     conn.exchange = { resolve, reject, answered: false };
     conn.parser.reset();
@@ -216,6 +216,10 @@ export class HttpClient {
     if (written < requestBytes) conn.unsent = Buffer.from(request).subarray(Math.max(written, 0));
     return promise.finally(() => clearTimeout(timer));
   }
+}
+
+function timeoutError(timeoutMs: number): ClientError {
+  return new ClientError("timeout", `no answer within ${timeoutMs} ms`);
 }
 
 /** Reads one HTTP/1.x response from the chunks of a connection; push() until it returns one. */
