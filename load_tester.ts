@@ -2,7 +2,7 @@
 // codes, errors and whether the distributor spread the messages by weight. Flags: see USAGE in
 // src/load/args.ts (or run with --help). This file only wires the pieces in src/load/.
 
-import { seededRandom } from "./src/random.ts";
+import { seededRandom } from "./src/math/random.ts";
 import { parseArgs, type LoadOptions, USAGE, UsageError } from "./src/load/args.ts";
 import { createBodies, MAX_DISTINCT_BODIES } from "./src/load/bodies.ts";
 import { createPaint, shouldColour } from "./src/load/colour.ts";

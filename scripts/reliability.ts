@@ -1,7 +1,7 @@
 // `bun run reliability`: runs every fault scenario of test/faults.ts against real processes and
 // prints the README's Reliability table (and the same as JSON with --json).
 
-import { scenarios, type FaultReport } from "../test/faults.ts";
+import { scenarios, type FaultReport } from "../testkit/faults.ts";
 
 const json = process.argv.includes("--json");
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7);

@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import net from "node:net";
-import { getJson, postJson, startCluster, stopAll, type Cluster } from "./procs.ts";
+import { getJson, postJson, startCluster, stopAll, type Cluster } from "../testkit/procs.ts";
 
 const MAX_BODY_BYTES = 4096;
 const MAX_PACKET = 10;

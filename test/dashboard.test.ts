@@ -6,7 +6,7 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { eventually, getJson, postJson, startAnalyzer, startCluster, stopAll, type Cluster } from "./procs.ts";
+import { eventually, getJson, postJson, startAnalyzer, startCluster, stopAll, type Cluster } from "../testkit/procs.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];

@@ -2,7 +2,7 @@
 // getaddrinfo, as a compose service name resolves through Docker's DNS).
 
 import { afterAll, expect, test } from "bun:test";
-import { getJson, postJson, spawnService, startAnalyzer, stopAll } from "./procs.ts";
+import { getJson, postJson, spawnService, startAnalyzer, stopAll } from "../testkit/procs.ts";
 
 afterAll(stopAll);
 

@@ -1,8 +1,8 @@
 // End to end: the real distributor and real analyzers as child processes, over real HTTP.
 
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { chiSquare, expectedCounts } from "../src/chisquare.ts";
-import { eventually, getJson, postJson, startAnalyzer, startCluster, stopAll, type Cluster } from "./procs.ts";
+import { chiSquare, expectedCounts } from "../src/math/chisquare.ts";
+import { eventually, getJson, postJson, startAnalyzer, startCluster, stopAll, type Cluster } from "../testkit/procs.ts";
 
 afterAll(stopAll);
 

@@ -2,9 +2,9 @@
 // guarantees asserted. `bun run reliability` prints the same scenarios' figures as a table.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { chiSquare, expectedCounts } from "../src/chisquare.ts";
-import { allDown, flapping, hang, killNine, overload, partialFailure, rejoin, retryStorm, sigterm } from "./faults.ts";
-import { stopAll } from "./procs.ts";
+import { chiSquare, expectedCounts } from "../src/math/chisquare.ts";
+import { allDown, flapping, hang, killNine, overload, partialFailure, rejoin, retryStorm, sigterm } from "../testkit/faults.ts";
+import { stopAll } from "../testkit/procs.ts";
 
 afterAll(stopAll);
 

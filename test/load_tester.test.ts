@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Subprocess } from "bun";
 import type { Report } from "../src/load/report.ts";
-import { type Cluster, startCluster, stopAll } from "./procs.ts";
+import { type Cluster, startCluster, stopAll } from "../testkit/procs.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const testers = new Set<Subprocess>();

@@ -1,8 +1,8 @@
 // /metrics parses as Prometheus text and agrees with /stats; weights change at run time.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { chiSquare, expectedCounts } from "../src/chisquare.ts";
-import { getJson, postJson, startCluster, stopAll, type Cluster } from "./procs.ts";
+import { chiSquare, expectedCounts } from "../src/math/chisquare.ts";
+import { getJson, postJson, startCluster, stopAll, type Cluster } from "../testkit/procs.ts";
 
 afterAll(stopAll);
 

@@ -6,7 +6,7 @@
 // so it is expected to get nothing rather than skew the verdict; one whose health changed is
 // kept at its full weight and flagged, since the test assumes shares held for the whole run.
 
-import { chiSquare, type ChiSquareResult } from "../chisquare.ts";
+import { chiSquare, type ChiSquareResult } from "../math/chisquare.ts";
 import type { DistributorStats } from "./stats.ts";
 
 /** p-values below this reject "the counts follow the weights". */

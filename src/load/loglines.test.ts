@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { seededRandom } from "../random.ts";
+import { seededRandom } from "../math/random.ts";
 import { createLogGenerator } from "./loglines.ts";
 
 function lines(seed: number, count: number): string[] {

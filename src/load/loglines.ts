@@ -3,7 +3,7 @@
 // syslog-style prefix), each with an ISO timestamp, a level, a service, ids, numbers and
 // IPv4/IPv6 addresses, so analyzers get the variety they would in production.
 
-import type { Random } from "../random.ts";
+import type { Random } from "../math/random.ts";
 
 export type Level = "INFO" | "WARN" | "ERROR" | "DEBUG";
 

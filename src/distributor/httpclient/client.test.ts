@@ -1,6 +1,8 @@
 import { afterAll, expect, test } from "bun:test";
 import type { Socket, TCPSocketListener } from "bun";
-import { ClientError, HttpClient } from "./httpclient.ts";
+import { textResponse } from "../../http/app.ts";
+import { HttpClient } from "./client.ts";
+import { ClientError } from "./parser.ts";
 
 const JSON_HEADERS = { contentType: "application/json", accept: "application/x-ndjson" };
 const stops: (() => void)[] = [];
@@ -150,4 +152,18 @@ test.each([
   expect(error).toMatchObject({ kind: "protocol" });
   expect(error.message).toContain(message);
   expect(client.idleCount).toBe(0);
+});
+
+test.each([10, 8 * 1024, 100_000])("a %i-character answer the servers build late (textResponse) arrives whole", async (size) => {
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch() {
+      await Bun.sleep(1);
+      return textResponse(JSON.stringify({ text: "é".repeat(size) }), "application/json");
+    },
+  });
+  stops.push(() => server.stop(true));
+  const r = await new HttpClient(server.url.origin).post("/", "", { contentType: "text/plain", accept: "*/*" }, 2000);
+  expect(r).toEqual({ status: 200, contentType: "application/json", body: JSON.stringify({ text: "é".repeat(size) }) });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { Balancer } from "./balancer.ts";
-import { ConfigError, loadDistributorConfig } from "./config.ts";
+import { ConfigError } from "../config/env.ts";
+import { loadDistributorConfig } from "./config.ts";
 import { DEFAULT_DISCOVERED_WEIGHT, planTargets, reconcile, sortAddresses, startDiscovery, type Resolver } from "./discovery.ts";
 import { createUpstream } from "./upstream.ts";
 

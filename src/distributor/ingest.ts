@@ -6,9 +6,9 @@ import type { Balancer } from "./balancer.ts";
 import type { Channel } from "./channel.ts";
 import type { Counters } from "./counters.ts";
 import type { Job, Outcome, Reply } from "./dispatch.ts";
-import { HttpError, NoHealthyAnalyzerError, QueueFullError, ShuttingDownError } from "./errors.ts";
-import { textResponse } from "./http.ts";
-import type { Payload } from "./payload.ts";
+import { HttpError, NoHealthyAnalyzerError, QueueFullError, ShuttingDownError } from "../http/errors.ts";
+import { textResponse } from "../http/app.ts";
+import type { Payload } from "../protocol/payload.ts";
 
 export type IngestOptions = {
   channel: Channel<Job>;

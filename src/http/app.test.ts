@@ -1,6 +1,5 @@
 import { afterAll, expect, test } from "bun:test";
-import { textResponse } from "./http.ts";
-import { HttpClient } from "./httpclient.ts";
+import { textResponse } from "./app.ts";
 
 // Answers built after the handler has awaited, as the distributor's are, small and large.
 const server = Bun.serve({
@@ -14,13 +13,11 @@ const server = Bun.serve({
 });
 afterAll(() => server.stop(true));
 
-test.each([10, 8 * 1024, 100_000])("a %i-character answer arrives whole, to fetch and to our client", async (size) => {
+test.each([10, 8 * 1024, 100_000])("a %i-character answer arrives whole", async (size) => {
   const want = JSON.stringify({ text: "é".repeat(size) });
   const res = await fetch(`${server.url.origin}/?size=${size}`);
   expect(res.headers.get("content-type")).toBe("application/json");
   expect(await res.text()).toBe(want);
-  const r = await new HttpClient(server.url.origin).post(`/?size=${size}`, "", { contentType: "text/plain", accept: "*/*" }, 2000);
-  expect(r).toEqual({ status: 200, contentType: "application/json", body: want });
 });
 
 test("small answers keep Content-Length; large ones go chunked", async () => {

@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { Balancer } from "./balancer.ts";
-import { chiSquare, expectedCounts } from "./chisquare.ts";
-import { seededRandom } from "./random.ts";
+import { chiSquare, expectedCounts } from "../math/chisquare.ts";
+import { seededRandom } from "../math/random.ts";
 import { createUpstream } from "./upstream.ts";
 
 function balancerOf(weights: number[], seed = 1) {

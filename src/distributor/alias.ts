@@ -4,7 +4,7 @@
 // its integer part chooses the column, its fraction chooses between the column and its alias.
 // Zero weights get no column at all, so they can never be picked, not even through rounding.
 
-import type { Random } from "./random.ts";
+import type { Random } from "../math/random.ts";
 
 export type AliasTable = {
   /** Per column: probability of keeping the column's own outcome. */

@@ -4,7 +4,7 @@
 // to the survivors in proportion to their own weights.
 
 import { buildAlias, pickAlias, type AliasTable } from "./alias.ts";
-import type { Random } from "./random.ts";
+import type { Random } from "../math/random.ts";
 import type { Upstream } from "./upstream.ts";
 
 export type HealthChange = { upstream: Upstream; healthy: boolean; reason: string };

@@ -1,11 +1,7 @@
-// Configuration from environment variables, validated with zod. A bad value stops startup with one
-// line naming the variable, the value received and what is allowed (see ConfigError).
+// The distributor's settings, from environment variables (src/config/env.ts).
 
 import { z } from "zod";
-
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
+import { ConfigError, decimal, host, MIB, parseEnv, wholeNumber, type Env } from "../config/env.ts";
 
 export type AnalyzerTarget = { url: string; weight: number };
 
@@ -49,45 +45,7 @@ export type DistributorConfig = {
   maxEjectionPercent: number;
 };
 
-export type AnalyzerConfig = {
-  port: number;
-  host: string;
-  id: string | undefined;
-  latencySeconds: number;
-  failureRate: number;
-  maxBodyBytes: number;
-  /** Appends every analyzed line (JSON-encoded, one per line): evidence for no-loss tests. */
-  auditFile: string | undefined;
-  adminToken: string | undefined;
-};
-
 export const DEFAULT_ANALYZERS = "http://localhost:5000";
-const MIB = 1024 * 1024;
-
-/** A whole number from the environment; `allowed` is what the error message promises. */
-function wholeNumber(fallback: number, min: number, max: number) {
-  return z
-    .string()
-    .trim()
-    .default(String(fallback))
-    .refine((s) => /^\d+$/.test(s) && Number(s) >= min && Number(s) <= max, {
-      message: `must be a whole number from ${min} to ${max}`,
-    })
-    .transform(Number);
-}
-
-function decimal(fallback: number, min: number, max: number) {
-  return z
-    .string()
-    .trim()
-    .default(String(fallback))
-    .refine((s) => s !== "" && Number.isFinite(Number(s)) && Number(s) >= min && Number(s) <= max, {
-      message: `must be a number from ${min} to ${max}`,
-    })
-    .transform(Number);
-}
-
-const host = z.string().trim().min(1, { message: "must be a host name or address" }).default("0.0.0.0");
 
 const distributorEnv = z.object({
   PORT: wholeNumber(6000, 0, 65535),
@@ -122,19 +80,6 @@ const distributorEnv = z.object({
   SLOW_START_MS: wholeNumber(0, 0, 3_600_000),
   MAX_EJECTION_PERCENT: wholeNumber(50, 0, 100),
 });
-
-const analyzerEnv = z.object({
-  PORT: wholeNumber(5000, 0, 65535),
-  HOST: host,
-  ANALYZER_ID: z.string().trim().optional(),
-  ANALYZER_LATENCY: decimal(0, 0, 3600),
-  FAILURE_RATE: decimal(0, 0, 1),
-  MAX_BODY_BYTES: wholeNumber(MIB, 1, 1024 * MIB),
-  AUDIT_FILE: z.string().optional(),
-  ADMIN_TOKEN: z.string().optional(),
-});
-
-type Env = Record<string, string | undefined>;
 
 export function loadDistributorConfig(env: Env): DistributorConfig {
   const v = parseEnv(distributorEnv, env);
@@ -179,41 +124,6 @@ export function loadDistributorConfig(env: Env): DistributorConfig {
     slowStartMs: v.SLOW_START_MS,
     maxEjectionPercent: v.MAX_EJECTION_PERCENT,
   };
-}
-
-export function loadAnalyzerConfig(env: Env): AnalyzerConfig {
-  const v = parseEnv(analyzerEnv, env);
-  return {
-    port: v.PORT,
-    host: v.HOST,
-    id: v.ANALYZER_ID || undefined,
-    latencySeconds: v.ANALYZER_LATENCY,
-    failureRate: v.FAILURE_RATE,
-    maxBodyBytes: v.MAX_BODY_BYTES,
-    auditFile: v.AUDIT_FILE,
-    adminToken: v.ADMIN_TOKEN,
-  };
-}
-
-/** For entrypoints: the config from process.env, or one line on stderr and exit 1. */
-export function loadOrExit<T>(program: string, load: (env: Env) => T): T {
-  try {
-    return load(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`${program}: ${error.message}`);
-    process.exit(1);
-  }
-}
-
-function parseEnv<S extends z.ZodObject>(schema: S, env: Env): z.infer<S> {
-  // An empty variable means "not set", as in most shells' `VAR= cmd` idiom.
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
-  const result = schema.safeParse(present);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const name = String(issue.path[0]);
-  throw new ConfigError(`${name} ${issue.message}, got ${JSON.stringify(env[name])}`);
 }
 
 /**

@@ -4,7 +4,7 @@
 // silently dropped, so a typo like {"logz": [...]} is a 400 and not a lost packet.
 
 import { z } from "zod";
-import { BadRequestError } from "./errors.ts";
+import { BadRequestError } from "../http/errors.ts";
 
 export type Payload = { logs: string[]; packet: boolean };
 

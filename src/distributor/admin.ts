@@ -7,8 +7,8 @@
 import type { Hono } from "hono";
 import { z } from "zod";
 import type { Balancer } from "./balancer.ts";
-import { HttpError } from "./errors.ts";
-import { allowOnly, limitBody, readJsonBody, requireToken } from "./http.ts";
+import { HttpError } from "../http/errors.ts";
+import { allowOnly, limitBody, readJsonBody, requireToken } from "../http/app.ts";
 import type { Upstream } from "./upstream.ts";
 
 const weightBody = z.strictObject({

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { Histogram, labelValue } from "./metrics.ts";
+import { Histogram, labelValue } from "./prometheus.ts";
 
 test("a histogram's buckets are cumulative, with +Inf, sum and count", () => {
   const h = new Histogram([0.1, 1]);

@@ -1,14 +1,15 @@
 import { afterAll, expect, test } from "bun:test";
-import { createAnalyzer } from "../analyzer.ts";
-import { Balancer } from "./balancer.ts";
-import { createCounters } from "./counters.ts";
-import { createDispatcher, type Job, type Outcome } from "./dispatch.ts";
-import { createForward } from "./forward.ts";
-import { seededRandom } from "./random.ts";
-import { RetryBudget } from "./retrybudget.ts";
-import { createUpstream, type Upstream } from "./upstream.ts";
+import { createAnalyzer } from "../src/analyzer/app.ts";
+import { Balancer } from "../src/distributor/balancer.ts";
+import { createCounters } from "../src/distributor/counters.ts";
+import { createDispatcher, type Job, type Outcome } from "../src/distributor/dispatch.ts";
+import { createForward } from "../src/distributor/forward.ts";
+import { seededRandom } from "../src/math/random.ts";
+import { RetryBudget } from "../src/distributor/retrybudget.ts";
+import { createUpstream, type Upstream } from "../src/distributor/upstream.ts";
 
-// Real analyzers in this process, on ephemeral ports, with faults set per test.
+// The dispatcher (src/distributor/dispatch.ts) against real analyzers in this process, on
+// ephemeral ports, with faults set per test.
 const analyzers = ["a1", "a2", "a3"].map((id) => {
   const analyzer = createAnalyzer({ id, latencySeconds: 0, failureRate: 0, maxBodyBytes: 1 << 20, auditFile: undefined, adminToken: undefined });
   const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: analyzer.app.fetch });

@@ -1,11 +1,13 @@
 // Sends one batch of messages to one analyzer in its batch form, {"logs": [...]}, over a kept-alive
-// connection (src/httpclient.ts), and classifies what came back for the dispatcher.
+// connection (httpclient/), and classifies what came back for the dispatcher.
 // It asks for NDJSON (`Accept: application/x-ndjson`): the analyzer's id, then one result per line,
 // each line a complete JSON value. The distributor splices those lines into its own answers as they
 // are, so a result is serialized once, by the analyzer, instead of parsed and encoded again here.
 // An analyzer that answers plain JSON works too; its results are re-encoded.
 
-import { ClientError, HttpClient, type ClientResponse } from "./httpclient.ts";
+import { HttpClient } from "./httpclient/client.ts";
+import { ClientError, type ClientResponse } from "./httpclient/parser.ts";
+import { NDJSON } from "../protocol/batch.ts";
 import type { Upstream } from "./upstream.ts";
 
 export type ForwardResult =
@@ -72,7 +74,6 @@ export function createForward(timeoutMs: number): Forward {
   };
 }
 
-export const NDJSON = "application/x-ndjson";
 const POST_HEADERS = { contentType: "application/json", accept: NDJSON };
 
 // A cheap guard that a result line is one JSON object, so that splicing it into an answer can

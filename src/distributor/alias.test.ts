@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { aliasProbabilities, buildAlias, pickAlias } from "./alias.ts";
-import { chiSquare, expectedCounts } from "./chisquare.ts";
-import { seededRandom } from "./random.ts";
+import { chiSquare, expectedCounts } from "../math/chisquare.ts";
+import { seededRandom } from "../math/random.ts";
 
 function exactShares(weights: number[]): number[] {
   const sum = weights.reduce((a, b) => a + b, 0);

@@ -1,0 +1,94 @@
+// The analyzer's HTTP API: POST /analyze, /health, /stats, /metrics and POST /fault, which makes it
+// slow, failing, down or hung at run time so that users can watch the distributor route around it.
+
+import { appendFileSync } from "node:fs";
+import { z } from "zod";
+import { allowOnly, createJsonApp, limitBody, readJsonBody, readText, requireToken, textResponse } from "../http/app.ts";
+import { HttpError } from "../http/errors.ts";
+import { PROMETHEUS_CONTENT_TYPE } from "../http/prometheus.ts";
+import type { Random } from "../math/random.ts";
+import { batchAnswer, NDJSON } from "../protocol/batch.ts";
+import { createPayloadParser } from "../protocol/payload.ts";
+import { analyzeLine, type Analysis } from "./analysis.ts";
+import type { AnalyzerConfig } from "./config.ts";
+import { renderAnalyzerMetrics } from "./metrics.ts";
+
+export type AnalyzerOptions = Omit<AnalyzerConfig, "port" | "host" | "id"> & { id: string; random?: Random };
+
+// The analyzer takes whatever batch the distributor sends; MAX_BODY_BYTES is its real limit.
+const ANALYZER_MAX_PACKET = 1_000_000;
+
+const faultSchema = z.strictObject({
+  down: z.boolean().optional(),
+  failureRate: z.number().min(0).max(1).optional(),
+  latency: z.number().min(0).max(3600).optional(),
+  hang: z.boolean().optional(),
+});
+
+export function createAnalyzer(options: AnalyzerOptions) {
+  const { id, maxBodyBytes } = options;
+  const random = options.random ?? Math.random;
+  const fault = { down: false, hang: false, failureRate: options.failureRate, latency: options.latencySeconds };
+  // Requests that arrive while hanging wait here until {"hang": false}, then answer late.
+  let hung: { promise: Promise<void>; resolve: () => void } | undefined;
+  const untilUnhung = () => (hung ??= Promise.withResolvers<void>()).promise;
+  const counts = { processed: 0, requests: 0, simulatedFailures: 0, byLevel: {} as Record<string, number> };
+  const parsePayload = createPayloadParser(ANALYZER_MAX_PACKET);
+  const idJson = JSON.stringify(id);
+
+  function analyze(line: string): Analysis {
+    const analysis = analyzeLine(line);
+    const level = analysis.level ?? "NONE";
+    counts.byLevel[level] = (counts.byLevel[level] ?? 0) + 1;
+    return analysis;
+  }
+
+  const app = createJsonApp();
+  app.post("/analyze", limitBody(maxBodyBytes), async (c) => {
+    const payload = parsePayload(await readText(c));
+    counts.requests++;
+    // An answer sent after a wait leaves Bun's cork: big ones then need textResponse (src/http/app.ts).
+    const late = fault.hang || fault.latency > 0;
+    if (fault.hang) await untilUnhung();
+    if (fault.down) throw new HttpError(503, `analyzer ${id} is down (simulated with POST /fault)`);
+    if (fault.failureRate > 0 && random() < fault.failureRate) {
+      counts.simulatedFailures++;
+      throw new HttpError(500, `simulated failure (failure rate ${fault.failureRate})`);
+    }
+    if (fault.latency > 0) await Bun.sleep(fault.latency * 1000);
+    const results = payload.logs.map(analyze);
+    // Written before answering, so it survives a kill -9 that comes before the answer arrives.
+    if (options.auditFile) appendFileSync(options.auditFile, payload.logs.map((l) => JSON.stringify(l) + "\n").join(""));
+    counts.processed += results.length;
+    if (payload.packet && c.req.header("accept")?.includes(NDJSON)) {
+      // The distributor's form (src/protocol/batch.ts): the id, then one result per line.
+      const body = batchAnswer(idJson, results);
+      return late ? textResponse(body, NDJSON) : c.body(body, 200, { "content-type": NDJSON });
+    }
+    return payload.packet ? c.json({ analyzer: id, results }) : c.json({ analyzer: id, result: results[0] });
+  });
+  allowOnly(app, "/analyze", ["POST"]);
+  app.get("/health", async (c) => {
+    if (fault.hang) await untilUnhung();
+    return fault.down ? c.json({ status: "unhealthy", id }, 503) : c.json({ status: "healthy", id });
+  });
+  allowOnly(app, "/health", ["GET"]);
+  app.get("/stats", (c) => c.json({ id, ...counts, fault }));
+  allowOnly(app, "/stats", ["GET"]);
+  app.get("/metrics", (c) => c.body(renderAnalyzerMetrics(id, counts, fault.down), 200, { "content-type": PROMETHEUS_CONTENT_TYPE }));
+  allowOnly(app, "/metrics", ["GET"]);
+  // For demos and fault-injection tests: {"down": true} fails /health and /analyze until undone,
+  // {"hang": true} leaves them unanswered until undone.
+  requireToken(app, "POST", "/fault", options.adminToken);
+  app.post("/fault", limitBody(4096), async (c) => {
+    const change = await readJsonBody(c, faultSchema, 'send e.g. {"down": true, "hang": false, "failureRate": 0.1, "latency": 0.05}');
+    Object.assign(fault, Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)));
+    if (!fault.hang && hung) {
+      hung.resolve();
+      hung = undefined;
+    }
+    return c.json({ id, fault });
+  });
+  allowOnly(app, "/fault", ["POST"]);
+  return { app, counts, fault };
+}
