@@ -9,22 +9,19 @@ import { z } from "zod";
 import type { Balancer } from "./balancer.ts";
 import { HttpError } from "../http/errors.ts";
 import { allowOnly, limitBody, readJsonBody, requireToken } from "../http/app.ts";
-import type { Upstream } from "./upstream.ts";
+import type { AnalyzerChanged, AnalyzerList } from "../protocol/stats.ts";
+import { describeAnalyzers } from "./stats.ts";
 
 const weightBody = z.strictObject({
   weight: z.number({ error: "must be a number" }).finite({ error: "must be finite" }).min(0, { error: "must be >= 0 (0 drains the analyzer)" }),
 });
-
-export function describeUpstream(balancer: Balancer, u: Upstream) {
-  return { id: u.id, url: u.url, weight: u.weight, effectiveWeight: u.healthy ? balancer.effectiveWeight(u) : 0, healthy: u.healthy };
-}
 
 export function registerAdmin(app: Hono, options: { balancer: Balancer; token: string | undefined }): void {
   const { balancer } = options;
   requireToken(app, "GET", "/admin/analyzers", options.token);
   requireToken(app, "PUT", "/admin/analyzers/:analyzer", options.token);
 
-  app.get("/admin/analyzers", (c) => c.json({ analyzers: balancer.upstreams.map((u) => describeUpstream(balancer, u)) }));
+  app.get("/admin/analyzers", (c) => c.json({ analyzers: describeAnalyzers(balancer) } satisfies AnalyzerList));
   allowOnly(app, "/admin/analyzers", ["GET"]);
 
   app.put("/admin/analyzers/:analyzer", limitBody(4096), async (c) => {
@@ -35,9 +32,8 @@ export function registerAdmin(app: Hono, options: { balancer: Balancer; token: s
       throw new HttpError(404, `no analyzer with id or url ${JSON.stringify(key)}; known: ${known}`);
     }
     const { weight } = await readJsonBody(c, weightBody, 'send {"weight": <number >= 0>}');
-    balancer.setWeight(upstream, weight);
-    upstream.weightPinned = true;
-    return c.json({ analyzer: describeUpstream(balancer, upstream) });
+    balancer.pinWeight(upstream, weight);
+    return c.json({ analyzer: describeAnalyzers(balancer)[balancer.upstreams.indexOf(upstream)] } satisfies AnalyzerChanged);
   });
   allowOnly(app, "/admin/analyzers/:analyzer", ["PUT"]);
 }

@@ -66,15 +66,42 @@ test("a weight of 0 drains an analyzer without marking it unhealthy", () => {
 
 test("replacing the analyzer set keeps the ones that stay, with their health and counters", () => {
   const { balancer, upstreams } = balancerOf([1, 2]);
-  upstreams[0].delivered = 7;
-  const added = createUpstream("http://127.0.0.1:6001", 3);
-  balancer.setUpstreams([upstreams[0], added]);
+  balancer.requestStarted(upstreams[0]);
+  balancer.requestEnded(upstreams[0], 7, true);
+  const next = balancer.setTargets([{ url: upstreams[0].url, weight: 1 }, { url: "http://127.0.0.1:6001", weight: 3 }]);
+  expect(next).toBe(balancer.upstreams);
+  expect(next[0]).toBe(upstreams[0]);
+  const added = next[1];
+  expect(added).toMatchObject({ url: "http://127.0.0.1:6001", weight: 3, healthy: false, delivered: 0 });
   expect(balancer.healthyCount).toBe(1); // the new one counts once it is healthy
   expect(shares(balancer, 1000)).toEqual([1000, 0]);
   balancer.setHealthy(added, true, "probed");
   const counts = shares(balancer, 40_000);
   expect(chiSquare(counts, expectedCounts([1, 3], 40_000)).pValue).toBeGreaterThan(1e-4);
-  expect(balancer.upstreams[0].delivered).toBe(7);
+  expect(balancer.upstreams[0]).toMatchObject({ healthy: true, delivered: 7, requests: 1, inflight: 0 });
+});
+
+test("an analyzer that stays takes its new position's weight, unless an operator pinned one", () => {
+  const { balancer, upstreams } = balancerOf([1, 2]);
+  balancer.pinWeight(upstreams[1], 7);
+  const next = balancer.setTargets([
+    { url: upstreams[1].url, weight: 1 },
+    { url: upstreams[0].url, weight: 2 },
+  ]);
+  expect(next).toEqual([upstreams[1], upstreams[0]]);
+  expect(next.map((u) => u.weight)).toEqual([7, 2]);
+  expect(chiSquare(shares(balancer, 40_000), expectedCounts([7, 2], 40_000)).pValue).toBeGreaterThan(1e-4);
+});
+
+test("a request's messages count as delivered or failed on its analyzer once it ends", () => {
+  const { balancer, upstreams } = balancerOf([1]);
+  const [u] = upstreams;
+  balancer.requestStarted(u);
+  balancer.requestStarted(u);
+  expect(u).toMatchObject({ requests: 2, inflight: 2, delivered: 0, failed: 0 });
+  balancer.requestEnded(u, 5, true);
+  balancer.requestEnded(u, 3, false);
+  expect(u).toMatchObject({ requests: 2, inflight: 0, delivered: 5, failed: 3 });
 });
 
 test("slow start ramps a returning analyzer's weight from a floor to full over the window", () => {
@@ -91,6 +118,21 @@ test("slow start ramps a returning analyzer's weight from a floor to full over t
   expect(balancer.effectiveWeight(upstreams[0])).toBe(0.5);
   now = 6000;
   expect(balancer.effectiveWeight(upstreams[0])).toBe(1);
-  expect(upstreams[0].rampStartedAt).toBeNull();
+  balancer.stop();
+});
+
+test("reading an analyzer's weight changes nothing, not even when its ramp has just ended", () => {
+  let now = 0;
+  const upstreams = [1, 1].map((w, i) => createUpstream(`http://127.0.0.1:${5001 + i}`, w));
+  const balancer = new Balancer(upstreams, { random: seededRandom(3), slowStartMs: 1000, now: () => now });
+  for (const u of upstreams) balancer.setHealthy(u, true, "startup");
+  balancer.setHealthy(upstreams[0], false, "killed");
+  expect(balancer.effectiveWeight(upstreams[0])).toBe(0); // down
+  balancer.setHealthy(upstreams[0], true, "back");
+  now = 2000;
+  const before = { ...upstreams[0] };
+  expect(balancer.effectiveWeight(upstreams[0])).toBe(1);
+  expect(balancer.effectiveWeight(upstreams[0])).toBe(1);
+  expect({ ...upstreams[0] }).toEqual(before);
   balancer.stop();
 });

@@ -2,10 +2,12 @@
 // rebuilt from scratch and swapped in whole whenever the healthy set changes. Rebuilding (instead of
 // remapping indices of a table built for another set) is what keeps a failed analyzer's share going
 // to the survivors in proportion to their own weights.
+// The balancer is the only writer of upstream state (health, weight, id, counters): every change
+// goes through one of its methods, so none can miss the table. Its reads never write.
 
 import { buildAlias, pickAlias, type AliasTable } from "./alias.ts";
 import type { Random } from "../math/random.ts";
-import type { Upstream } from "./upstream.ts";
+import { createUpstream, type Upstream, type UpstreamState, type UpstreamTarget } from "./upstream.ts";
 
 export type HealthChange = { upstream: Upstream; healthy: boolean; reason: string };
 
@@ -28,6 +30,9 @@ export type BalancerOptions = {
 
 const SLOW_START_FLOOR = 0.05;
 const SLOW_START_STEPS = 20;
+
+// The one place an Upstream is written: the balancer's own methods below.
+const state = (upstream: Upstream) => upstream as UpstreamState;
 
 export class Balancer {
   #upstreams: readonly Upstream[];
@@ -55,12 +60,21 @@ export class Balancer {
   }
 
   /**
-   * Replaces the set of analyzers (service discovery). Pass the same Upstream objects for analyzers
-   * that stay, so their health and counters carry over; new ones count once they are healthy.
+   * Replaces the set of analyzers with one per target, in order (service discovery). An analyzer
+   * already known by URL keeps its Upstream, so its health and counters carry over, and takes the
+   * target's weight unless an operator pinned one (pinWeight); the others are new and count once
+   * they are healthy. Returns the new set.
    */
-  setUpstreams(upstreams: readonly Upstream[]): void {
-    this.#upstreams = upstreams;
+  setTargets(targets: readonly UpstreamTarget[]): readonly Upstream[] {
+    const byUrl = new Map(this.#upstreams.map((u) => [u.url, u]));
+    this.#upstreams = targets.map((t) => {
+      const existing = byUrl.get(t.url);
+      if (!existing) return createUpstream(t.url, t.weight);
+      if (!existing.weightPinned) state(existing).weight = t.weight;
+      return existing;
+    });
     this.#rebuild();
+    return this.#upstreams;
   }
 
   /** The analyzer for the next message, or undefined when none is healthy (and weighted). */
@@ -75,14 +89,15 @@ export class Balancer {
 
   /** Sets an analyzer's health; rebuilds the table and tells listeners only on a real change. */
   setHealthy(upstream: Upstream, healthy: boolean, reason: string): void {
-    if (!healthy) upstream.lastError = reason;
-    if (upstream.healthy === healthy) return;
-    upstream.healthy = healthy;
-    upstream.healthChanges++;
+    const s = state(upstream);
+    if (!healthy) s.lastError = reason;
+    if (s.healthy === healthy) return;
+    s.healthy = healthy;
+    s.healthChanges++;
     if (healthy) {
-      upstream.lastError = null;
-      if (this.#slowStartMs > 0 && upstream.everHealthy) upstream.rampStartedAt = this.#now();
-      upstream.everHealthy = true;
+      s.lastError = null;
+      if (this.#slowStartMs > 0 && s.everHealthy) s.rampStartedAt = this.#now();
+      s.everHealthy = true;
     }
     this.#rebuild();
     for (const listener of this.#listeners) listener({ upstream, healthy, reason });
@@ -107,8 +122,34 @@ export class Balancer {
   /** Changes an analyzer's weight; 0 drains it. */
   setWeight(upstream: Upstream, weight: number): void {
     if (!Number.isFinite(weight) || weight < 0) throw new RangeError(`weight must be a finite number >= 0, got ${weight}`);
-    upstream.weight = weight;
+    state(upstream).weight = weight;
     this.#rebuild();
+  }
+
+  /** Changes an analyzer's weight for an operator (admin API): discovery leaves it alone from then on. */
+  pinWeight(upstream: Upstream, weight: number): void {
+    this.setWeight(upstream, weight);
+    state(upstream).weightPinned = true;
+  }
+
+  /** Records the analyzer's own id, as its /health answer gives it. */
+  learnId(upstream: Upstream, id: string): void {
+    state(upstream).id = id;
+  }
+
+  /** Counts a request to the analyzer as sent and in flight; pair with requestEnded. */
+  requestStarted(upstream: Upstream): void {
+    const s = state(upstream);
+    s.inflight++;
+    s.requests++;
+  }
+
+  /** Counts a request's `messages` as delivered (ok) or failed. */
+  requestEnded(upstream: Upstream, messages: number, ok: boolean): void {
+    const s = state(upstream);
+    s.inflight--;
+    if (ok) s.delivered += messages;
+    else s.failed += messages;
   }
 
   onChange(listener: (change: HealthChange) => void): void {
@@ -121,15 +162,19 @@ export class Balancer {
     return new Promise((resolve) => this.#healthyWaiters.push(resolve));
   }
 
-  /** The weight picks use now: the configured one, scaled down while slow start ramps it up. */
+  /**
+   * The weight picks use now: 0 while down, else the configured one, scaled down while slow start
+   * ramps it up. Computed from the clock, without writing: a /metrics scrape changes nothing.
+   */
   effectiveWeight(upstream: Upstream): number {
-    if (upstream.rampStartedAt === null) return upstream.weight;
-    const progress = (this.#now() - upstream.rampStartedAt) / this.#slowStartMs;
-    if (progress >= 1) {
-      upstream.rampStartedAt = null;
-      return upstream.weight;
-    }
-    return upstream.weight * Math.max(SLOW_START_FLOOR, progress);
+    if (!upstream.healthy) return 0;
+    const progress = this.#rampProgress(upstream, this.#now());
+    return progress >= 1 ? upstream.weight : upstream.weight * Math.max(SLOW_START_FLOOR, progress);
+  }
+
+  /** How far its slow-start ramp is, from 0 to 1 (1: not ramping). */
+  #rampProgress(upstream: Upstream, now: number): number {
+    return upstream.rampStartedAt === null ? 1 : (now - upstream.rampStartedAt) / this.#slowStartMs;
   }
 
   /** Stops the slow-start timer (for shutdown). */
@@ -139,6 +184,9 @@ export class Balancer {
   }
 
   #rebuild(): void {
+    // Ramps that have run their course end here: effectiveWeight only compares them with the clock.
+    const now = this.#now();
+    for (const u of this.#upstreams) if (u.rampStartedAt !== null && this.#rampProgress(u, now) >= 1) state(u).rampStartedAt = null;
     const candidates = this.#upstreams.filter((u) => u.healthy && u.weight > 0);
     const weights = candidates.map((u) => this.effectiveWeight(u));
     this.#candidates = candidates;

@@ -2,8 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { Balancer } from "./balancer.ts";
 import { ConfigError } from "../config/env.ts";
 import { loadDistributorConfig } from "./config.ts";
-import { DEFAULT_DISCOVERED_WEIGHT, planTargets, reconcile, sortAddresses, startDiscovery, type Resolver } from "./discovery.ts";
-import { createUpstream } from "./upstream.ts";
+import { DEFAULT_DISCOVERED_WEIGHT, planTargets, sortAddresses, startDiscovery, type Resolver } from "./discovery.ts";
 
 describe("sortAddresses", () => {
   test("orders IPv4 numerically, not as text, and drops duplicates", () => {
@@ -45,31 +44,6 @@ describe("planTargets", () => {
 
   test("brackets IPv6 addresses in URLs", () => {
     expect(planTargets(["fd00::1"], 5000, null).targets).toEqual([{ url: "http://[fd00::1]:5000", weight: 1 }]);
-  });
-});
-
-describe("reconcile", () => {
-  test("keeps the Upstream object of an analyzer that stays, with its weight following its position", () => {
-    const a = createUpstream("http://10.0.0.2:5000", 1);
-    const b = createUpstream("http://10.0.0.3:5000", 2);
-    b.delivered = 42;
-    const next = reconcile([a, b], [
-      { url: "http://10.0.0.3:5000", weight: 1 },
-      { url: "http://10.0.0.4:5000", weight: 2 },
-    ]);
-    expect(next[0]).toBe(b);
-    expect(next[0]).toMatchObject({ weight: 1, delivered: 42 });
-    expect(next[1]).not.toBe(a);
-    expect(next[1]).toMatchObject({ url: "http://10.0.0.4:5000", weight: 2, healthy: false, delivered: 0 });
-  });
-
-  test("a weight pinned through the admin API is kept when the positions shift", () => {
-    const a = createUpstream("http://10.0.0.2:5000", 1);
-    const b = createUpstream("http://10.0.0.3:5000", 2);
-    b.weight = 7;
-    b.weightPinned = true;
-    const next = reconcile([a, b], [{ url: "http://10.0.0.3:5000", weight: 1 }]);
-    expect(next[0]).toMatchObject({ weight: 7 });
   });
 });
 
@@ -121,7 +95,8 @@ describe("startDiscovery", () => {
     const [first, second] = d.balancer.upstreams;
     d.balancer.setHealthy(first, true, "probe");
     d.balancer.setHealthy(second, true, "probe");
-    first.delivered = 7;
+    d.balancer.requestStarted(first);
+    d.balancer.requestEnded(first, 7, true);
 
     d.dns.state.answer = ["10.0.0.4", "10.0.0.2", "10.0.0.3"];
     await d.discovery.refresh();
@@ -138,6 +113,16 @@ describe("startDiscovery", () => {
     expect(d.weightsByUrl()).toEqual({ "http://10.0.0.2:5000": 1, "http://10.0.0.4:5000": 2 });
     expect(d.changes).toHaveLength(3);
     expect(d.lines.at(-1)).toContain("2 analyzers (0 joined, 1 left)");
+  });
+
+  test("a weight pinned through the admin API stays with its analyzer when the positions shift", async () => {
+    const d = discoveryOf(["10.0.0.2", "10.0.0.3"], [1, 2]);
+    await d.discovery.refresh();
+    d.balancer.pinWeight(d.balancer.upstreams[1], 7);
+    d.dns.state.answer = ["10.0.0.3", "10.0.0.4"];
+    await d.discovery.refresh();
+    d.discovery.stop();
+    expect(d.weightsByUrl()).toEqual({ "http://10.0.0.3:5000": 7, "http://10.0.0.4:5000": 2 });
   });
 
   test("an unchanged answer changes nothing, whatever order DNS gives it in", async () => {

@@ -2,14 +2,14 @@
 // a service one A record per container, so `--scale analyzer=N` means N addresses) and hand the
 // balancer one analyzer per address. DISTRIBUTION_WEIGHTS applies by position among the addresses
 // sorted numerically: DNS answers come in any order, the sorted one is the same on every round and
-// anyone can rebuild it from /stats. Analyzers that stay keep their Upstream object, so health and
-// counters carry over. A failed lookup keeps the last known set: a DNS hiccup must not empty the
-// pick table, and dead analyzers are the health checker's business.
+// anyone can rebuild it from /stats. The balancer keeps the Upstream of an analyzer that stays
+// (Balancer.setTargets), so health and counters carry over. A failed lookup keeps the last known
+// set: a DNS hiccup must not empty the pick table, and dead analyzers are the health checker's business.
 
 import { lookup } from "node:dns/promises";
 import type { Balancer } from "./balancer.ts";
 import type { AnalyzerTarget } from "./config.ts";
-import { createUpstream, type Upstream } from "./upstream.ts";
+import type { Upstream } from "./upstream.ts";
 
 /** All addresses of `host`; rejects when there are none. */
 export type Resolver = (host: string) => Promise<string[]>;
@@ -72,29 +72,13 @@ function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
-/**
- * The Upstreams for `targets`, in their order: the existing object for a URL already in `current`
- * (its weight updated, since weights follow sorted position, unless an operator pinned it), a new
- * one otherwise.
- */
-export function reconcile(current: readonly Upstream[], targets: readonly AnalyzerTarget[], make = createUpstream): Upstream[] {
-  const byUrl = new Map(current.map((u) => [u.url, u]));
-  return targets.map((t) => {
-    const existing = byUrl.get(t.url);
-    if (!existing) return make(t.url, t.weight);
-    // A weight an operator set through the admin API wins over the positional one.
-    if (!existing.weightPinned) existing.weight = t.weight;
-    return existing;
-  });
-}
-
 export type DiscoveryOptions = {
   host: string;
   port: number;
   /** DISTRIBUTION_WEIGHTS, by sorted address; null gives every analyzer DEFAULT_DISCOVERED_WEIGHT. */
   weights: readonly number[] | null;
   intervalMs: number;
-  balancer: Pick<Balancer, "upstreams" | "setUpstreams">;
+  balancer: Pick<Balancer, "upstreams" | "setTargets">;
   resolve?: Resolver;
   log?: (line: string) => void;
   /** Called after the set changed, e.g. to probe the new analyzers now rather than next round. */
@@ -138,8 +122,7 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
     const plan = planTargets(addresses, port, weights);
     if (plan.warning) log(`discovery: warning: ${name}: ${plan.warning}`);
     const before = new Set(balancer.upstreams.map((u) => u.url));
-    const next = reconcile(balancer.upstreams, plan.targets);
-    balancer.setUpstreams(next);
+    const next = balancer.setTargets(plan.targets);
     const joined = next.filter((u) => !before.has(u.url)).length;
     const left = before.size - (next.length - joined);
     const mapping = next.map((u) => `${u.url}=${u.weight}`).join(", ");

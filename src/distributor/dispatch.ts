@@ -91,15 +91,13 @@ export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Pr
   async function deliver(upstream: Upstream, parts: Part[], retry: Part[]): Promise<void> {
     const logs: string[] = [];
     for (const p of parts) for (let i = p.start; i < p.end; i++) logs.push(p.job.logs[i]);
-    upstream.inflight++;
-    upstream.requests++;
+    balancer.requestStarted(upstream);
     const started = performance.now();
     const r = await forward(upstream, logs);
     observe?.(upstream, (performance.now() - started) / 1000);
-    upstream.inflight--;
+    balancer.requestEnded(upstream, logs.length, r.ok);
     if (r.ok) {
       budget?.deposit();
-      upstream.delivered += logs.length;
       counters.delivered += logs.length;
       let k = 0;
       for (const p of parts) {
@@ -112,7 +110,6 @@ export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Pr
       }
       return;
     }
-    upstream.failed += logs.length;
     if (r.retryable && (r.unreachable || balancer.mayEject())) balancer.setHealthy(upstream, false, r.reason);
     const wantsRetry = r.retryable && parts.some((p) => p.attempts + 1 < maxAttempts);
     const mayRetry = wantsRetry && (budget?.tryWithdraw() ?? true);

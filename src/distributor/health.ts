@@ -40,17 +40,18 @@ export function startHealthChecks(options: HealthCheckOptions): HealthChecker {
 
   async function probe(upstream: Upstream): Promise<void> {
     const streak = streakOf(upstream);
-    const failure = await check(upstream, timeoutMs);
+    const result = await check(upstream, timeoutMs);
     const first = !streak.checked;
     streak.checked = true;
-    if (failure === null) {
+    if (result.ok) {
+      if (result.id !== undefined) balancer.learnId(upstream, result.id);
       streak.ok++;
       streak.failed = 0;
       if (!upstream.healthy && (first || streak.ok >= rise)) balancer.setHealthy(upstream, true, "health check passed");
     } else {
       streak.failed++;
       streak.ok = 0;
-      if (first || streak.failed >= fall || !upstream.healthy) balancer.setHealthy(upstream, false, failure);
+      if (first || streak.failed >= fall || !upstream.healthy) balancer.setHealthy(upstream, false, result.failure);
     }
   }
 
@@ -78,16 +79,17 @@ export function startHealthChecks(options: HealthCheckOptions): HealthChecker {
   };
 }
 
-/** null when healthy, else why not. Learns the analyzer's id from the answer. */
-async function check(upstream: Upstream, timeoutMs: number): Promise<string | null> {
+/** A probe's answer: healthy, with the analyzer's id when its answer gives one, or why not. */
+type ProbeResult = { ok: true; id: string | undefined } | { ok: false; failure: string };
+
+async function check(upstream: Upstream, timeoutMs: number): Promise<ProbeResult> {
   try {
     const res = await fetch(upstream.healthUrl, { signal: AbortSignal.timeout(timeoutMs) });
     const body = (await res.json().catch(() => null)) as { id?: unknown } | null;
-    if (!res.ok) return `health check answered ${res.status}`;
-    if (body && typeof body.id === "string" && body.id !== "") upstream.id = body.id;
-    return null;
+    if (!res.ok) return { ok: false, failure: `health check answered ${res.status}` };
+    return { ok: true, id: body && typeof body.id === "string" && body.id !== "" ? body.id : undefined };
   } catch (error) {
-    return `health check failed: ${describeFetchError(error, timeoutMs)}`;
+    return { ok: false, failure: `health check failed: ${describeFetchError(error, timeoutMs)}` };
   }
 }
 

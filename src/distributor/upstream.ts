@@ -1,8 +1,9 @@
 // An analyzer as the distributor sees it: where it is, its weight, its health and its counters.
-// Health state lives here, on the upstream (as in Caddy); the balancer reads it, the health checker
-// and the forwarding path change it through the balancer so the pick table follows every change.
+// Health state lives here, on the upstream (as in Caddy), but it has one writer: the balancer
+// (balancer.ts), so the pick table follows every change. Everyone else holds an `Upstream`, whose
+// fields are read-only.
 
-export type Upstream = {
+export type UpstreamState = {
   /** The analyzer's own id, learned from its /health answer; host:port until then. */
   id: string;
   readonly url: string;
@@ -29,6 +30,12 @@ export type Upstream = {
   /** Requests to it in flight right now. */
   inflight: number;
 };
+
+/** An upstream as everyone but the balancer sees it. */
+export type Upstream = Readonly<UpstreamState>;
+
+/** Where an analyzer is and the weight it should have (configuration, discovery). */
+export type UpstreamTarget = { readonly url: string; readonly weight: number };
 
 export function createUpstream(url: string, weight: number): Upstream {
   return {

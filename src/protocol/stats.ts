@@ -1,0 +1,92 @@
+// GET /stats: the distributor's answer (its counters, every analyzer as it sees it, the queue) and
+// the analyzer's own. Written once, here, as zod schemas: the programs build values of these types,
+// every reader (load tester, bench, tests, scripts) imports them, so renaming a field fails the
+// type-check everywhere; the load tester also checks an answer against them at run time.
+
+import { z } from "zod";
+
+const count = z.number().int().nonnegative();
+
+/** One analyzer as the distributor sees it: an entry of /stats, and of the admin API's answers. */
+export const AnalyzerStatsEntry = z.object({
+  /** The analyzer's own id, learned from its /health answer; host:port until then. */
+  id: z.string(),
+  url: z.string(),
+  /** The configured weight (DISTRIBUTION_WEIGHTS, or set through the admin API). */
+  weight: z.number().nonnegative(),
+  /** The weight picks use now: 0 while down, lower while slow start ramps it up. */
+  effectiveWeight: z.number().nonnegative(),
+  healthy: z.boolean(),
+  /** Its share of new messages now: its effective weight over the sum of all of them. */
+  share: z.number().nonnegative(),
+  /** Requests sent to it (each carries a batch of messages). */
+  requests: count,
+  /** Messages it analyzed. */
+  delivered: count,
+  /** Messages in requests to it that failed. */
+  failed: count,
+  /** Requests to it in flight right now. */
+  inflight: count,
+  /** Times it went down or came back. */
+  healthChanges: count,
+  /** Why it was last marked down; null while healthy. */
+  lastError: z.string().nullable(),
+});
+export type AnalyzerStatsEntry = z.infer<typeof AnalyzerStatsEntry>;
+
+/** The distributor's message counters, since it started. */
+export const DistributorCounters = z.object({
+  /** Messages accepted into the queue. */
+  received: count,
+  /** Messages an analyzer analyzed. */
+  delivered: count,
+  /** Delivery attempts repeated on another analyzer after one failed. */
+  retried: count,
+  /** Messages refused with 503 before they were accepted: queue full, or no healthy analyzer. */
+  rejected: count,
+  /** Accepted messages given up on: every attempt failed, or no analyzer was left for a waiting
+   * client (it saw 502/503/504). received = delivered + failed + messages still on their way. */
+  failed: count,
+  /** Failed analyzer requests whose messages were retried (what the retry budget counts). */
+  retriedRequests: count,
+  /** Failed analyzer requests not retried because the retry budget was spent. */
+  retriesDenied: count,
+  /** Requests refused as malformed (4xx). */
+  invalid: count,
+});
+export type DistributorCounters = z.infer<typeof DistributorCounters>;
+
+/** The distributor's GET /stats answer. */
+export const DistributorStats = z.object({
+  analyzers: z.array(AnalyzerStatsEntry),
+  ...DistributorCounters.shape,
+  /** Messages waiting in the queue, and QUEUE_CAPACITY. */
+  queue: z.object({ depth: count, capacity: count }),
+  workers: count,
+  /** Workers handling a batch now. */
+  activeWorkers: count,
+  uptimeSeconds: count,
+});
+export type DistributorStats = z.infer<typeof DistributorStats>;
+
+/** The distributor's GET /admin/analyzers answer. */
+export type AnalyzerList = { analyzers: AnalyzerStatsEntry[] };
+/** The distributor's PUT /admin/analyzers/<id or url> answer: the analyzer after the change. */
+export type AnalyzerChanged = { analyzer: AnalyzerStatsEntry };
+
+/** The faults an analyzer simulates (POST /fault sets them). */
+export type AnalyzerFault = { down: boolean; hang: boolean; failureRate: number; latency: number };
+
+/** The analyzer's own GET /stats answer. */
+export type AnalyzerStats = {
+  id: string;
+  /** Messages analyzed. */
+  processed: number;
+  /** POST /analyze requests received. */
+  requests: number;
+  /** Requests failed on purpose (the fault's failureRate). */
+  simulatedFailures: number;
+  /** Messages analyzed, by level ("NONE" when a line has none). */
+  byLevel: Record<string, number>;
+  fault: AnalyzerFault;
+};
