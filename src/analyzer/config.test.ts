@@ -6,6 +6,12 @@ describe("loadAnalyzerConfig", () => {
     expect(loadAnalyzerConfig({})).toEqual({ port: 5000, host: "0.0.0.0", id: undefined, latencySeconds: 0, failureRate: 0, maxBodyBytes: 1024 * 1024, auditFile: undefined, adminToken: undefined });
   });
 
+  test("reads every setting from its variable; a blank ANALYZER_ID counts as unset", () => {
+    const env = { PORT: "0", HOST: "127.0.0.1", ANALYZER_ID: " a1 ", ANALYZER_LATENCY: "0.25", FAILURE_RATE: "0.5", MAX_BODY_BYTES: "10", AUDIT_FILE: "/tmp/audit", ADMIN_TOKEN: "t" };
+    expect(loadAnalyzerConfig(env)).toEqual({ port: 0, host: "127.0.0.1", id: "a1", latencySeconds: 0.25, failureRate: 0.5, maxBodyBytes: 10, auditFile: "/tmp/audit", adminToken: "t" });
+    expect(loadAnalyzerConfig({ ANALYZER_ID: "  " }).id).toBeUndefined();
+  });
+
   test.each([
     [{ ANALYZER_LATENCY: "soon" }, 'ANALYZER_LATENCY must be a number from 0 to 3600, got "soon"'],
     [{ FAILURE_RATE: "1.5" }, 'FAILURE_RATE must be a number from 0 to 1, got "1.5"'],

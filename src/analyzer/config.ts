@@ -1,41 +1,33 @@
-// The analyzer's settings, from environment variables (src/config/env.ts).
+// The analyzer's settings, each described once (src/config/env.ts): parsed from the environment
+// and rendered into docs/configuration.md by `bun run docs:config`.
 
 import { z } from "zod";
-import { decimal, host, MIB, parseEnv, wholeNumber, type Env } from "../config/env.ts";
+import { allowedValues, decimal, host, MIB, parseSettings, text, wholeNumber, type Env, type Settings } from "../config/env.ts";
 
-export type AnalyzerConfig = {
-  port: number;
-  host: string;
-  id: string | undefined;
-  latencySeconds: number;
-  failureRate: number;
-  maxBodyBytes: number;
-  /** Appends every analyzed line (JSON-encoded, one per line): evidence for no-loss tests. */
-  auditFile: string | undefined;
-  adminToken: string | undefined;
-};
+/** Every setting once, in the order docs/configuration.md lists them; keys are the config's fields. */
+export const analyzerSettings = {
+  port: { env: "PORT", schema: wholeNumber(5000, 0, 65535), doc: "port to listen on (`0` picks a free one)" },
+  host: { env: "HOST", schema: host(), doc: "address to listen on" },
+  // The entrypoint falls back to <hostname>:<port>; blank counts as unset.
+  id: {
+    env: "ANALYZER_ID",
+    schema: z.string().trim().optional().transform((s) => s || undefined).register(allowedValues, { allowed: "any text" }),
+    shownDefault: "<hostname>:<port>",
+    doc: "the id in answers and in the distributor's `/stats`",
+  },
+  latencySeconds: { env: "ANALYZER_LATENCY", schema: decimal(0, 0, 3600), doc: "simulated processing time per request, in seconds (as in the original)" },
+  failureRate: { env: "FAILURE_RATE", schema: decimal(0, 0, 1), doc: "fraction of `/analyze` requests answered with a simulated 500" },
+  maxBodyBytes: { env: "MAX_BODY_BYTES", schema: wholeNumber(MIB, 1, 1024 * MIB), doc: "largest request body (413 beyond)" },
+  auditFile: {
+    env: "AUDIT_FILE",
+    schema: text("file path"),
+    doc: "append every analyzed line to this file (JSON string per line) before answering: the evidence the fault-injection suite counts lost and duplicated messages with",
+  },
+  adminToken: { env: "ADMIN_TOKEN", schema: text("any text"), doc: "when set, `POST /fault` requires `Authorization: Bearer <token>`" },
+} satisfies Settings;
 
-const analyzerEnv = z.object({
-  PORT: wholeNumber(5000, 0, 65535),
-  HOST: host,
-  ANALYZER_ID: z.string().trim().optional(),
-  ANALYZER_LATENCY: decimal(0, 0, 3600),
-  FAILURE_RATE: decimal(0, 0, 1),
-  MAX_BODY_BYTES: wholeNumber(MIB, 1, 1024 * MIB),
-  AUDIT_FILE: z.string().optional(),
-  ADMIN_TOKEN: z.string().optional(),
-});
+export type AnalyzerConfig = ReturnType<typeof loadAnalyzerConfig>;
 
-export function loadAnalyzerConfig(env: Env): AnalyzerConfig {
-  const v = parseEnv(analyzerEnv, env);
-  return {
-    port: v.PORT,
-    host: v.HOST,
-    id: v.ANALYZER_ID || undefined,
-    latencySeconds: v.ANALYZER_LATENCY,
-    failureRate: v.FAILURE_RATE,
-    maxBodyBytes: v.MAX_BODY_BYTES,
-    auditFile: v.AUDIT_FILE,
-    adminToken: v.ADMIN_TOKEN,
-  };
+export function loadAnalyzerConfig(env: Env) {
+  return parseSettings(analyzerSettings, env);
 }

@@ -1,5 +1,8 @@
-// Settings from environment variables, validated with zod, for every program. A bad value stops
-// startup with one line naming the variable, the value received and what is allowed (ConfigError).
+// Settings from environment variables, validated with zod, for every program. Each program
+// describes every setting once (a Setting: variable, schema with default and bounds, doc line); the
+// parser, the config type and the tables in docs/configuration.md all come from that description.
+// A bad value stops startup with one line naming the variable, the value received and what is
+// allowed (ConfigError).
 
 import { z } from "zod";
 
@@ -11,30 +14,63 @@ export type Env = Record<string, string | undefined>;
 
 export const MIB = 1024 * 1024;
 
+/** One setting: the variable, how its text is parsed (default and bounds included) and its doc line. */
+export type Setting = {
+  env: string;
+  /** Parses the variable's text, or undefined when it is unset. */
+  schema: z.ZodType<unknown, string | undefined>;
+  /** One line for the docs table: what the setting does. */
+  doc: string;
+  /** What the docs show as the default when the program, not the schema, supplies it. */
+  shownDefault?: string;
+};
+
+/** A program's settings, keyed by the config field each one becomes. */
+export type Settings = Record<string, Setting>;
+
+type SettingsShape<S extends Settings> = { [K in keyof S]: S[K]["schema"] };
+export type SettingValues<S extends Settings> = z.output<z.ZodObject<SettingsShape<S>>>;
+
+/** What a schema accepts, in the words of its error message; the docs table shows it too. */
+export const allowedValues = z.registry<{ allowed: string }>();
+
 /** A whole number from the environment; `allowed` is what the error message promises. */
 export function wholeNumber(fallback: number, min: number, max: number) {
+  const allowed = `whole number from ${min} to ${max}`;
   return z
     .string()
     .trim()
     .default(String(fallback))
-    .refine((s) => /^\d+$/.test(s) && Number(s) >= min && Number(s) <= max, {
-      message: `must be a whole number from ${min} to ${max}`,
-    })
-    .transform(Number);
+    .refine((s) => /^\d+$/.test(s) && Number(s) >= min && Number(s) <= max, { message: `must be a ${allowed}` })
+    .transform(Number)
+    .register(allowedValues, { allowed });
 }
 
 export function decimal(fallback: number, min: number, max: number) {
+  const allowed = `number from ${min} to ${max}`;
   return z
     .string()
     .trim()
     .default(String(fallback))
-    .refine((s) => s !== "" && Number.isFinite(Number(s)) && Number(s) >= min && Number(s) <= max, {
-      message: `must be a number from ${min} to ${max}`,
-    })
-    .transform(Number);
+    .refine((s) => s !== "" && Number.isFinite(Number(s)) && Number(s) >= min && Number(s) <= max, { message: `must be a ${allowed}` })
+    .transform(Number)
+    .register(allowedValues, { allowed });
 }
 
-export const host = z.string().trim().min(1, { message: "must be a host name or address" }).default("0.0.0.0");
+/** Optional text that must match `pattern`; `allowed` names what matches, for the error and the docs. */
+export function matching(pattern: RegExp, allowed: string) {
+  return z.string().trim().regex(pattern, { message: `must be a ${allowed}` }).optional().register(allowedValues, { allowed });
+}
+
+/** Optional text the schema takes as it is; `allowed` tells the docs what it should hold (checked later, if at all). */
+export function text(allowed: string) {
+  return z.string().optional().register(allowedValues, { allowed });
+}
+
+export function host() {
+  const allowed = "host name or address";
+  return z.string().trim().min(1, { message: `must be a ${allowed}` }).default("0.0.0.0").register(allowedValues, { allowed });
+}
 
 /** For entrypoints: the config from process.env, or one line on stderr and exit 1. */
 export function loadOrExit<T>(program: string, load: (env: Env) => T): T {
@@ -47,12 +83,27 @@ export function loadOrExit<T>(program: string, load: (env: Env) => T): T {
   }
 }
 
-export function parseEnv<S extends z.ZodObject>(schema: S, env: Env): z.infer<S> {
+/** The values of `settings` read from `env`, keyed by field; the first bad one throws a ConfigError. */
+export function parseSettings<S extends Settings>(settings: S, env: Env): SettingValues<S> {
+  const shape = Object.fromEntries(Object.entries(settings).map(([field, s]) => [field, s.schema])) as SettingsShape<S>;
   // An empty variable means "not set", as in most shells' `VAR= cmd` idiom.
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
-  const result = schema.safeParse(present);
+  const input = Object.fromEntries(Object.entries(settings).map(([field, s]) => [field, env[s.env] === "" ? undefined : env[s.env]]));
+  const result = z.object(shape).safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const name = String(issue.path[0]);
-  throw new ConfigError(`${name} ${issue.message}, got ${JSON.stringify(env[name])}`);
+  const variable = settings[String(issue.path[0])]!.env;
+  throw new ConfigError(`${variable} ${issue.message}, got ${JSON.stringify(env[variable])}`);
+}
+
+/** The markdown table of `settings` for docs/configuration.md: variable, default, allowed values, meaning. */
+export function settingsTable(settings: Settings): string {
+  const cell = (text: string) => text.replaceAll("|", "\\|");
+  const code = (text: string) => `\`${text}\``;
+  const rows = Object.values(settings).map((s) => {
+    const fallback = s.schema.safeParse(undefined);
+    const shown = s.shownDefault ?? (fallback.success && fallback.data !== undefined ? String(fallback.data) : undefined);
+    const allowed = allowedValues.get(s.schema)?.allowed ?? "";
+    return `| ${code(s.env)} | ${shown === undefined ? "unset" : code(shown)} | ${cell(allowed)} | ${cell(s.doc)} |`;
+  });
+  return ["| variable | default | allowed | meaning |", "| --- | --- | --- | --- |", ...rows].join("\n");
 }

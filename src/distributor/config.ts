@@ -1,128 +1,120 @@
-// The distributor's settings, from environment variables (src/config/env.ts).
+// The distributor's settings, each described once (src/config/env.ts): parsed from the environment
+// and rendered into docs/configuration.md by `bun run docs:config`.
 
-import { z } from "zod";
-import { ConfigError, decimal, host, MIB, parseEnv, wholeNumber, type Env } from "../config/env.ts";
+import { ConfigError, decimal, host, matching, MIB, parseSettings, text, wholeNumber, type Env, type Settings } from "../config/env.ts";
 
 export type AnalyzerTarget = { url: string; weight: number };
 
-/** DNS discovery (ANALYZER_HOST): analyzers are whatever ANALYZER_HOST resolves to, re-resolved every intervalMs. */
-export type DiscoveryConfig = {
-  host: string;
-  port: number;
-  intervalMs: number;
-  /** DISTRIBUTION_WEIGHTS, applied to the discovered analyzers sorted by address; null when unset. */
-  weights: number[] | null;
-};
-
-export type DistributorConfig = {
-  port: number;
-  host: string;
-  /** The fixed list from ANALYZERS; empty when `discovery` is set. */
-  analyzers: AnalyzerTarget[];
-  discovery: DiscoveryConfig | null;
-  workers: number;
-  batchMax: number;
-  batchLingerMs: number;
-  queueCapacity: number;
-  healthIntervalMs: number;
-  healthTimeoutMs: number;
-  healthRise: number;
-  healthFall: number;
-  requestTimeoutMs: number;
-  maxAttempts: number;
-  maxBodyBytes: number;
-  maxPacket: number;
-  shutdownTimeoutMs: number;
-  /** Bearer token required on POST /analyze, when set. */
-  authToken: string | undefined;
-  /** Bearer token required on the /admin endpoints, when set. */
-  adminToken: string | undefined;
-  /** Share of first attempts that may be retried (plus retryBudgetMinPerSecond): stops retry storms. */
-  retryBudgetRatio: number;
-  retryBudgetMinPerSecond: number;
-  /** A recovered analyzer's weight ramps up over this long (0 = at once). */
-  slowStartMs: number;
-  maxEjectionPercent: number;
-};
-
 export const DEFAULT_ANALYZERS = "http://localhost:5000";
 
-const distributorEnv = z.object({
-  PORT: wholeNumber(6000, 0, 65535),
-  HOST: host,
+/** Every setting once, in the order docs/configuration.md lists them; keys are the config's fields. */
+export const distributorSettings = {
+  port: { env: "PORT", schema: wholeNumber(6000, 0, 65535), doc: "port to listen on (`0` picks a free one)" },
+  host: { env: "HOST", schema: host(), doc: "address to listen on" },
   // Optional rather than defaulted: setting it together with ANALYZER_HOST is an error.
-  ANALYZERS: z.string().optional(),
-  DISTRIBUTION_WEIGHTS: z.string().optional(),
-  ANALYZER_HOST: z
-    .string()
-    .trim()
-    .regex(/^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/, { message: "must be a host name like analyzer (no scheme, no port)" })
-    .optional(),
-  ANALYZER_PORT: wholeNumber(5000, 1, 65535),
-  DISCOVERY_INTERVAL_MS: wholeNumber(2000, 10, 3_600_000),
-  WORKERS: wholeNumber(16, 1, 1024),
-  BATCH_MAX: wholeNumber(512, 1, 100_000),
-  BATCH_LINGER_MS: wholeNumber(2, 0, 1000),
-  QUEUE_CAPACITY: wholeNumber(10_000, 1, 10_000_000),
-  HEALTH_INTERVAL_MS: wholeNumber(500, 10, 600_000),
-  HEALTH_TIMEOUT_MS: wholeNumber(400, 1, 600_000),
-  HEALTH_RISE: wholeNumber(1, 1, 100),
-  HEALTH_FALL: wholeNumber(2, 1, 100),
-  REQUEST_TIMEOUT_MS: wholeNumber(2000, 1, 600_000),
-  MAX_ATTEMPTS: wholeNumber(3, 1, 100),
-  MAX_BODY_BYTES: wholeNumber(MIB, 1, 1024 * MIB),
-  MAX_PACKET: wholeNumber(1000, 1, 1_000_000),
-  SHUTDOWN_TIMEOUT_MS: wholeNumber(10_000, 0, 3_600_000),
-  AUTH_TOKEN: z.string().optional(),
-  ADMIN_TOKEN: z.string().optional(),
-  RETRY_BUDGET_RATIO: decimal(0.2, 0, 100),
-  RETRY_BUDGET_MIN_PER_SECOND: wholeNumber(100, 0, 1_000_000),
-  SLOW_START_MS: wholeNumber(0, 0, 3_600_000),
-  MAX_EJECTION_PERCENT: wholeNumber(50, 0, 100),
-});
+  analyzers: {
+    env: "ANALYZERS",
+    schema: text("http(s) URLs"),
+    shownDefault: DEFAULT_ANALYZERS,
+    doc: "comma-separated analyzer base URLs, each optionally `URL=WEIGHT` (weight 1 when omitted)",
+  },
+  distributionWeights: {
+    env: "DISTRIBUTION_WEIGHTS",
+    schema: text("numbers >= 0, `1,2,3` or `[1,2,3]`"),
+    doc: "one weight per analyzer in `ANALYZERS` order; decimals and zeros allowed, at least one positive; a count that differs from `ANALYZERS` is a startup error",
+  },
+  analyzerHost: {
+    env: "ANALYZER_HOST",
+    schema: matching(/^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/, "host name like analyzer (no scheme, no port)"),
+    doc: "find the analyzers by DNS instead of `ANALYZERS` (setting both is a startup error): every IPv4 address this name resolves to is one analyzer; `DISTRIBUTION_WEIGHTS` then applies to them sorted by address, extras weigh 1, surplus weights are unused (see [DNS discovery](#dns-discovery))",
+  },
+  analyzerPort: { env: "ANALYZER_PORT", schema: wholeNumber(5000, 1, 65535), doc: "with `ANALYZER_HOST`: the analyzers' port" },
+  discoveryIntervalMs: {
+    env: "DISCOVERY_INTERVAL_MS",
+    schema: wholeNumber(2000, 10, 3_600_000),
+    doc: "with `ANALYZER_HOST`: how often the name is resolved again, so analyzers added or removed join or leave without a restart",
+  },
+  workers: { env: "WORKERS", schema: wholeNumber(16, 1, 1024), doc: "async workers draining the queue; each has at most one batch in flight" },
+  batchMax: {
+    env: "BATCH_MAX",
+    schema: wholeNumber(512, 1, 100_000),
+    doc: "most messages a worker takes from the queue at once (one request per analyzer carries its share of them)",
+  },
+  batchLingerMs: {
+    env: "BATCH_LINGER_MS",
+    schema: wholeNumber(2, 0, 1000),
+    doc: "while a worker is busy with a batch it started less than this long ago, a queue shorter than `BATCH_MAX` waits for it instead of waking an idle worker (bigger batches, fewer analyzer requests); never delays a message when no worker is busy; 0: off",
+  },
+  queueCapacity: { env: "QUEUE_CAPACITY", schema: wholeNumber(10_000, 1, 10_000_000), doc: "messages the queue holds; beyond it requests get 503 at once" },
+  healthIntervalMs: { env: "HEALTH_INTERVAL_MS", schema: wholeNumber(500, 10, 600_000), doc: "how often every analyzer's `/health` is probed (in parallel)" },
+  healthTimeoutMs: { env: "HEALTH_TIMEOUT_MS", schema: wholeNumber(400, 1, 600_000), doc: "a probe without an answer by then fails" },
+  healthRise: { env: "HEALTH_RISE", schema: wholeNumber(1, 1, 100), doc: "good probes in a row to bring an analyzer back" },
+  healthFall: { env: "HEALTH_FALL", schema: wholeNumber(2, 1, 100), doc: "failed probes in a row to take an analyzer out" },
+  requestTimeoutMs: {
+    env: "REQUEST_TIMEOUT_MS",
+    schema: wholeNumber(2000, 1, 600_000),
+    doc: "a forward to an analyzer without an answer by then fails (and is retried elsewhere)",
+  },
+  maxAttempts: { env: "MAX_ATTEMPTS", schema: wholeNumber(3, 1, 100), doc: "delivery attempts per message, on different analyzers" },
+  maxBodyBytes: { env: "MAX_BODY_BYTES", schema: wholeNumber(MIB, 1, 1024 * MIB), doc: "largest request body (413 beyond)" },
+  maxPacket: { env: "MAX_PACKET", schema: wholeNumber(1000, 1, 1_000_000), doc: "most lines in one `{\"logs\": [...]}` packet; at most `QUEUE_CAPACITY`" },
+  shutdownTimeoutMs: {
+    env: "SHUTDOWN_TIMEOUT_MS",
+    schema: wholeNumber(10_000, 0, 3_600_000),
+    doc: "on SIGTERM/SIGINT, how long to keep delivering queued messages before giving up",
+  },
+  retryBudgetRatio: {
+    env: "RETRY_BUDGET_RATIO",
+    schema: decimal(0.2, 0, 100),
+    doc: "retries of failed analyzer requests may add at most this share of the successful ones, plus `RETRY_BUDGET_MIN_PER_SECOND`…",
+  },
+  retryBudgetMinPerSecond: {
+    env: "RETRY_BUDGET_MIN_PER_SECOND",
+    schema: wholeNumber(100, 0, 1_000_000),
+    doc: "…retries per second on top of `RETRY_BUDGET_RATIO`, so retries cannot multiply the load when many analyzers fail at once",
+  },
+  maxEjectionPercent: {
+    env: "MAX_EJECTION_PERCENT",
+    schema: wholeNumber(50, 0, 100),
+    doc: "a 5xx or timeout while forwarding takes an analyzer out at once only while at most this share of analyzers is out; a refused connection always does",
+  },
+  slowStartMs: {
+    env: "SLOW_START_MS",
+    schema: wholeNumber(0, 0, 3_600_000),
+    doc: "a returning analyzer's weight ramps from 5% to full over this long (HAProxy's `slowstart`); 0: full weight at once",
+  },
+  authToken: { env: "AUTH_TOKEN", schema: text("any text"), doc: "when set, `POST /analyze` requires `Authorization: Bearer <token>` (401 otherwise)" },
+  adminToken: { env: "ADMIN_TOKEN", schema: text("any text"), doc: "when set, the `/admin/…` endpoints require `Authorization: Bearer <token>`" },
+} satisfies Settings;
 
-export function loadDistributorConfig(env: Env): DistributorConfig {
-  const v = parseEnv(distributorEnv, env);
-  if (v.MAX_PACKET > v.QUEUE_CAPACITY) {
-    throw new ConfigError(`MAX_PACKET (${v.MAX_PACKET}) is larger than QUEUE_CAPACITY (${v.QUEUE_CAPACITY}): a full packet could never be queued`);
+/** The distributor's config: the settings' values, with the five that choose analyzers resolved into `analyzers` and `discovery`. */
+export type DistributorConfig = ReturnType<typeof loadDistributorConfig>;
+/** DNS discovery (ANALYZER_HOST): analyzers are whatever the host resolves to, re-resolved every intervalMs; weights are null when DISTRIBUTION_WEIGHTS is unset. */
+export type DiscoveryConfig = NonNullable<DistributorConfig["discovery"]>;
+
+export function loadDistributorConfig(env: Env) {
+  const { analyzers, distributionWeights, analyzerHost, analyzerPort, discoveryIntervalMs, ...rest } = parseSettings(distributorSettings, env);
+  if (rest.maxPacket > rest.queueCapacity) {
+    throw new ConfigError(`MAX_PACKET (${rest.maxPacket}) is larger than QUEUE_CAPACITY (${rest.queueCapacity}): a full packet could never be queued`);
   }
-  if (v.ANALYZER_HOST !== undefined && v.ANALYZERS !== undefined) {
+  if (analyzerHost !== undefined && analyzers !== undefined) {
     throw new ConfigError(
-      `ANALYZER_HOST (${JSON.stringify(v.ANALYZER_HOST)}) and ANALYZERS are both set: use ANALYZER_HOST to find analyzers by DNS or ANALYZERS to list them, not both`,
+      `ANALYZER_HOST (${JSON.stringify(analyzerHost)}) and ANALYZERS are both set: use ANALYZER_HOST to find analyzers by DNS or ANALYZERS to list them, not both`,
     );
   }
   return {
-    port: v.PORT,
-    host: v.HOST,
-    analyzers: v.ANALYZER_HOST === undefined ? parseAnalyzers(v.ANALYZERS ?? DEFAULT_ANALYZERS, v.DISTRIBUTION_WEIGHTS) : [],
+    ...rest,
+    /** The fixed list from ANALYZERS; empty when `discovery` is set. */
+    analyzers: analyzerHost === undefined ? parseAnalyzers(analyzers ?? DEFAULT_ANALYZERS, distributionWeights) : [],
     discovery:
-      v.ANALYZER_HOST === undefined
+      analyzerHost === undefined
         ? null
         : {
-            host: v.ANALYZER_HOST,
-            port: v.ANALYZER_PORT,
-            intervalMs: v.DISCOVERY_INTERVAL_MS,
-            weights: v.DISTRIBUTION_WEIGHTS === undefined ? null : parseDiscoveryWeights(v.DISTRIBUTION_WEIGHTS),
+            host: analyzerHost,
+            port: analyzerPort,
+            intervalMs: discoveryIntervalMs,
+            weights: distributionWeights === undefined ? null : parseDiscoveryWeights(distributionWeights),
           },
-    workers: v.WORKERS,
-    batchMax: v.BATCH_MAX,
-    batchLingerMs: v.BATCH_LINGER_MS,
-    queueCapacity: v.QUEUE_CAPACITY,
-    healthIntervalMs: v.HEALTH_INTERVAL_MS,
-    healthTimeoutMs: v.HEALTH_TIMEOUT_MS,
-    healthRise: v.HEALTH_RISE,
-    healthFall: v.HEALTH_FALL,
-    requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
-    maxAttempts: v.MAX_ATTEMPTS,
-    maxBodyBytes: v.MAX_BODY_BYTES,
-    maxPacket: v.MAX_PACKET,
-    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
-    authToken: v.AUTH_TOKEN,
-    adminToken: v.ADMIN_TOKEN,
-    retryBudgetRatio: v.RETRY_BUDGET_RATIO,
-    retryBudgetMinPerSecond: v.RETRY_BUDGET_MIN_PER_SECOND,
-    slowStartMs: v.SLOW_START_MS,
-    maxEjectionPercent: v.MAX_EJECTION_PERCENT,
   };
 }
 
