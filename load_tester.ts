@@ -12,7 +12,8 @@ import { startProgress } from "./src/load/progress.ts";
 import { buildReport, type DistributionSection, exitCode, renderText } from "./src/load/report.ts";
 import { LoadRun } from "./src/load/runner.ts";
 import { createSender } from "./src/load/sender.ts";
-import { createStatsFetcher, type DistributorStats, statsUrl, waitForDelivery } from "./src/load/stats.ts";
+import type { DistributorStats } from "./src/protocol/stats.ts";
+import { createStatsFetcher, statsUrl, waitForDelivery } from "./src/load/stats.ts";
 
 async function main(argv: readonly string[]): Promise<number> {
   let options: LoadOptions;

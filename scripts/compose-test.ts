@@ -12,6 +12,7 @@
 
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
+import type { AnalyzerStatsEntry, DistributorStats } from "../src/protocol/stats.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const PROJECT = "wld-compose-test";
@@ -23,8 +24,6 @@ const FILES = (process.env.COMPOSE_FILES ?? "compose.yaml,compose.test.yaml").sp
 const BUILD = process.env.COMPOSE_BUILD === "0" ? "--no-build" : "--build";
 const PODMAN_SOCKET = "/run/podman/podman.sock";
 
-type AnalyzerStats = { id: string; url: string; weight: number; healthy: boolean; delivered: number; failed: number };
-type Stats = { analyzers: AnalyzerStats[]; received: number; delivered: number; failed: number; rejected: number; retried: number };
 type Container = { id: string; name: string; ip: string; running: boolean };
 
 class CheckFailed extends Error {
@@ -87,7 +86,7 @@ async function freePort(preferred: number): Promise<number> {
 // ---- the distributor ----
 
 let base = "";
-const stats = async (): Promise<Stats> => (await fetch(`${base}/stats`)).json() as Promise<Stats>;
+const stats = async (): Promise<DistributorStats> => (await fetch(`${base}/stats`)).json() as Promise<DistributorStats>;
 const ipOf = (url: string) => new URL(url).hostname;
 
 async function waitFor(what: string, condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
@@ -160,7 +159,7 @@ async function measure(label: string): Promise<Map<string, number>> {
   return shares;
 }
 
-function sortedByAddress(analyzers: AnalyzerStats[]): AnalyzerStats[] {
+function sortedByAddress(analyzers: AnalyzerStatsEntry[]): AnalyzerStatsEntry[] {
   const n = (url: string) => ipOf(url).split(".").reduce((s, o) => s * 256 + Number(o), 0);
   return [...analyzers].sort((a, b) => n(a.url) - n(b.url));
 }
@@ -221,7 +220,7 @@ async function scenario(): Promise<void> {
   console.log(
     `  during the stop: ${t.messages} messages in ${t.requests} packets, ${t.errors.length} client errors, ${afterStop.retried} retried in all, ${afterStop.failed - failedBefore} failed`,
   );
-  console.log(`  ${victimStats.url} is ${listed ? `still listed, healthy=${listed.healthy} (${(listed as { lastError?: string }).lastError})` : "gone from /stats (DNS dropped it)"}`);
+  console.log(`  ${victimStats.url} is ${listed ? `still listed, healthy=${listed.healthy} (${listed.lastError})` : "gone from /stats (DNS dropped it)"}`);
   check(t.errors.length === 0 && afterStop.failed === failedBefore, "no client errors while the analyzer went down");
   await measure("2 survivors");
 

@@ -9,6 +9,7 @@ import { PROMETHEUS_CONTENT_TYPE } from "../http/prometheus.ts";
 import type { Random } from "../math/random.ts";
 import { batchAnswer, NDJSON } from "../protocol/batch.ts";
 import { createPayloadParser } from "../protocol/payload.ts";
+import type { AnalyzerStats } from "../protocol/stats.ts";
 import { analyzeLine, type Analysis } from "./analysis.ts";
 import type { AnalyzerConfig } from "./config.ts";
 import { renderAnalyzerMetrics } from "./metrics.ts";
@@ -73,7 +74,7 @@ export function createAnalyzer(options: AnalyzerOptions) {
     return fault.down ? c.json({ status: "unhealthy", id }, 503) : c.json({ status: "healthy", id });
   });
   allowOnly(app, "/health", ["GET"]);
-  app.get("/stats", (c) => c.json({ id, ...counts, fault }));
+  app.get("/stats", (c) => c.json({ id, ...counts, fault } satisfies AnalyzerStats));
   allowOnly(app, "/stats", ["GET"]);
   app.get("/metrics", (c) => c.body(renderAnalyzerMetrics(id, counts, fault.down), 200, { "content-type": PROMETHEUS_CONTENT_TYPE }));
   allowOnly(app, "/metrics", ["GET"]);

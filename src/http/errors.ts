@@ -1,12 +1,15 @@
 // Every error a client can get, as a named class carrying its status; errorResponse() is the one
-// place that turns them into JSON responses ({"error": "<what to do>"}, plus details for some).
+// place that turns them into JSON responses ({"error": "<what to do>"}, plus details for some): an
+// ErrorBody, the type src/protocol/error.ts defines for every reader.
+
+import type { ErrorBody, ErrorDetails } from "../protocol/error.ts";
 
 export class HttpError extends Error {
   override name = "HttpError";
   constructor(
     readonly status: number,
     message: string,
-    readonly details?: Record<string, unknown>,
+    readonly details?: ErrorDetails,
     readonly headers?: Record<string, string>,
   ) {
     super(message);
@@ -15,7 +18,7 @@ export class HttpError extends Error {
 
 export class BadRequestError extends HttpError {
   override name = "BadRequestError";
-  constructor(message: string, details?: Record<string, unknown>) {
+  constructor(message: string, details?: ErrorDetails) {
     super(400, message, details);
   }
 }
@@ -74,8 +77,8 @@ export class ShuttingDownError extends HttpError {
 
 export function errorResponse(error: unknown): Response {
   if (error instanceof HttpError) {
-    return Response.json({ error: error.message, ...error.details }, { status: error.status, headers: error.headers });
+    return Response.json({ error: error.message, ...error.details } satisfies ErrorBody, { status: error.status, headers: error.headers });
   }
   console.error("unexpected error:", error);
-  return Response.json({ error: "internal error" }, { status: 500 });
+  return Response.json({ error: "internal error" } satisfies ErrorBody, { status: 500 });
 }

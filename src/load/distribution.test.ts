@@ -1,13 +1,25 @@
 import { describe, expect, test } from "bun:test";
 import { compareDistribution, SIGNIFICANCE } from "./distribution.ts";
-import type { AnalyzerStats, DistributorStats } from "./stats.ts";
+import type { AnalyzerStatsEntry, DistributorStats } from "../protocol/stats.ts";
 
-type Analyzer = Pick<AnalyzerStats, "id" | "weight" | "delivered"> & Partial<AnalyzerStats>;
+type Analyzer = Pick<AnalyzerStatsEntry, "id" | "weight" | "delivered"> & Partial<AnalyzerStatsEntry>;
 
 function stats(...analyzers: Analyzer[]): DistributorStats {
-  const full = analyzers.map((a) => ({ url: `http://127.0.0.1/${a.id}`, healthy: true, failed: 0, ...a }));
+  const full = analyzers.map((a) => ({
+    url: `http://127.0.0.1/${a.id}`,
+    effectiveWeight: a.weight,
+    healthy: true,
+    share: 0,
+    requests: 0,
+    failed: 0,
+    inflight: 0,
+    healthChanges: 0,
+    lastError: null,
+    ...a,
+  }));
   const delivered = full.reduce((sum, a) => sum + a.delivered, 0);
-  return { analyzers: full, received: delivered, delivered, retried: 0, rejected: 0, queue: { depth: 0, capacity: 100 }, workers: 4 };
+  const counters = { received: delivered, delivered, retried: 0, rejected: 0, failed: 0, retriedRequests: 0, retriesDenied: 0, invalid: 0 };
+  return { analyzers: full, ...counters, queue: { depth: 0, capacity: 100 }, workers: 4, activeWorkers: 0, uptimeSeconds: 0 };
 }
 
 const START = stats({ id: "a1", weight: 1, delivered: 10 }, { id: "a2", weight: 3, delivered: 30 });

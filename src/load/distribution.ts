@@ -7,7 +7,7 @@
 // kept at its full weight and flagged, since the test assumes shares held for the whole run.
 
 import { chiSquare, type ChiSquareResult } from "../math/chisquare.ts";
-import type { DistributorStats } from "./stats.ts";
+import type { DistributorStats } from "../protocol/stats.ts";
 
 /** p-values below this reject "the counts follow the weights". */
 export const SIGNIFICANCE = 0.001;

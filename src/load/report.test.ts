@@ -3,7 +3,7 @@ import { createPaint } from "./colour.ts";
 import { compareDistribution } from "./distribution.ts";
 import { buildReport, type DistributionSection, exitCode, renderText, type RunSettings } from "./report.ts";
 import type { RunResult } from "./runner.ts";
-import type { DistributorStats } from "./stats.ts";
+import type { AnalyzerStatsEntry, DistributorStats } from "../protocol/stats.ts";
 
 const plain = createPaint(false);
 
@@ -23,18 +23,26 @@ const RESULT: RunResult = {
 const SETTINGS: RunSettings = { url: "http://localhost:6000/analyze", concurrency: 4, rate: null, packet: 5, async: false, seed: 7 };
 const SKIPPED: DistributionSection = { statsUrl: "http://localhost:6000/stats", skipped: "could not reach http://localhost:6000/stats: refused" };
 
+function analyzer(id: string, port: number, weight: number, healthy: boolean, delivered: number): AnalyzerStatsEntry {
+  const effectiveWeight = healthy ? weight : 0;
+  return { id, url: `http://127.0.0.1:${port}`, weight, effectiveWeight, healthy, share: 0, requests: 0, delivered, failed: 0, inflight: 0, healthChanges: 0, lastError: null };
+}
+
 function snapshot(delivered: [number, number], healthy: [boolean, boolean] = [true, true]): DistributorStats {
   return {
-    analyzers: [
-      { id: "a1", url: "http://127.0.0.1:5001", weight: 1, healthy: healthy[0], delivered: delivered[0], failed: 0 },
-      { id: "a2", url: "http://127.0.0.1:5002", weight: 3, healthy: healthy[1], delivered: delivered[1], failed: 0 },
-    ],
+    analyzers: [analyzer("a1", 5001, 1, healthy[0], delivered[0]), analyzer("a2", 5002, 3, healthy[1], delivered[1])],
     received: 0,
     delivered: 0,
     retried: 0,
     rejected: 0,
+    failed: 0,
+    retriedRequests: 0,
+    retriesDenied: 0,
+    invalid: 0,
     queue: { depth: 0, capacity: 100 },
     workers: 4,
+    activeWorkers: 0,
+    uptimeSeconds: 0,
   };
 }
 

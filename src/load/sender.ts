@@ -1,6 +1,8 @@
 // One POST to the distributor. fetch in Bun keeps connections alive and pools them, so
 // `concurrency` workers reuse about that many sockets for the whole run.
 
+import type { ErrorBody } from "../protocol/error.ts";
+
 /** A non-2xx reply, with the distributor's {"error"} message when it sent one. */
 export type HttpFailure = { status: number; message: string };
 
@@ -41,10 +43,9 @@ export function createSender({ url, async, timeoutMs, headers: extra = [] }: Sen
 /** The `error` field of a JSON error body, else the start of the body, else the status text. */
 export function errorMessage(body: string, statusText: string): string {
   try {
-    const parsed: unknown = JSON.parse(body);
-    if (parsed && typeof parsed === "object" && typeof (parsed as { error?: unknown }).error === "string") {
-      return (parsed as { error: string }).error;
-    }
+    // Any JSON may come back (another server, a proxy): only a string `error` counts.
+    const parsed = JSON.parse(body) as Partial<ErrorBody> | null;
+    if (typeof parsed?.error === "string") return parsed.error;
   } catch {
     // Not JSON: fall through to the raw text.
   }

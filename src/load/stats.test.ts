@@ -1,18 +1,27 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { createStatsFetcher, type DistributorStats, statsUrl, totalDelivered, waitForDelivery } from "./stats.ts";
+import type { AnalyzerStatsEntry, DistributorStats } from "../protocol/stats.ts";
+import { createStatsFetcher, statsUrl, totalDelivered, waitForDelivery } from "./stats.ts";
+
+function analyzer(id: string, port: number, weight: number, delivered: number): AnalyzerStatsEntry {
+  const share = weight / 4;
+  return { id, url: `http://127.0.0.1:${port}`, weight, effectiveWeight: weight, healthy: true, share, requests: delivered, delivered, failed: 0, inflight: 0, healthChanges: 1, lastError: null };
+}
 
 function snapshot(delivered: [number, number], depth = 0): DistributorStats {
   return {
-    analyzers: [
-      { id: "a1", url: "http://127.0.0.1:5001", weight: 1, healthy: true, delivered: delivered[0], failed: 0 },
-      { id: "a2", url: "http://127.0.0.1:5002", weight: 3, healthy: true, delivered: delivered[1], failed: 0 },
-    ],
+    analyzers: [analyzer("a1", 5001, 1, delivered[0]), analyzer("a2", 5002, 3, delivered[1])],
     received: delivered[0] + delivered[1] + depth,
     delivered: delivered[0] + delivered[1],
     retried: 0,
     rejected: 0,
+    failed: 0,
+    retriedRequests: 0,
+    retriesDenied: 0,
+    invalid: 0,
     queue: { depth, capacity: 1000 },
     workers: 4,
+    activeWorkers: 0,
+    uptimeSeconds: 1,
   };
 }
 

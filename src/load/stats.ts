@@ -1,29 +1,7 @@
-// The distributor's GET /stats, read before and after a run for the distribution report.
+// The distributor's GET /stats, read before and after a run for the distribution report, and
+// checked against the schema the distributor's answer is typed with (src/protocol/stats.ts).
 
-import { z } from "zod";
-
-const AnalyzerStats = z.object({
-  id: z.string(),
-  url: z.string(),
-  weight: z.number().nonnegative(),
-  healthy: z.boolean(),
-  /** Messages delivered to this analyzer since the distributor started. */
-  delivered: z.number().int().nonnegative(),
-  failed: z.number().int().nonnegative(),
-});
-
-export const DistributorStats = z.object({
-  analyzers: z.array(AnalyzerStats),
-  received: z.number(),
-  delivered: z.number(),
-  retried: z.number(),
-  rejected: z.number(),
-  queue: z.object({ depth: z.number(), capacity: z.number() }),
-  workers: z.number(),
-});
-
-export type AnalyzerStats = z.infer<typeof AnalyzerStats>;
-export type DistributorStats = z.infer<typeof DistributorStats>;
+import { DistributorStats } from "../protocol/stats.ts";
 
 /** Reads the stats once; throws a one-line Error saying what went wrong. */
 export type FetchStats = () => Promise<DistributorStats>;
