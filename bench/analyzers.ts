@@ -3,6 +3,7 @@
 // failover scenario.
 
 import { killChild, spawnChild, stopChild, waitForOutput, type Child } from "./procs.ts";
+import type { AnalyzerStats } from "../src/protocol/stats.ts";
 
 export const WEIGHTS = [1, 2, 3] as const;
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -10,7 +11,7 @@ const RESTART_ATTEMPTS = 5;
 const LISTENING = /listening on (http:\/\/[\d.]+:(\d+))/;
 
 /** From an analyzer's /stats: messages analyzed and /analyze requests received since it started. */
-export type AnalyzerCounters = { processed: number; requests: number };
+export type AnalyzerCounters = Pick<AnalyzerStats, "processed" | "requests">;
 
 export type Analyzer = { id: string; url: string; port: number; weight: number; child: Child };
 
@@ -29,7 +30,7 @@ export class AnalyzerCluster {
 
   async countersOf(index: number): Promise<AnalyzerCounters> {
     const res = await fetch(`${this.analyzers[index]!.url}/stats`, { signal: AbortSignal.timeout(5_000) });
-    const { processed, requests } = (await res.json()) as AnalyzerCounters;
+    const { processed, requests } = (await res.json()) as AnalyzerStats;
     return { processed, requests };
   }
 

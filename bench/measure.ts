@@ -8,7 +8,8 @@ import type { Scenario, TargetName } from "./args.ts";
 import { PACKET_SIZE } from "./bodies.ts";
 import { runLoad, type Generator, type LoadResult, type LoadSpec } from "./generator.ts";
 import type { Measurement } from "./summary.ts";
-import { FAIRNESS, waitUntil, type DistributorStats, type Target } from "./targets.ts";
+import { FAIRNESS, waitUntil, type Target } from "./targets.ts";
+import type { DistributorStats } from "../src/protocol/stats.ts";
 
 export type Lab = {
   analyzers: AnalyzerCluster;

@@ -4,6 +4,7 @@
 import type { Analyzer } from "./analyzers.ts";
 import type { TargetName } from "./args.ts";
 import { spawnChild, stopChild, waitForOutput, type Child } from "./procs.ts";
+import type { DistributorStats } from "../src/protocol/stats.ts";
 
 /** One place for the settings every target gets, so a difference in results is not a config one. */
 export const FAIRNESS = {
@@ -35,15 +36,6 @@ export type Target = {
 };
 
 const ROOT = new URL("..", import.meta.url).pathname;
-
-export type DistributorStats = {
-  analyzers: { id: string; healthy: boolean; delivered: number }[];
-  received: number;
-  delivered: number;
-  failed: number;
-  queue: { depth: number };
-  activeWorkers: number;
-};
 
 export async function startDistributor(analyzers: readonly Analyzer[]): Promise<Target & { stats(): Promise<DistributorStats> }> {
   const env = {

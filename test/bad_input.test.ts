@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import net from "node:net";
 import { getJson, postJson, startCluster, stopAll, type Cluster } from "../testkit/procs.ts";
+import type { DistributorStats } from "../src/protocol/stats.ts";
 
 const MAX_BODY_BYTES = 4096;
 const MAX_PACKET = 10;
@@ -27,8 +28,7 @@ beforeAll(async () => {
 });
 afterAll(stopAll);
 
-type Stats = { received: number; delivered: number; rejected: number; failed: number; invalid: number };
-const stats = () => getJson<Stats>(`${cluster.distributor.url}/stats`);
+const stats = () => getJson<DistributorStats>(`${cluster.distributor.url}/stats`);
 
 // ---------------------------------------------------------------------------------------------
 // Sending a row and reading the answer

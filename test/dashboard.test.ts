@@ -7,6 +7,7 @@ import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { eventually, getJson, postJson, startAnalyzer, startCluster, stopAll, type Cluster } from "../testkit/procs.ts";
+import type { DistributorStats } from "../src/protocol/stats.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -14,12 +15,6 @@ const OUT = new URL("../test-output/", import.meta.url).pathname;
 const VIEWPORT = { width: 1200, height: 700 };
 // A bound against hangs, not a speed claim: 20 analyzers and a browser share two cores here.
 const TEST_TIMEOUT_MS = 120_000;
-
-type Stats = {
-  analyzers: { id: string; url: string; weight: number; healthy: boolean; share: number; delivered: number }[];
-  received: number;
-  delivered: number;
-};
 
 let browser: Browser | undefined;
 
@@ -68,7 +63,7 @@ function backgroundTraffic(url: string, maxRequests = 20_000) {
   };
 }
 
-const stats = (cluster: Cluster) => getJson<Stats>(`${cluster.distributor.url}/stats`);
+const stats = (cluster: Cluster) => getJson<DistributorStats>(`${cluster.distributor.url}/stats`);
 const seq = async (page: Page) => Number(await page.getAttribute('[data-testid="updated"]', "data-seq"));
 const total = async (page: Page, field: string) => Number(await page.getAttribute(`[data-testid="totals"] [data-field="${field}"]`, "data-value"));
 const row = (page: Page, id: string) => page.locator(`tr[data-analyzer="${id}"]`);

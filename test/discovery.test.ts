@@ -3,10 +3,10 @@
 
 import { afterAll, expect, test } from "bun:test";
 import { getJson, postJson, spawnService, startAnalyzer, stopAll } from "../testkit/procs.ts";
+import type { DistributorStats } from "../src/protocol/stats.ts";
 
 afterAll(stopAll);
 
-type Stats = { analyzers: { id: string; url: string; weight: number; healthy: boolean; delivered: number }[]; delivered: number };
 
 test("ANALYZER_HOST=localhost finds the analyzer on ANALYZER_PORT, weighs it and delivers to it", async () => {
   const analyzer = await startAnalyzer("found-by-dns");
@@ -23,7 +23,7 @@ test("ANALYZER_HOST=localhost finds the analyzer on ANALYZER_PORT, weighs it and
   const body = (await res.json()) as { results: { analyzer: string }[] };
   expect(body.results.map((r) => r.analyzer)).toEqual(["found-by-dns", "found-by-dns"]);
 
-  const stats = await getJson<Stats>(`${distributor.url}/stats`);
+  const stats = await getJson<DistributorStats>(`${distributor.url}/stats`);
   expect(stats.analyzers).toEqual([
     expect.objectContaining({ id: "found-by-dns", url: `http://127.0.0.1:${port}`, weight: 3, healthy: true, delivered: 2 }),
   ]);

@@ -3,22 +3,12 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { chiSquare, expectedCounts } from "../src/math/chisquare.ts";
 import { eventually, getJson, postJson, startAnalyzer, startCluster, stopAll, type Cluster } from "../testkit/procs.ts";
+import type { AnalyzerStats, DistributorStats } from "../src/protocol/stats.ts";
 
 afterAll(stopAll);
 
-type Stats = {
-  analyzers: { id: string; url: string; weight: number; healthy: boolean; delivered: number; failed: number }[];
-  received: number;
-  delivered: number;
-  retried: number;
-  rejected: number;
-  failed: number;
-  queue: { depth: number; capacity: number };
-  workers: number;
-};
-
-const stats = (c: Cluster) => getJson<Stats>(`${c.distributor.url}/stats`);
-const delivered = (s: Stats) => s.analyzers.map((a) => a.delivered);
+const stats = (c: Cluster) => getJson<DistributorStats>(`${c.distributor.url}/stats`);
+const delivered = (s: DistributorStats) => s.analyzers.map((a) => a.delivered);
 const line = (i: number) => `2026-11-24T12:00:${String(i % 60).padStart(2, "0")}Z INFO req ${i} from 10.0.${i % 256}.1 ok`;
 
 /** |observed - expected| within 5 binomial standard deviations, per analyzer. */
@@ -78,7 +68,7 @@ describe("weights", () => {
     expect(s.received).toBe(packets * size);
     expectWithin5Sigma(delivered(s), [1, 2, 3]);
     // The analyzers agree with the distributor's bookkeeping.
-    const processed = await Promise.all(cluster.analyzers.map((a) => getJson<{ processed: number }>(`${a.url}/stats`)));
+    const processed = await Promise.all(cluster.analyzers.map((a) => getJson<AnalyzerStats>(`${a.url}/stats`)));
     expect(processed.map((p) => p.processed)).toEqual(delivered(s));
   });
 });
@@ -91,7 +81,7 @@ describe("failover", () => {
     const [a1] = cluster.analyzers;
     const a1Port = new URL(a1.url).port;
     let killed: Promise<number> | undefined;
-    let afterKill: Stats | undefined;
+    let afterKill: DistributorStats | undefined;
     const requests = 6000;
     const run = await traffic(cluster.distributor.url, requests, 16, (i) => {
       if (i === 2000) killed = a1.stop("SIGKILL");
@@ -114,7 +104,7 @@ describe("failover", () => {
     // The survivors really did the work the distributor credits them with.
     for (const [i, a] of cluster.analyzers.entries()) {
       if (i === 0) continue;
-      const { processed } = await getJson<{ processed: number }>(`${a.url}/stats`);
+      const { processed } = await getJson<AnalyzerStats>(`${a.url}/stats`);
       expect(processed).toBeGreaterThanOrEqual(end.analyzers[i].delivered);
     }
 
@@ -147,7 +137,7 @@ describe("failover", () => {
     const ok = await postJson(`${cluster.distributor.url}/analyze`, { log: "GET / 200" });
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { analyzer: string }).analyzer).toBe("a2");
-    expect((await getJson<{ processed: number }>(`${back.url}/stats`)).processed).toBe(4);
+    expect((await getJson<AnalyzerStats>(`${back.url}/stats`)).processed).toBe(4);
   });
 
   test("an analyzer failing every request is ejected and its messages retried elsewhere", async () => {
@@ -178,7 +168,7 @@ describe("shutdown", () => {
     const s = await stats(cluster);
     expect(s.queue.depth).toBeGreaterThan(0); // there is something left to drain
     expect(await cluster.distributor.stop("SIGTERM")).toBe(0);
-    const processed = await Promise.all(cluster.analyzers.map((a) => getJson<{ processed: number }>(`${a.url}/stats`)));
+    const processed = await Promise.all(cluster.analyzers.map((a) => getJson<AnalyzerStats>(`${a.url}/stats`)));
     expect(processed.reduce((sum, p) => sum + p.processed, 0)).toBe(accepted);
     expect(cluster.distributor.output()).toContain("drained");
   });

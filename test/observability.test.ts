@@ -3,6 +3,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { chiSquare, expectedCounts } from "../src/math/chisquare.ts";
 import { getJson, postJson, startCluster, stopAll, type Cluster } from "../testkit/procs.ts";
+import type { ErrorBody } from "../src/protocol/error.ts";
+import type { AnalyzerChanged, AnalyzerList, DistributorStats } from "../src/protocol/stats.ts";
 
 afterAll(stopAll);
 
@@ -50,7 +52,7 @@ describe("observability", () => {
     const res = await fetch(`${cluster.distributor.url}/metrics`);
     expect(res.headers.get("content-type")).toContain("text/plain; version=0.0.4");
     const { samples, types } = parseExposition(await res.text());
-    const stats = await getJson(`${cluster.distributor.url}/stats`);
+    const stats = await getJson<DistributorStats>(`${cluster.distributor.url}/stats`);
 
     expect(types.get("distributor_messages_delivered_total")).toBe("counter");
     expect(types.get("distributor_request_duration_seconds")).toBe("histogram");
@@ -89,32 +91,32 @@ describe("observability", () => {
   ])("a bad weight change %s gets %i", async (body, status, message) => {
     const res = await fetch(`${cluster.distributor.url}/admin/analyzers/a1`, { method: "PUT", body, headers: admin });
     expect(res.status).toBe(status);
-    expect(((await res.json()) as { error: string }).error).toMatch(message);
+    expect(((await res.json()) as ErrorBody).error).toMatch(message);
   });
 
   test("an unknown analyzer is a 404 that lists the known ones", async () => {
     const res = await fetch(`${cluster.distributor.url}/admin/analyzers/zz`, { method: "PUT", body: '{"weight": 1}', headers: admin });
     expect(res.status).toBe(404);
-    expect(((await res.json()) as { error: string }).error).toContain("known: a1, a2, a3");
+    expect(((await res.json()) as ErrorBody).error).toContain("known: a1, a2, a3");
   });
 
   test("weight 0 drains an analyzer at once; a new weight shows in /stats and /metrics and the shares follow it", async () => {
     const drain = await fetch(`${cluster.distributor.url}/admin/analyzers/a3`, { method: "PUT", body: '{"weight": 0}', headers: admin });
     expect(drain.status).toBe(200);
-    expect(((await drain.json()) as { analyzer: { weight: number } }).analyzer.weight).toBe(0);
-    const before = await getJson(`${cluster.distributor.url}/stats`);
+    expect(((await drain.json()) as AnalyzerChanged).analyzer.weight).toBe(0);
+    const before = await getJson<DistributorStats>(`${cluster.distributor.url}/stats`);
     await send(1000);
-    const mid = await getJson(`${cluster.distributor.url}/stats`);
+    const mid = await getJson<DistributorStats>(`${cluster.distributor.url}/stats`);
     expect(mid.analyzers[2].delivered).toBe(before.analyzers[2].delivered);
 
     // Now 1:4:0, addressed by URL this time.
     const url = encodeURIComponent(cluster.analyzers[1].url);
     expect((await fetch(`${cluster.distributor.url}/admin/analyzers/${url}`, { method: "PUT", body: '{"weight": 4}', headers: admin })).status).toBe(200);
-    const listed = await getJson(`${cluster.distributor.url}/admin/analyzers`, admin);
-    expect(listed.analyzers.map((a: { weight: number }) => a.weight)).toEqual([1, 4, 0]);
+    const listed = await getJson<AnalyzerList>(`${cluster.distributor.url}/admin/analyzers`, admin);
+    expect(listed.analyzers.map((a) => a.weight)).toEqual([1, 4, 0]);
     await send(5000);
-    const after = await getJson(`${cluster.distributor.url}/stats`);
-    const d = after.analyzers.map((a: { delivered: number }, i: number) => a.delivered - mid.analyzers[i].delivered);
+    const after = await getJson<DistributorStats>(`${cluster.distributor.url}/stats`);
+    const d = after.analyzers.map((a, i) => a.delivered - mid.analyzers[i].delivered);
     expect(d[2]).toBe(0);
     expect(chiSquare(d.slice(0, 2), expectedCounts([1, 4], d[0] + d[1])).pValue).toBeGreaterThan(1e-4);
     const { samples } = parseExposition(await (await fetch(`${cluster.distributor.url}/metrics`)).text());

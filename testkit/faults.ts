@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getJson, postJson, spawnService, stopAll, type Service } from "./procs.ts";
+import type { DistributorStats } from "../src/protocol/stats.ts";
 
 export type FaultReport = {
   fault: string;
@@ -24,18 +25,6 @@ export type FaultReport = {
   detectMs: number | null;
   recoverMs: number | null;
   extra: Record<string, number | string>;
-};
-
-type Stats = {
-  analyzers: { id: string; healthy: boolean; requests: number; delivered: number; failed: number; healthChanges: number; weight: number }[];
-  received: number;
-  delivered: number;
-  failed: number;
-  retried: number;
-  retriesDenied: number;
-  retriedRequests: number;
-  rejected: number;
-  queue: { depth: number };
 };
 
 export class Rig {
@@ -71,12 +60,12 @@ export class Rig {
     return postJson(`${this.analyzers[i].url}/fault`, fault);
   }
 
-  stats(): Promise<Stats> {
-    return getJson<Stats>(`${this.distributor.url}/stats`);
+  stats(): Promise<DistributorStats> {
+    return getJson<DistributorStats>(`${this.distributor.url}/stats`);
   }
 
   /** Waits until every accepted message is settled (delivered or given up on). */
-  async settled(): Promise<Stats> {
+  async settled(): Promise<DistributorStats> {
     for (let i = 0; i < 400; i++) {
       const s = await this.stats();
       if (s.queue.depth === 0 && s.received === s.delivered + s.failed) return s;
