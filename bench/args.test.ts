@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_OUT_DIR, parseArgs, parseDuration, UsageError, type BenchOptions } from "./args.ts";
+import { DEFAULT_OUT_DIR, parseArgs, UsageError, type BenchOptions } from "./args.ts";
 
 const run = (...argv: string[]): BenchOptions => {
   const parsed = parseArgs(argv);
@@ -65,13 +65,21 @@ describe("parseArgs", () => {
   });
 });
 
-describe("parseDuration", () => {
+// The syntax itself is src/load/duration.ts's, tested beside it; these are the bench's flags using it.
+describe("--duration and --warmup", () => {
   test.each([
     ["500ms", 500],
     ["5s", 5_000],
     ["1.5m", 90_000],
     [" 2s ", 2_000],
-  ])("%p is %p ms", (text, ms) => expect(parseDuration(text)).toBe(ms));
+    ["1h", 3_600_000],
+  ])("%p is %p ms", (text, ms) => {
+    expect(run("--duration", text).durationMs).toBe(ms);
+    expect(run("--warmup", text).warmupMs).toBe(ms);
+  });
 
-  test.each(["", "5", "0s", "-1s", "5 s", "1h"])("%p is not a duration", (text) => expect(parseDuration(text)).toBeUndefined());
+  test.each(["", "5", "0s", "-1s", "5 s", "1d"])("%p is refused", (text) => {
+    expect(() => run("--duration", text)).toThrow(`--duration must be a duration like 500ms, 5s or 1m, got "${text}"`);
+    expect(() => run("--warmup", text)).toThrow(`--warmup must be a duration like 500ms, 5s or 1m, got "${text}"`);
+  });
 });

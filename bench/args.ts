@@ -1,5 +1,7 @@
 // Command-line flags for `bun run bench`. Parsed by hand so every mistake gets one line naming the
-// flag and the value received.
+// flag and the value received. Durations read as the load tester's do (src/load/duration.ts).
+
+import { parseDuration } from "../src/load/duration.ts";
 
 export const SCENARIOS = ["single", "packet", "async", "failover"] as const;
 export const TARGETS = ["distributor", "haproxy", "nginx", "haproxy-2t", "nginx-2w"] as const;
@@ -102,17 +104,6 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       outDir: get("--out") ?? DEFAULT_OUT_DIR,
     },
   };
-}
-
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000 } as const;
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m)$/;
-
-/** Milliseconds in "500ms", "5s", "1.5m"; undefined for anything else or zero. */
-export function parseDuration(text: string): number | undefined {
-  const match = DURATION.exec(text.trim());
-  if (!match) return undefined;
-  const ms = Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
-  return ms > 0 ? ms : undefined;
 }
 
 function duration(flag: string, text: string): number {

@@ -6,25 +6,21 @@ import { afterAll, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawnChild } from "../testkit/procs.ts";
 import type { BenchReport } from "./report.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const scratch = mkdtempSync(join(tmpdir(), "bench-smoke-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 test("--smoke on one target and scenario prints the machine, the table and writes the same as JSON", async () => {
   const out = join(scratch, "results");
   const emptyPath = join(scratch, "bin"); // does not even exist: nothing is found on it
-  const proc = Bun.spawn([process.execPath, "bench/bench.ts", "--smoke", "--targets", "distributor", "--scenarios", "single", "--out", out], {
-    cwd: ROOT,
-    env: { ...process.env, PATH: emptyPath },
-    stdout: "pipe",
-    stderr: "pipe",
-    // SIGTERM, not SIGKILL: the bench then stops its own children before exiting
-    timeout: 45_000,
-    killSignal: "SIGTERM",
-  });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const bench = spawnChild("bench", [process.execPath, "bench/bench.ts", "--smoke", "--targets", "distributor", "--scenarios", "single", "--out", out], { env: { PATH: emptyPath } });
+  // A bound against hangs. SIGTERM, not SIGKILL: the bench then stops its own children before exiting.
+  const hung = setTimeout(() => bench.signal("SIGTERM"), 45_000);
+  const code = await bench.exited;
+  clearTimeout(hung);
+  const [stdout, stderr] = [bench.stdout(), bench.stderr()];
   expect({ code, stderr }).toEqual({ code: 0, stderr: expect.any(String) });
 
   expect(stdout).toContain("machine:   ");

@@ -10,13 +10,15 @@ import { GeneratorMissingError } from "./generator.ts";
 import { FAILOVER } from "./measure.ts";
 import { startLab } from "./lab.ts";
 import { describeMachine, formatMachine } from "./machine.ts";
-import { installCleanup, stopAll } from "./procs.ts";
+import { installCleanup, stopAll } from "../testkit/procs.ts";
 import { writeReport, type BenchReport } from "./report.ts";
 import { runBench } from "./run.ts";
 import { summarize } from "./summary.ts";
 import { renderTable } from "./table.ts";
 
 const log = (line: string) => console.log(line);
+// Everything the bench starts is idle or disposable when it stops: no drain worth waiting long for.
+const STOP_GRACE_MS = 3_000;
 
 async function main(argv: readonly string[]): Promise<number> {
   let options: BenchOptions;
@@ -33,7 +35,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
 
-  installCleanup(log);
+  installCleanup((line) => log(`bench: ${line}`), STOP_GRACE_MS);
   const startedAt = new Date().toISOString();
   const dir = mkdtempSync(join(tmpdir(), "bench-"));
   // also on Ctrl-C, which exits from the signal handler without reaching the finally below
@@ -90,7 +92,7 @@ async function main(argv: readonly string[]): Promise<number> {
     console.error(`bench: ${error.message}`);
     return 1;
   } finally {
-    await stopAll();
+    await stopAll(STOP_GRACE_MS);
   }
 }
 

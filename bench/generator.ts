@@ -6,7 +6,7 @@ import type { GeneratorName } from "./args.ts";
 import { hey } from "./hey.ts";
 import { loadTester } from "./load-tester.ts";
 import { oha } from "./oha.ts";
-import { spawnChild, killChild } from "./procs.ts";
+import { spawnChild } from "../testkit/procs.ts";
 import { wrk } from "./wrk.ts";
 
 export type LoadSpec = {
@@ -81,8 +81,8 @@ const STUCK_AFTER_MS = 30_000;
 
 export async function runLoad(generator: Generator, spec: LoadSpec): Promise<LoadResult> {
   const argv = await generator.command(spec);
-  const child = spawnChild(generator.name, argv, { cwd: generator.cwd });
-  const timer = setTimeout(() => killChild(child), spec.durationMs + STUCK_AFTER_MS);
+  const child = spawnChild(generator.name, argv, { cwd: generator.cwd, group: true });
+  const timer = setTimeout(() => child.kill(), spec.durationMs + STUCK_AFTER_MS);
   const code = await child.exited;
   clearTimeout(timer);
   try {

@@ -5,8 +5,8 @@
 import { join } from "node:path";
 import type { Analyzer } from "./analyzers.ts";
 import type { TargetName } from "./args.ts";
-import { outputOf, spawnChild, stopChild } from "./procs.ts";
-import { answers, FAIRNESS, freePort, waitUntil, whileAlive, type Target } from "./targets.ts";
+import { outputOf, spawnChild } from "../testkit/procs.ts";
+import { answers, FAIRNESS, freePort, waitUntil, type Target } from "./targets.ts";
 
 export type HaproxyConfigOptions = {
   port: number;
@@ -80,7 +80,7 @@ export async function startHaproxy(name: TargetName, analyzers: readonly Analyze
   await Bun.write(file, haproxyConfig({ port, statsPort, threads, servers: analyzers }));
   const check = Bun.spawnSync(["haproxy", "-c", "-q", "-f", file]);
   if (check.exitCode !== 0) throw new Error(`haproxy rejected ${file}:\n${check.stderr.toString()}${check.stdout.toString()}`);
-  const child = spawnChild(name, ["haproxy", "-db", "-f", file]);
+  const child = spawnChild(name, ["haproxy", "-db", "-f", file], { group: true });
   const origin = `http://127.0.0.1:${port}`;
   const allUp = async () => {
     const res = await fetch(`http://127.0.0.1:${statsPort}/;csv`, { signal: AbortSignal.timeout(1_000) });
@@ -96,9 +96,9 @@ export async function startHaproxy(name: TargetName, analyzers: readonly Analyze
     child,
     async ready() {
       const up = waitUntil(`${name} answers and shows every analyzer UP`, async () => (await answers(`${origin}/health`)) && (await allUp()));
-      await whileAlive(child, up);
+      await child.whileRunning(up);
     },
-    stop: () => stopChild(child),
+    stop: async () => void (await child.stop()),
   };
   await target.ready();
   return target;

@@ -3,7 +3,7 @@
 // bogus "0% in" line instead of some percentiles, which then read as missing.
 
 import type { Generator, LoadResult } from "./generator.ts";
-import { outputOf } from "./procs.ts";
+import { outputOf } from "../testkit/procs.ts";
 
 export function parseHey(stdout: string): LoadResult {
   const total = /^\s*Total:\s+([\d.]+) secs/m.exec(stdout);

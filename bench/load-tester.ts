@@ -3,9 +3,9 @@
 // of the same size.
 
 import { existsSync } from "node:fs";
+import { ROOT } from "../testkit/procs.ts";
 import type { Generator, LoadResult } from "./generator.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const ENTRY = "load_tester.ts";
 
 type LoadTesterJson = {

@@ -6,8 +6,8 @@
 import { join } from "node:path";
 import type { Analyzer } from "./analyzers.ts";
 import type { TargetName } from "./args.ts";
-import { outputOf, spawnChild, stopChild } from "./procs.ts";
-import { answers, FAIRNESS, freePort, waitUntil, whileAlive, type Target } from "./targets.ts";
+import { outputOf, spawnChild } from "../testkit/procs.ts";
+import { answers, FAIRNESS, freePort, waitUntil, type Target } from "./targets.ts";
 
 export type NginxConfigOptions = {
   port: number;
@@ -79,7 +79,7 @@ export async function startNginx(
   const argv = ["nginx", "-e", "stderr", "-p", dir, "-c", file];
   const check = Bun.spawnSync([...argv, "-t", "-q"]);
   if (check.exitCode !== 0) throw new Error(`nginx rejected ${file}:\n${check.stderr.toString()}`);
-  const child = spawnChild(name, [...argv, "-g", "daemon off;"]);
+  const child = spawnChild(name, [...argv, "-g", "daemon off;"], { group: true });
   const origin = `http://127.0.0.1:${port}`;
   const target: Target = {
     name,
@@ -89,8 +89,8 @@ export async function startNginx(
     supportsAsync: false,
     child,
     // Nothing to ask: nginx keeps its view of the analyzers to itself.
-    ready: () => whileAlive(child, waitUntil(`${name} answers`, () => answers(`${origin}/health`))),
-    stop: () => stopChild(child),
+    ready: () => child.whileRunning(waitUntil(`${name} answers`, () => answers(`${origin}/health`))),
+    stop: async () => void (await child.stop()),
   };
   await target.ready();
   return target;

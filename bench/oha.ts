@@ -4,7 +4,7 @@
 // that is the run ending, not an error.
 
 import type { Generator, LoadResult } from "./generator.ts";
-import { outputOf } from "./procs.ts";
+import { outputOf } from "../testkit/procs.ts";
 
 type OhaJson = {
   summary: { total: number };

@@ -3,7 +3,7 @@
 
 import type { Analyzer } from "./analyzers.ts";
 import type { TargetName } from "./args.ts";
-import { spawnChild, stopChild, waitForOutput, type Child } from "./procs.ts";
+import { spawnService, type Child } from "../testkit/procs.ts";
 import type { DistributorStats } from "../src/protocol/stats.ts";
 
 /** One place for the settings every target gets, so a difference in results is not a config one. */
@@ -35,12 +35,8 @@ export type Target = {
   child: Child;
 };
 
-const ROOT = new URL("..", import.meta.url).pathname;
-
 export async function startDistributor(analyzers: readonly Analyzer[]): Promise<Target & { stats(): Promise<DistributorStats> }> {
   const env = {
-    PORT: "0",
-    HOST: "127.0.0.1",
     ANALYZERS: analyzers.map((a) => a.url).join(","),
     DISTRIBUTION_WEIGHTS: analyzers.map((a) => a.weight).join(","),
     HEALTH_INTERVAL_MS: String(FAIRNESS.healthIntervalMs),
@@ -50,8 +46,9 @@ export async function startDistributor(analyzers: readonly Analyzer[]): Promise<
     REQUEST_TIMEOUT_MS: String(FAIRNESS.requestTimeoutMs),
     MAX_ATTEMPTS: String(FAIRNESS.attempts),
   };
-  const child = spawnChild("distributor", [process.execPath, "distributor.ts"], { cwd: ROOT, env });
-  const [, origin, workers] = await waitForOutput(child, /listening on (http:\/\/\S+) .*; (\d+) workers/);
+  const child = await spawnService("distributor.ts", env, { name: "distributor", group: true });
+  const origin = child.url;
+  const workers = /listening on .*; (\d+) workers/.exec(child.output())?.[1];
   const stats = async (): Promise<DistributorStats> => {
     const res = await fetch(`${origin}/stats`, { signal: AbortSignal.timeout(5_000) });
     return (await res.json()) as DistributorStats;
@@ -69,9 +66,9 @@ export async function startDistributor(analyzers: readonly Analyzer[]): Promise<
         const s = await stats();
         return s.analyzers.every((a) => a.healthy) && s.queue.depth === 0 && s.activeWorkers === 0;
       });
-      await whileAlive(child, healthy);
+      await child.whileRunning(healthy);
     },
-    stop: () => stopChild(child),
+    stop: async () => void (await child.stop()),
   };
 }
 
@@ -96,14 +93,6 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
     await Bun.sleep(everyMs);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}${last}`);
-}
-
-/** `promise`, unless `child` exits first: then its output says why. */
-export async function whileAlive<T>(child: Child, promise: Promise<T>): Promise<T> {
-  const died = child.exited.then((code) => {
-    throw new Error(`${child.name} exited with ${code}:\n${child.output().trim()}`);
-  });
-  return Promise.race([promise, died]);
 }
 
 /** GET url answers 200 (through a proxy: some analyzer's /health). */

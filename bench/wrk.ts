@@ -4,7 +4,7 @@
 
 import { join } from "node:path";
 import type { Generator, LoadResult, LoadSpec } from "./generator.ts";
-import { outputOf } from "./procs.ts";
+import { outputOf } from "../testkit/procs.ts";
 
 const MARKER = "WRK_JSON ";
 // One thread: the generator shares 2 cores with everything it measures.

@@ -12,6 +12,7 @@
 
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
+import { SIGMAS, sigmasFrom } from "../testkit/shares.ts";
 import type { AnalyzerStatsEntry, DistributorStats } from "../src/protocol/stats.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -144,9 +145,8 @@ async function measure(label: string): Promise<Map<string, number>> {
   const shares = new Map<string, number>();
   let worst = 0;
   for (const r of rows) {
-    const p = r.healthy ? r.weight / weightSum : 0;
-    const sigma = Math.sqrt(total * p * (1 - p));
-    const dev = sigma > 0 ? Math.abs(r.got - total * p) / sigma : r.got === 0 ? 0 : Infinity;
+    const p = r.healthy && weightSum > 0 ? r.weight / weightSum : 0;
+    const dev = Math.abs(sigmasFrom(r.got, total, p));
     worst = Math.max(worst, dev);
     shares.set(r.url, r.got);
     console.log(
@@ -155,7 +155,7 @@ async function measure(label: string): Promise<Map<string, number>> {
   }
   check(traffic.errors.length === 0, `no client errors${traffic.errors.length ? `: ${traffic.errors.slice(0, 3).join("; ")}` : ""}`);
   check(total === traffic.messages, `every message sent was delivered and counted once (${total} of ${traffic.messages})`);
-  check(worst <= 5, `every analyzer's share is within 5σ of weight/sum of healthy weights (worst ${worst.toFixed(2)}σ)`);
+  check(worst <= SIGMAS, `every analyzer's share is within ${SIGMAS}σ of weight/sum of healthy weights (worst ${worst.toFixed(2)}σ)`);
   return shares;
 }
 

@@ -1,4 +1,4 @@
-// `bun run reliability`: runs every fault scenario of test/faults.ts against real processes and
+// `bun run reliability`: runs every fault scenario of testkit/faults.ts against real processes and
 // prints the README's Reliability table (and the same as JSON with --json).
 
 import { scenarios, type FaultReport } from "../testkit/faults.ts";

@@ -1,17 +1,17 @@
 // `bun run start`: three analyzers and a distributor on localhost, no Docker needed.
 // Prints each process's URL and PID (kill one to watch its share move), stops all on Ctrl-C.
 
-import type { Subprocess } from "bun";
+import { spawnChild, type Child, type Env } from "../testkit/procs.ts";
 
 const ANALYZER_COUNT = Number(process.env.ANALYZER_COUNT ?? 3);
 const FIRST_ANALYZER_PORT = Number(process.env.ANALYZER_BASE_PORT ?? 5001);
 const DISTRIBUTOR_PORT = process.env.PORT ?? "6000";
 const WEIGHTS = process.env.DISTRIBUTION_WEIGHTS ?? Array(ANALYZER_COUNT).fill(1).join(",");
-const root = new URL("..", import.meta.url).pathname;
 
-const children: Subprocess[] = [];
-function start(name: string, entry: string, env: Record<string, string>): Subprocess {
-  const child = Bun.spawn(["bun", entry], { cwd: root, env: { ...process.env, ...env }, stdout: "inherit", stderr: "inherit" });
+const children: Child[] = [];
+function start(name: string, entry: string, env: Env): Child {
+  // Their output goes straight to this terminal; they share its Ctrl-C.
+  const child = spawnChild(name, [process.execPath, entry], { env, stdio: "inherit" });
   children.push(child);
   console.log(`started ${name}: pid ${child.pid}`);
   return child;
@@ -37,8 +37,8 @@ let stopping = false;
 async function stopAll(code = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
-  for (const child of children.toReversed()) child.kill("SIGTERM");
-  await Promise.all(children.map((c) => c.exited));
+  // SIGTERM, distributor first; SIGKILL for any that outstays its drain.
+  await Promise.all(children.toReversed().map((child) => child.stop()));
   process.exit(code);
 }
 // Analyzers may be killed on purpose; a distributor that dies (bad config, port taken) ends the run.

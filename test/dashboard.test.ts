@@ -1,16 +1,17 @@
-// The dashboard at GET / in a real browser: Debian's headless Chromium (never a downloaded one),
-// driven by playwright-core, against real clusters with traffic flowing. The page's numbers are
-// read from its data-field/data-value attributes and checked against /stats; screenshots go to
-// test-output/ (dashboard.png is the one in docs/).
+// The dashboard at GET / in a real browser: a headless Chromium or Chrome found by testkit/browser.ts
+// (never a downloaded one), driven by playwright-core, against real clusters with traffic flowing.
+// The page's numbers are read from its data-field/data-value attributes and checked against /stats;
+// screenshots go to test-output/ (dashboard.png is the one in docs/).
 
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { eventually, getJson, postJson, startAnalyzer, startCluster, stopAll, type Cluster } from "../testkit/procs.ts";
+import { BROWSER_ARGS, findBrowser } from "../testkit/browser.ts";
+import { startAnalyzer, startCluster, type Cluster } from "../testkit/cluster.ts";
+import { eventually, getJson, postJson } from "../testkit/http.ts";
+import { stopAll } from "../testkit/procs.ts";
 import type { DistributorStats } from "../src/protocol/stats.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const OUT = new URL("../test-output/", import.meta.url).pathname;
 const VIEWPORT = { width: 1200, height: 700 };
 // A bound against hangs, not a speed claim: 20 analyzers and a browser share two cores here.
@@ -18,12 +19,9 @@ const TEST_TIMEOUT_MS = 120_000;
 
 let browser: Browser | undefined;
 
-/** The browser, launched once; a missing Chromium is a failure with the fix, not a skip. */
+/** The browser, launched once; a missing browser is a failure that names the fix, not a skip. */
 async function launch(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: the dashboard test drives Debian's Chromium. Install it with \`apt-get update && apt-get install -y chromium\` (.ci/run does this).`);
-  }
-  browser ??= await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser ??= await chromium.launch({ executablePath: findBrowser(), args: BROWSER_ARGS });
   return browser;
 }
 

@@ -2,7 +2,9 @@
 // getaddrinfo, as a compose service name resolves through Docker's DNS).
 
 import { afterAll, expect, test } from "bun:test";
-import { getJson, postJson, spawnService, startAnalyzer, stopAll } from "../testkit/procs.ts";
+import { startAnalyzer } from "../testkit/cluster.ts";
+import { getJson, postJson } from "../testkit/http.ts";
+import { spawnService, stopAll } from "../testkit/procs.ts";
 import type { DistributorStats } from "../src/protocol/stats.ts";
 
 afterAll(stopAll);

@@ -1,8 +1,10 @@
 // End to end: the real distributor and real analyzers as child processes, over real HTTP.
 
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { chiSquare, expectedCounts } from "../src/math/chisquare.ts";
-import { eventually, getJson, postJson, startAnalyzer, startCluster, stopAll, type Cluster } from "../testkit/procs.ts";
+import { startAnalyzer, startCluster, type Cluster } from "../testkit/cluster.ts";
+import { eventually, getJson, postJson } from "../testkit/http.ts";
+import { spawnChild, stopAll } from "../testkit/procs.ts";
+import { fitsWeights, withinSigmas } from "../testkit/shares.ts";
 import type { AnalyzerStats, DistributorStats } from "../src/protocol/stats.ts";
 
 afterAll(stopAll);
@@ -10,17 +12,6 @@ afterAll(stopAll);
 const stats = (c: Cluster) => getJson<DistributorStats>(`${c.distributor.url}/stats`);
 const delivered = (s: DistributorStats) => s.analyzers.map((a) => a.delivered);
 const line = (i: number) => `2026-11-24T12:00:${String(i % 60).padStart(2, "0")}Z INFO req ${i} from 10.0.${i % 256}.1 ok`;
-
-/** |observed - expected| within 5 binomial standard deviations, per analyzer. */
-function expectWithin5Sigma(counts: number[], weights: number[]) {
-  const total = counts.reduce((a, b) => a + b, 0);
-  const sum = weights.reduce((a, b) => a + b, 0);
-  counts.forEach((count, i) => {
-    const p = weights[i] / sum;
-    const sigma = Math.sqrt(total * p * (1 - p));
-    expect(Math.abs(count - total * p)).toBeLessThanOrEqual(5 * sigma + (p === 0 ? 0 : 1e-9));
-  });
-}
 
 /** Sends `requests` single-log requests from `concurrency` loops; returns statuses and answers. */
 async function traffic(url: string, requests: number, concurrency: number, onProgress?: (sent: number) => void) {
@@ -66,7 +57,7 @@ describe("weights", () => {
     const s = await stats(cluster);
     expect(s.delivered).toBe(packets * size);
     expect(s.received).toBe(packets * size);
-    expectWithin5Sigma(delivered(s), [1, 2, 3]);
+    expect(withinSigmas(delivered(s), [1, 2, 3])).toMatchObject({ ok: true });
     // The analyzers agree with the distributor's bookkeeping.
     const processed = await Promise.all(cluster.analyzers.map((a) => getJson<AnalyzerStats>(`${a.url}/stats`)));
     expect(processed.map((p) => p.processed)).toEqual(delivered(s));
@@ -99,7 +90,7 @@ describe("failover", () => {
     // After the kill was noticed, the survivors split the traffic 2:3.
     const since = delivered(end).map((d, i) => d - delivered(afterKill!)[i]);
     expect(since[0]).toBe(0);
-    expect(chiSquare(since.slice(1), expectedCounts([2, 3], since[1] + since[2])).pValue).toBeGreaterThan(1e-4);
+    expect(fitsWeights(since.slice(1), [2, 3])).toMatchObject({ ok: true });
 
     // The survivors really did the work the distributor credits them with.
     for (const [i, a] of cluster.analyzers.entries()) {
@@ -180,9 +171,9 @@ describe("startup", () => {
     ["distributor.ts", { ANALYZERS: "http://a:1,http://b:2", DISTRIBUTION_WEIGHTS: "1" }, "distributor: DISTRIBUTION_WEIGHTS has 1 weights for 2 analyzers"],
     ["analyzer.ts", { FAILURE_RATE: "2" }, 'analyzer: FAILURE_RATE must be a number from 0 to 1, got "2"'],
   ])("%s with %p exits 1 with one line naming the variable", async (entry, env, message) => {
-    const proc = Bun.spawn(["bun", entry], { cwd: `${import.meta.dir}/..`, env: { ...process.env, PORT: "0", ...env }, stdout: "pipe", stderr: "pipe" });
-    expect(await proc.exited).toBe(1);
-    const stderr = (await new Response(proc.stderr).text()).trim();
+    const child = spawnChild(entry, [process.execPath, entry], { env: { PORT: "0", ...env } });
+    expect(await child.exited).toBe(1);
+    const stderr = child.stderr().trim();
     expect(stderr.split("\n")).toHaveLength(1);
     expect(stderr).toStartWith(message);
   });

@@ -1,10 +1,10 @@
-// The fault-injection suite: each scenario of test/faults.ts against real processes, with the
+// The fault-injection suite: each scenario of testkit/faults.ts against real processes, with the
 // guarantees asserted. `bun run reliability` prints the same scenarios' figures as a table.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { chiSquare, expectedCounts } from "../src/math/chisquare.ts";
 import { allDown, flapping, hang, killNine, overload, partialFailure, rejoin, retryStorm, sigterm } from "../testkit/faults.ts";
 import { stopAll } from "../testkit/procs.ts";
+import { fitsWeights, SIGMAS, sigmasFrom } from "../testkit/shares.ts";
 
 afterAll(stopAll);
 
@@ -52,7 +52,7 @@ describe("faults", () => {
     expect(r.lost).toBe(0);
     expect(Number(r.extra.healthChanges)).toBeLessThan(Number(r.extra.toggles));
     const [a2, a3] = [Number(r.extra.a2), Number(r.extra.a3)];
-    expect(chiSquare([a2, a3], expectedCounts([2, 3], a2 + a3)).pValue).toBeGreaterThan(1e-4);
+    expect(fitsWeights([a2, a3], [2, 3])).toMatchObject({ ok: true });
   });
 
   test("all analyzers down: sync gets 503 + Retry-After, async queues up to its bound, all delivered on recovery", async () => {
@@ -68,16 +68,14 @@ describe("faults", () => {
   test("a returning analyzer gets its normal share, not a catch-up burst", async () => {
     const r = await rejoin(0);
     const n = Number(r.extra.messagesAfterReturn);
-    const sigma = Math.sqrt((1 / 3) * (2 / 3) / n);
-    expect(Math.abs(Number(r.extra.itsShare) - 1 / 3)).toBeLessThanOrEqual(5 * sigma);
+    expect(Math.abs(sigmasFrom(Number(r.extra.itsShare) * n, n, 1 / 3))).toBeLessThanOrEqual(SIGMAS);
     expect(r.clientErrors).toBe(0);
   });
 
   test("with slow start, a returning analyzer gets well under its share at first", async () => {
     const r = await rejoin(2000);
     const n = Number(r.extra.messagesAfterReturn);
-    const sigma = Math.sqrt((1 / 3) * (2 / 3) / n);
-    expect(Number(r.extra.itsShare)).toBeLessThan(1 / 3 - 5 * sigma);
+    expect(sigmasFrom(Number(r.extra.itsShare) * n, n, 1 / 3)).toBeLessThan(-SIGMAS);
     expect(r.clientErrors).toBe(0);
   });
 

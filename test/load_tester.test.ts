@@ -2,12 +2,10 @@
 // two real analyzers (weights 1:3), all on port 0.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Subprocess } from "bun";
 import type { Report } from "../src/load/report.ts";
-import { type Cluster, startCluster, stopAll } from "../testkit/procs.ts";
+import { type Cluster, startCluster } from "../testkit/cluster.ts";
+import { spawnChild, stopAll } from "../testkit/procs.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const testers = new Set<Subprocess>();
 let cluster: Cluster;
 let analyzeUrl: string;
 
@@ -16,19 +14,14 @@ beforeAll(async () => {
   analyzeUrl = `${cluster.distributor.url}/analyze`;
 });
 
-afterAll(async () => {
-  for (const proc of testers) proc.kill("SIGKILL");
-  await stopAll();
-});
+afterAll(stopAll);
 
 type Outcome = { code: number; stdout: string; stderr: string };
 
 async function loadTester(...args: string[]): Promise<Outcome> {
-  const proc = Bun.spawn(["bun", "load_tester.ts", ...args], { cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  testers.add(proc);
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  testers.delete(proc);
-  return { code, stdout, stderr };
+  const tester = spawnChild("load_tester.ts", [process.execPath, "load_tester.ts", ...args]);
+  const code = await tester.exited;
+  return { code, stdout: tester.stdout(), stderr: tester.stderr() };
 }
 
 async function jsonRun(...args: string[]): Promise<Report> {

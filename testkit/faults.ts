@@ -9,7 +9,9 @@
 import { mkdtempSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { getJson, postJson, spawnService, stopAll, type Service } from "./procs.ts";
+import { startCluster } from "./cluster.ts";
+import { getJson, postJson } from "./http.ts";
+import { stopAll, type Env, type Service } from "./procs.ts";
 import type { DistributorStats } from "../src/protocol/stats.ts";
 
 export type FaultReport = {
@@ -30,30 +32,19 @@ export type FaultReport = {
 export class Rig {
   readonly dir = mkdtempSync(join(tmpdir(), "faults-"));
   analyzers: Service[] = [];
-  ports: string[] = [];
   distributor!: Service;
 
-  static async start(weights: number[], env: Record<string, string> = {}, analyzerEnv: Record<string, string> = {}): Promise<Rig> {
+  static async start(weights: number[], env: Env = {}, analyzerEnv: Env = {}): Promise<Rig> {
     const rig = new Rig();
-    rig.analyzers = await Promise.all(weights.map((_, i) => rig.#analyzer(i, "0", analyzerEnv)));
-    rig.ports = rig.analyzers.map((a) => new URL(a.url).port);
-    rig.distributor = await spawnService("distributor.ts", {
-      ANALYZERS: rig.analyzers.map((a) => a.url).join(","),
-      DISTRIBUTION_WEIGHTS: weights.join(","),
-      HEALTH_INTERVAL_MS: "100",
-      HEALTH_TIMEOUT_MS: "100",
-      ...env,
-    });
+    const cluster = await startCluster(weights, { HEALTH_TIMEOUT_MS: "100", ...env }, (id) => ({ AUDIT_FILE: join(rig.dir, `${id}.jsonl`), ...analyzerEnv }));
+    rig.analyzers = cluster.analyzers;
+    rig.distributor = cluster.distributor;
     return rig;
   }
 
-  #analyzer(i: number, port: string, env: Record<string, string> = {}): Promise<Service> {
-    return spawnService("analyzer.ts", { ANALYZER_ID: `a${i + 1}`, PORT: port, AUDIT_FILE: join(this.dir, `a${i + 1}.jsonl`), ...env });
-  }
-
   /** Starts analyzer i again on its old port, with the same audit file. */
-  async restart(i: number, env: Record<string, string> = {}): Promise<void> {
-    this.analyzers[i] = await this.#analyzer(i, this.ports[i], env);
+  async restart(i: number, env: Env = {}): Promise<void> {
+    this.analyzers[i] = await this.analyzers[i].restart(env);
   }
 
   fault(i: number, fault: Record<string, unknown>): Promise<Response> {
@@ -195,7 +186,7 @@ export async function killNine(mode: "sync" | "async", packet: number): Promise<
       async onRequest(i) {
         if (i === Math.floor(requests / 3)) {
           const at = performance.now();
-          rig.analyzers[0].proc.kill("SIGKILL");
+          rig.analyzers[0].kill();
           detect = rig.watch(0, false, at);
         }
         if (i === Math.floor((2 * requests) / 3)) {
@@ -336,7 +327,7 @@ export async function allDown(): Promise<FaultReport> {
   // next to the 4,000 async messages sent, so that the bound is reached.
   const rig = await Rig.start([1, 1], { QUEUE_CAPACITY: "2000", BATCH_MAX: "50" });
   try {
-    for (const a of rig.analyzers) a.proc.kill("SIGKILL");
+    for (const a of rig.analyzers) a.kill();
     const at = performance.now();
     await rig.watch(0, false, at);
     const detectMs = await rig.watch(1, false, at);
@@ -369,7 +360,7 @@ export async function allDown(): Promise<FaultReport> {
 export async function rejoin(slowStartMs: number): Promise<FaultReport> {
   const rig = await Rig.start([1, 1, 1], { SLOW_START_MS: String(slowStartMs) });
   try {
-    rig.analyzers[0].proc.kill("SIGKILL");
+    rig.analyzers[0].kill();
     await rig.watch(0, false, performance.now());
     // Traffic while it is away: none of this is owed to it later.
     const away = await drive(rig.distributor.url, { mode: "sync", packet: 1, concurrency: 8, requests: 1500 });
@@ -403,9 +394,9 @@ function rssKb(pid: number): number {
 export async function overload(): Promise<FaultReport> {
   const rig = await Rig.start([1, 1], { QUEUE_CAPACITY: "200", MAX_PACKET: "100", WORKERS: "4", BATCH_MAX: "10" }, { ANALYZER_LATENCY: "0.05" });
   try {
-    const rssBefore = rssKb(rig.distributor.proc.pid);
+    const rssBefore = rssKb(rig.distributor.pid);
     let rssMax = rssBefore;
-    const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssKb(rig.distributor.proc.pid))), 50);
+    const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssKb(rig.distributor.pid))), 50);
     const t = await drive(rig.distributor.url, { mode: "async", packet: 10, concurrency: 32, requests: 3000 });
     clearInterval(sampler);
     const s = await rig.settled();
