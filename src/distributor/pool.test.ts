@@ -4,7 +4,7 @@ import { startPool } from "./pool.ts";
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-test("every job is handled exactly once, and never by more than `workers` workers at a time", async () => {
+test("every job is handled exactly once, never by more than `workers` workers at a time, with never more than `capacity` queued", async () => {
   const channel = new Channel<number>(50);
   const seen = new Map<number, number>();
   let maxActive = 0;
@@ -14,12 +14,13 @@ test("every job is handled exactly once, and never by more than `workers` worker
     batchMax: 7,
     async handle(batch) {
       maxActive = Math.max(maxActive, pool.active);
+      expect(channel.size).toBeLessThanOrEqual(channel.capacity);
       expect(batch.length).toBeLessThanOrEqual(7);
       await tick();
       for (const job of batch) seen.set(job, (seen.get(job) ?? 0) + 1);
     },
   });
-  for (let i = 0; i < 1000; i++) await channel.send(i);
+  for (let i = 0; i < 1000; i++) while (!channel.trySend(i)) await tick(); // a full queue: wait for room
   channel.close();
   await pool.done;
   expect(seen.size).toBe(1000);
@@ -43,7 +44,7 @@ test("a lone job is handled without waiting for a batch to fill", async () => {
 test("a burst queued before a worker wakes is taken as one batch", async () => {
   const channel = new Channel<number>(10);
   const batches: number[][] = [];
-  channel.trySendAll([1, 2, 3, 4, 5]);
+  for (let i = 1; i <= 5; i++) channel.trySend(i);
   const pool = startPool({ channel, workers: 1, batchMax: 3, handle: async (batch) => void batches.push(batch) });
   channel.close();
   await pool.done;
@@ -64,7 +65,7 @@ test("a throwing handler is reported and the worker goes on", async () => {
     },
     onError: (error) => errors.push(error),
   });
-  channel.trySendAll([1, 2, 3]);
+  for (let i = 1; i <= 3; i++) channel.trySend(i);
   channel.close();
   await pool.done;
   expect(handled).toEqual([1, 3]);

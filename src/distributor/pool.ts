@@ -9,7 +9,7 @@
 // ~15% less CPU per request). A worker busy longer (a slow analyzer) no longer holds the others
 // back, so a message waits at most `lingerMs` for this, and not at all when no worker is busy.
 
-import type { Channel } from "./channel.ts";
+import type { Channel, WakeDelay } from "./channel.ts";
 
 export type PoolOptions<T> = {
   channel: Channel<T>;
@@ -38,16 +38,13 @@ export function startPool<T>(options: PoolOptions<T>): Pool {
   let active = 0;
   let lastBatchAt = 0;
   const lingerMs = options.lingerMs ?? 0;
-  if (lingerMs > 0) {
-    channel.holdWake = () => {
-      if (active === 0 || channel.size >= batchMax) return 0;
-      return Math.max(0, lingerMs - (performance.now() - lastBatchAt));
-    };
-  }
+  // The linger (above) is the wake delay every idle worker asks the channel for.
+  const linger: WakeDelay | undefined =
+    lingerMs > 0 ? () => (active === 0 || channel.size >= batchMax ? 0 : Math.max(0, lingerMs - (performance.now() - lastBatchAt))) : undefined;
 
   async function worker(): Promise<void> {
     for (;;) {
-      const batch = await channel.recvBatch(batchMax);
+      const batch = await channel.recvBatch(batchMax, linger);
       if (batch.length === 0) return;
       active++;
       lastBatchAt = performance.now();

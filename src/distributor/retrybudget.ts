@@ -13,7 +13,6 @@ export class RetryBudget {
   #balance: number;
   #last: number;
   #now: () => number;
-  #denied = 0;
 
   constructor({ ratio, minPerSecond, now = () => performance.now() }: RetryBudgetOptions) {
     if (!(ratio >= 0) || !Number.isFinite(ratio)) throw new RangeError(`ratio must be a finite number >= 0, got ${ratio}`);
@@ -25,16 +24,6 @@ export class RetryBudget {
     this.#now = now;
     this.#last = now();
     this.#balance = this.capacity;
-  }
-
-  /** Retries refused so far. */
-  get denied(): number {
-    return this.#denied;
-  }
-
-  get balance(): number {
-    this.#refill();
-    return this.#balance;
   }
 
   /** A request succeeded. */
@@ -50,7 +39,6 @@ export class RetryBudget {
       this.#balance -= 1;
       return true;
     }
-    this.#denied++;
     return false;
   }
 
