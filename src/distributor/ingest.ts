@@ -1,27 +1,65 @@
-// POST /analyze on the distributor: validate, admit the whole request into the queue or refuse it
-// at once (503 + Retry-After), then either answer 202 (Prefer: respond-async) or wait for every
-// message's outcome and answer with the results in input order.
+// POST /analyze on the distributor: check the token, read the body within its limit, validate,
+// admit the whole request into the queue or refuse it at once (503 + Retry-After), then either
+// answer 202 (Prefer: respond-async) or wait for every message's outcome and answer with the
+// results in input order. One handler of a bare Request, so Bun's router and the hono app that
+// both lead here behave the same, and every error becomes its answer in one place.
 
 import type { Balancer } from "./balancer.ts";
 import type { Channel } from "./channel.ts";
 import type { Counters } from "./counters.ts";
 import type { Job, Outcome, Reply } from "./dispatch.ts";
-import { HttpError, NoHealthyAnalyzerError, QueueFullError, ShuttingDownError } from "../http/errors.ts";
-import { textResponse } from "../http/app.ts";
+import { errorResponse, HttpError, NoHealthyAnalyzerError, QueueFullError, ShuttingDownError, UnauthorizedError } from "../http/errors.ts";
+import { bearerCheck, readLimitedBody, textResponse } from "../http/app.ts";
 import type { Payload } from "../protocol/payload.ts";
 
-export type IngestOptions = {
+type IngestOptions = {
   channel: Channel<Job>;
   balancer: Balancer;
   counters: Counters;
 };
+
+export type AnalyzeOptions = IngestOptions & {
+  maxBodyBytes: number;
+  parsePayload: (text: string) => Payload;
+  /** When set, requests must carry `Authorization: Bearer <authToken>`. */
+  authToken?: string;
+  /** Told how long each request took, arrival to answer, in seconds. */
+  observe?: (seconds: number) => void;
+};
+
+/** The POST /analyze handler: every answer, errors included, comes out of it as a Response. */
+export function createAnalyzeHandler(options: AnalyzeOptions): (req: Request) => Promise<Response> {
+  const { counters, maxBodyBytes, parsePayload, observe } = options;
+  const ingest = createIngest(options);
+  const authorized = options.authToken ? bearerCheck(options.authToken) : undefined;
+
+  return async function analyze(req: Request): Promise<Response> {
+    const started = performance.now();
+    try {
+      if (authorized && !authorized(req)) throw new UnauthorizedError();
+      let payload: Payload;
+      try {
+        payload = parsePayload(await readLimitedBody(req, maxBodyBytes));
+      } catch (error) {
+        counters.invalid++;
+        throw error;
+      }
+      return await ingest(payload, prefersAsync(req.headers.get("prefer")));
+    } catch (error) {
+      return errorResponse(error);
+    } finally {
+      observe?.((performance.now() - started) / 1000);
+    }
+  };
+}
 
 /** RFC 7240: `Prefer: respond-async`, possibly among other preferences. */
 export function prefersAsync(prefer: string | null | undefined): boolean {
   return prefer != null && /(^|[,\s])respond-async\s*(,|;|$)/i.test(prefer);
 }
 
-export function createIngest(options: IngestOptions) {
+// Admission and the answer, for a payload already read and validated.
+function createIngest(options: IngestOptions) {
   const { channel, balancer, counters } = options;
 
   return async function ingest(payload: Payload, async: boolean): Promise<Response> {
@@ -66,7 +104,7 @@ export function createIngest(options: IngestOptions) {
 
 type Delivered = Extract<Outcome, { result: string }>;
 
-// The analysis arrives as JSON text (see src/forward.ts) and is spliced in as it is; only the
+// The analysis arrives as JSON text (see forward.ts) and is spliced in as it is; only the
 // short prefix per analyzer is encoded, once.
 const prefixes = new Map<string, string>();
 function delivered(o: Delivered): string {

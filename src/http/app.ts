@@ -4,7 +4,6 @@
 
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Hono, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { getPath } from "hono/utils/url";
 import type { Context } from "hono";
@@ -29,45 +28,88 @@ export function allowOnly(app: Hono, path: string, allow: string[]): void {
   app.all(path, (c) => errorResponse(new MethodNotAllowedError(c.req.method, path, allow)));
 }
 
+/**
+ * The body limit for hono routes that read with readText(c): a declared length over `maxBytes` is
+ * refused without reading the body; a chunked body is read here and refused as it crosses the limit
+ * (as hono's bodyLimit does). `onRefuse` hears of every body refused, too large or unreadable.
+ */
 export function limitBody(maxBytes: number, onRefuse?: () => void): MiddlewareHandler {
-  const limit = bodyLimit({
-    maxSize: maxBytes,
-    onError: () => {
-      onRefuse?.();
-      return errorResponse(new PayloadTooLargeError(maxBytes));
-    },
-  });
   return async function limitedBody(c, next) {
-    // Only the body reading can throw here: hono answers for the handlers behind next() itself.
+    const req = c.req.raw;
     try {
-      return await limit(c, next);
+      if (!declaredWithin(req, maxBytes) && req.body) c.req.raw = new Request(req, { body: await readUpTo(req.body, maxBytes) });
     } catch (error) {
       onRefuse?.();
-      return errorResponse(unreadableBody(error));
+      return errorResponse(error);
     }
+    await next();
   };
 }
 
 /**
- * Bun's own body cap, set out of the way so that every oversized body gets limitBody's JSON 413:
- * limitBody refuses a declared length without reading the body and stops a chunked one at the
- * limit, so nothing larger than MAX_BODY_BYTES is ever buffered.
+ * The request body as text, refused with a 413 when it is larger than `maxBytes` (the same limit as
+ * limitBody, for a handler that takes a bare Request); a body that breaks off mid-read is a 400.
+ */
+export async function readLimitedBody(req: Request, maxBytes: number): Promise<string> {
+  if (declaredWithin(req, maxBytes) || !req.body) return textOf(req);
+  return utf8.decode(await readUpTo(req.body, maxBytes));
+}
+
+/**
+ * Bun's own body cap, set out of the way so that every oversized body gets our JSON 413: the limit
+ * refuses a declared length without reading the body and stops a chunked one at the limit, so
+ * nothing larger than MAX_BODY_BYTES is ever buffered.
  */
 export const SERVER_BODY_CAP = Number.MAX_SAFE_INTEGER;
 
-/** The request body as text; a body that breaks off mid-read is the client's 400, not our 500. */
+/** The request body as text (behind limitBody); a body that breaks off mid-read is the client's 400, not our 500. */
 export function readText(c: Context): Promise<string> {
-  return readBodyText(c.req.raw);
+  return textOf(c.req.raw);
 }
 
-/** readText for a bare Request (one routed by Bun, not hono). */
-export async function readBodyText(req: Request): Promise<string> {
+async function textOf(req: Request): Promise<string> {
   try {
     return await req.text();
   } catch (error) {
     throw unreadableBody(error);
   }
 }
+
+/**
+ * True when the body's length is declared and within `maxBytes` (Bun then reads no more than that);
+ * throws the 413 when it is declared and over; false when the body is chunked.
+ */
+function declaredWithin(req: Request, maxBytes: number): boolean {
+  const declared = req.headers.get("content-length");
+  if (declared === null || req.headers.has("transfer-encoding")) return false;
+  if (Number(declared) > maxBytes) throw new PayloadTooLargeError(maxBytes);
+  return true;
+}
+
+/** A body of undeclared length, counted as it arrives and refused as soon as it passes `maxBytes`. */
+async function readUpTo(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    let chunk;
+    try {
+      chunk = await reader.read();
+    } catch (error) {
+      throw unreadableBody(error);
+    }
+    if (chunk.done) return Buffer.concat(chunks, size);
+    size += chunk.value.length;
+    if (size > maxBytes) {
+      reader.cancel().catch(() => {});
+      throw new PayloadTooLargeError(maxBytes);
+    }
+    chunks.push(chunk.value);
+  }
+}
+
+// As Request.text() decodes: invalid bytes become U+FFFD, a byte order mark is dropped.
+const utf8 = new TextDecoder();
 
 /** A body that broke off while being read (the client went away, a bad chunk): the client's 400. */
 function unreadableBody(error: unknown): BadRequestError {
@@ -81,15 +123,23 @@ function unreadableBody(error: unknown): BadRequestError {
  */
 export function requireToken(app: Hono, method: string, path: string, token: string | undefined): void {
   if (!token) return;
-  // Compare digests so the comparison takes the same time whatever the length of the guess.
-  const want = createHash("sha256").update(token).digest();
+  const authorized = bearerCheck(token);
   const bearerToken: MiddlewareHandler = async function bearerToken(c, next) {
-    const header = c.req.header("authorization") ?? "";
-    const given = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
-    if (!timingSafeEqual(createHash("sha256").update(given).digest(), want)) return errorResponse(new UnauthorizedError());
+    if (!authorized(c.req.raw)) return errorResponse(new UnauthorizedError());
     await next();
   };
   app.on(method, path, bearerToken);
+}
+
+/** Whether a request carries `Authorization: Bearer <token>`, for a handler that takes a bare Request. */
+export function bearerCheck(token: string): (req: Request) => boolean {
+  // Compare digests so the comparison takes the same time whatever the length of the guess.
+  const want = createHash("sha256").update(token).digest();
+  return function authorized(req) {
+    const header = req.headers.get("authorization") ?? "";
+    const given = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+    return timingSafeEqual(createHash("sha256").update(given).digest(), want);
+  };
 }
 
 /**

@@ -1,0 +1,272 @@
+// POST /analyze's handler over a real Channel and Balancer. The test stands in for the worker pool:
+// it takes the queued jobs and settles their replies with the outcomes it wants, as dispatch does.
+
+import { describe, expect, test } from "bun:test";
+import { createPayloadParser } from "../protocol/payload.ts";
+import { Balancer } from "./balancer.ts";
+import { Channel } from "./channel.ts";
+import { createCounters } from "./counters.ts";
+import type { Job, Outcome } from "./dispatch.ts";
+import { createAnalyzeHandler, prefersAsync } from "./ingest.ts";
+import { createUpstream } from "./upstream.ts";
+
+type RigOptions = { capacity?: number; healthy?: boolean; authToken?: string; maxBodyBytes?: number };
+
+function rig({ capacity = 100, healthy = true, authToken, maxBodyBytes = 1000 }: RigOptions = {}) {
+  const upstream = createUpstream("http://127.0.0.1:5001", 1);
+  const balancer = new Balancer([upstream]);
+  if (healthy) balancer.setHealthy(upstream, true, "test");
+  const channel = new Channel<Job>(capacity, (job) => job.logs.length);
+  const counters = createCounters();
+  const durations: number[] = [];
+  const analyze = createAnalyzeHandler({
+    channel,
+    balancer,
+    counters,
+    maxBodyBytes,
+    parsePayload: createPayloadParser(10),
+    authToken,
+    observe: (seconds) => durations.push(seconds),
+  });
+  const post = (body: unknown, headers: Record<string, string> = {}) =>
+    analyze(new Request("http://distributor/analyze", { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body), headers }));
+  /** Takes the next queued job and settles its messages with `outcomes`, in order. */
+  async function settleNext(...outcomes: Outcome[]): Promise<Job> {
+    const [job] = await channel.recvBatch(1);
+    expect(job.logs).toHaveLength(outcomes.length);
+    outcomes.forEach((o, i) => job.reply!.settle(i, o));
+    return job;
+  }
+  /** Sends `body` while settling its messages with `outcomes`; the answer. */
+  async function answer(body: unknown, ...outcomes: Outcome[]): Promise<Response> {
+    const res = post(body);
+    await settleNext(...outcomes);
+    return res;
+  }
+  return { channel, counters, durations, post, settleNext, answer };
+}
+
+type ErrorBody = { error: string; results?: ({ status: number; error: string } | { analyzer: string; result: unknown })[] };
+const errorOf = async (res: Response) => (await res.json()) as ErrorBody;
+
+const ok = (analyzer: string, result: object): Outcome => ({ analyzer, result: JSON.stringify(result) });
+const failed = (status: 502 | 503 | 504, error: string): Outcome => ({ status, error });
+
+describe("a delivered request", () => {
+  test("a single log gets its analyzer's result, spliced in as the analyzer wrote it", async () => {
+    const { answer, counters, durations } = rig();
+    const res = await answer({ log: "ERROR x" }, { analyzer: "a1", result: '{"level":"ERROR", "length":7}' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/json");
+    expect(await res.text()).toBe('{"analyzer":"a1","result":{"level":"ERROR", "length":7}}');
+    expect(counters).toMatchObject({ received: 1, rejected: 0, invalid: 0 });
+    expect(durations).toHaveLength(1);
+  });
+
+  test("a packet gets every message's result in input order", async () => {
+    const { answer, counters } = rig();
+    const res = await answer({ logs: ["a", "b", "c"] }, ok("a1", { n: 0 }), ok("a2", { n: 1 }), ok("a1", { n: 2 }));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      results: [
+        { analyzer: "a1", result: { n: 0 } },
+        { analyzer: "a2", result: { n: 1 } },
+        { analyzer: "a1", result: { n: 2 } },
+      ],
+    });
+    expect(counters.received).toBe(3);
+  });
+
+  test("a packet of one is still answered as a packet", async () => {
+    const { answer } = rig();
+    const res = await answer({ logs: ["a"] }, ok("a1", { n: 0 }));
+    expect(await res.json()).toEqual({ results: [{ analyzer: "a1", result: { n: 0 } }] });
+  });
+
+  test("the whole request is queued as one job holding its messages", async () => {
+    const { post, channel } = rig();
+    const res = post({ logs: ["a", "b"] });
+    const [job] = await channel.recvBatch(10);
+    expect(job.logs).toEqual(["a", "b"]);
+    job.reply!.settle(1, ok("a1", {}));
+    job.reply!.settle(0, ok("a1", {}));
+    expect((await res).status).toBe(200);
+  });
+});
+
+describe("Prefer: respond-async", () => {
+  test("202 with the count once queued; the job has no reply to settle", async () => {
+    const { post, channel, counters } = rig();
+    const res = await post({ logs: ["a", "b"] }, { prefer: "respond-async" });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ accepted: 2 });
+    const [job] = await channel.recvBatch(10);
+    expect(job).toEqual({ logs: ["a", "b"], reply: null });
+    expect(counters.received).toBe(2);
+  });
+
+  test("is queued even with no healthy analyzer: it waits for one", async () => {
+    const { post, channel } = rig({ healthy: false });
+    expect((await post({ log: "a" }, { prefer: "respond-async" })).status).toBe(202);
+    expect(channel.size).toBe(1);
+  });
+
+  test.each([
+    ["respond-async", true],
+    ["RESPOND-ASYNC", true],
+    ["wait=10, respond-async", true],
+    ["respond-async; x=1", true],
+    ["respond-async , wait=5", true],
+    ["respond-asynchronously", false],
+    ["no-respond-async", false],
+    ["wait=10", false],
+    ["", false],
+  ])("Prefer: %p asks for an async answer: %p", (header, want) => {
+    expect(prefersAsync(header)).toBe(want);
+  });
+
+  test("no Prefer header: a sync answer", () => {
+    expect(prefersAsync(null)).toBe(false);
+    expect(prefersAsync(undefined)).toBe(false);
+  });
+});
+
+describe("admission: the whole request or nothing, refused at once", () => {
+  test("a packet that does not fit the queue is refused whole with 503 + Retry-After; one that fits is queued", async () => {
+    const { post, channel, counters } = rig({ capacity: 5 });
+    expect((await post({ logs: ["a", "b"] }, { prefer: "respond-async" })).status).toBe(202);
+    const full = await post({ logs: ["c", "d", "e", "f"] }, { prefer: "respond-async" });
+    expect(full.status).toBe(503);
+    expect(full.headers.get("retry-after")).toBe("1");
+    expect((await errorOf(full)).error).toMatch(/queue full \(5 messages\)/);
+    expect(channel.size).toBe(2);
+    expect(counters).toMatchObject({ received: 2, rejected: 4 });
+    expect((await post({ logs: ["c", "d", "e"] }, { prefer: "respond-async" })).status).toBe(202);
+    expect(channel.size).toBe(5);
+  });
+
+  test("a waiting client with no healthy analyzer gets 503 + Retry-After at once, and nothing is queued", async () => {
+    const { post, channel, counters } = rig({ healthy: false });
+    const res = await post({ logs: ["a", "b"] });
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("1");
+    expect(await res.json()).toEqual({ error: "no healthy analyzer" });
+    expect(channel.size).toBe(0);
+    expect(counters).toMatchObject({ received: 0, rejected: 2 });
+  });
+
+  test("once the channel is closed (shutting down): 503 + Retry-After, and the connection closes", async () => {
+    const { post, channel, counters } = rig();
+    channel.close();
+    for (const headers of [{}, { prefer: "respond-async" }] as Record<string, string>[]) {
+      const res = await post({ log: "a" }, headers);
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("1");
+      expect(res.headers.get("connection")).toBe("close");
+      expect((await errorOf(res)).error).toMatch(/shutting down/);
+    }
+    expect(counters).toMatchObject({ received: 0, rejected: 2 });
+  });
+});
+
+describe("a failed delivery", () => {
+  test.each([
+    [502, "answered 500: boom", undefined],
+    [504, "timed out after 2000 ms", undefined],
+    [503, "no healthy analyzer", "1"],
+  ] as const)("a single log whose delivery failed with %i gets that status and error", async (status, error, retryAfter) => {
+    const { answer } = rig();
+    const res = await answer({ log: "a" }, failed(status, error));
+    expect(res.status).toBe(status);
+    expect(res.headers.get("retry-after") ?? undefined).toBe(retryAfter);
+    expect(await res.json()).toEqual({ error });
+  });
+
+  test("a packet with some failures: the worst status, 'N of M messages failed', and every message's own outcome", async () => {
+    const { answer } = rig();
+    const res = await answer(
+      { logs: ["a", "b", "c", "d"] },
+      ok("a1", { n: 0 }),
+      failed(502, "answered 500: boom"),
+      ok("a2", { n: 2 }),
+      failed(504, "timed out after 2000 ms"),
+    );
+    expect(res.status).toBe(504);
+    expect(await res.json()).toEqual({
+      error: "2 of 4 messages failed: timed out after 2000 ms",
+      results: [
+        { analyzer: "a1", result: { n: 0 } },
+        { status: 502, error: "answered 500: boom" },
+        { analyzer: "a2", result: { n: 2 } },
+        { status: 504, error: "timed out after 2000 ms" },
+      ],
+    });
+  });
+
+  test("a packet whose every message failed says so", async () => {
+    const { answer } = rig();
+    const res = await answer({ logs: ["a", "b"] }, failed(502, "x"), failed(502, "y"));
+    expect(res.status).toBe(502);
+    expect((await errorOf(res)).error).toBe("2 of 2 messages failed: x");
+  });
+
+  // 503 tells a client that retries the packet the most useful thing: come back later.
+  test.each([
+    [[502, 504], 504],
+    [[504, 502], 504],
+    [[504, 503], 503],
+    [[503, 504, 502], 503],
+    [[502, 502], 502],
+  ] as const)("failures %p rank as %i (503 over 504 over 502)", async (statuses, want) => {
+    const { answer } = rig();
+    const logs = statuses.map((_, i) => `log ${i}`);
+    const res = await answer({ logs }, ...statuses.map((s, i) => failed(s, `failure ${i} (${s})`)));
+    expect(res.status).toBe(want);
+    expect(res.headers.get("retry-after")).toBe(want === 503 ? "1" : null);
+    const body = await errorOf(res);
+    // The error names the first failure of the worst status.
+    expect(body.error).toBe(`${statuses.length} of ${statuses.length} messages failed: failure ${statuses.indexOf(want as never)} (${want})`);
+    expect(body.results?.map((r) => ("status" in r ? r.status : 200))).toEqual([...statuses]);
+  });
+});
+
+describe("what is refused before admission", () => {
+  test.each([
+    ["invalid JSON", "{bad", /not valid JSON/],
+    ["an unknown field", '{"log":"a","x":1}', /unknown field\(s\): x/],
+    ["an empty body", "", /empty body/],
+    ["a packet over MAX_PACKET", JSON.stringify({ logs: Array(11).fill("x") }), /MAX_PACKET/],
+  ])("%s: 400, counted as invalid, nothing queued", async (_, body, error) => {
+    const { post, channel, counters } = rig();
+    const res = await post(body);
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).error).toMatch(error);
+    expect(channel.size).toBe(0);
+    expect(counters).toMatchObject({ invalid: 1, received: 0, rejected: 0 });
+  });
+
+  test.each([
+    ["declared", { "content-length": "1001" }],
+    ["chunked (no length declared)", {}],
+  ])("a body over MAX_BODY_BYTES, %s: 413, counted as invalid, even when async", async (_, headers) => {
+    const { post, channel, counters } = rig({ maxBodyBytes: 1000 });
+    const res = await post({ log: "x".repeat(1000) }, { ...headers, prefer: "respond-async" });
+    expect(res.status).toBe(413);
+    expect((await errorOf(res)).error).toMatch(/larger than 1000 bytes/);
+    expect(channel.size).toBe(0);
+    expect(counters.invalid).toBe(1);
+  });
+
+  test("with a token configured: 401 without it or with a wrong one, then admitted with it", async () => {
+    const { post, settleNext, counters } = rig({ authToken: "s3cret" });
+    for (const headers of [{}, { authorization: "Bearer wrong" }, { authorization: "s3cret" }] as Record<string, string>[]) {
+      const res = await post({ log: "a" }, headers);
+      expect(res.status).toBe(401);
+      expect(res.headers.get("www-authenticate")).toBe("Bearer");
+    }
+    expect(counters).toMatchObject({ invalid: 0, received: 0 });
+    const res = post({ log: "a" }, { authorization: "Bearer s3cret" });
+    await settleNext(ok("a1", { n: 0 }));
+    expect((await res).status).toBe(200);
+  });
+});
