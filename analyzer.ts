@@ -20,7 +20,9 @@ async function main(): Promise<void> {
   });
   const id = config.id ?? `${hostname()}:${server.port}`;
   fetchHandler = createAnalyzer({ ...config, id }).app.fetch;
-  console.log(`analyzer ${id} listening on ${server.url.origin} (latency ${config.latencySeconds}s, failure rate ${config.failureRate})`);
+  console.log(
+    `analyzer ${id} listening on ${server.url.origin} (latency ${config.latencySeconds}s, failure rate ${config.failureRate})`,
+  );
 
   async function shutdown(): Promise<void> {
     await server.stop();

@@ -18,9 +18,15 @@ async function main(): Promise<void> {
     fetch: distributor.app.fetch,
     maxRequestBodySize: SERVER_BODY_CAP,
   });
-  const weights = distributor.balancer.upstreams.map((u) => `${u.id}=${u.weight}${u.healthy ? "" : " (down)"}`).join(", ");
-  const found = config.discovery ? ` (${config.discovery.host}:${config.discovery.port}, re-resolved every ${config.discovery.intervalMs} ms)` : "";
-  console.log(`distributor listening on ${server.url.origin} → analyzers ${weights}${found}; ${config.workers} workers`);
+  const weights = distributor.balancer.upstreams
+    .map((u) => `${u.id}=${u.weight}${u.healthy ? "" : " (down)"}`)
+    .join(", ");
+  const found = config.discovery
+    ? ` (${config.discovery.host}:${config.discovery.port}, re-resolved every ${config.discovery.intervalMs} ms)`
+    : "";
+  console.log(
+    `distributor listening on ${server.url.origin} → analyzers ${weights}${found}; ${config.workers} workers`,
+  );
 
   let stopping = false;
   async function shutdown(signal: string): Promise<void> {
@@ -31,7 +37,11 @@ async function main(): Promise<void> {
     const drained = await distributor.drain(config.shutdownTimeoutMs);
     await closed;
     const lost = distributor.counters.received - distributor.counters.delivered - distributor.counters.failed;
-    console.log(drained ? "distributor: drained, bye" : `distributor: gave up draining after ${config.shutdownTimeoutMs} ms; ${lost} messages undelivered`);
+    console.log(
+      drained
+        ? "distributor: drained, bye"
+        : `distributor: gave up draining after ${config.shutdownTimeoutMs} ms; ${lost} messages undelivered`,
+    );
     process.exit(drained ? 0 : 1);
   }
   process.on("SIGTERM", () => void shutdown("SIGTERM"));

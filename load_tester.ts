@@ -2,8 +2,7 @@
 // codes, errors and whether the distributor spread the messages by weight. Flags: see USAGE in
 // src/load/args.ts (or run with --help). This file only wires the pieces in src/load/.
 
-import { seededRandom } from "./src/math/random.ts";
-import { parseArgs, type LoadOptions, USAGE, UsageError } from "./src/load/args.ts";
+import { type LoadOptions, parseArgs, USAGE, UsageError } from "./src/load/args.ts";
 import { createBodies, MAX_DISTINCT_BODIES } from "./src/load/bodies.ts";
 import { createPaint, shouldColour } from "./src/load/colour.ts";
 import { compareDistribution } from "./src/load/distribution.ts";
@@ -12,8 +11,9 @@ import { startProgress } from "./src/load/progress.ts";
 import { buildReport, type DistributionSection, exitCode, renderText } from "./src/load/report.ts";
 import { LoadRun } from "./src/load/runner.ts";
 import { createSender } from "./src/load/sender.ts";
-import type { DistributorStats } from "./src/protocol/stats.ts";
 import { createStatsFetcher, statsUrl, waitForDelivery } from "./src/load/stats.ts";
+import { seededRandom } from "./src/math/random.ts";
+import type { DistributorStats } from "./src/protocol/stats.ts";
 
 async function main(argv: readonly string[]): Promise<number> {
   let options: LoadOptions;
@@ -31,7 +31,11 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   const nextLine = createLogGenerator(seededRandom(options.seed));
-  const bodies = createBodies(nextLine, Math.min(options.requests ?? MAX_DISTINCT_BODIES, MAX_DISTINCT_BODIES), options.packet);
+  const bodies = createBodies(
+    nextLine,
+    Math.min(options.requests ?? MAX_DISTINCT_BODIES, MAX_DISTINCT_BODIES),
+    options.packet,
+  );
   const stats = statsUrl(options.url);
   const fetchStats = createStatsFetcher(stats);
   const before = await fetchStats().then(
@@ -44,7 +48,12 @@ async function main(argv: readonly string[]): Promise<number> {
   process.on("SIGINT", () => (stop.signal.aborted ? process.exit(130) : stop.abort()));
 
   const run = new LoadRun({
-    send: createSender({ url: options.url, async: options.async, timeoutMs: options.timeoutMs, headers: options.headers }),
+    send: createSender({
+      url: options.url,
+      async: options.async,
+      timeoutMs: options.timeoutMs,
+      headers: options.headers,
+    }),
     bodies,
     concurrency: options.concurrency,
     requests: options.requests,
@@ -77,10 +86,19 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const report = buildReport(
     result,
-    { url: options.url, concurrency: options.concurrency, rate: options.rate ?? null, packet: options.packet, async: options.async, seed: options.seed },
+    {
+      url: options.url,
+      concurrency: options.concurrency,
+      rate: options.rate ?? null,
+      packet: options.packet,
+      async: options.async,
+      seed: options.seed,
+    },
     distribution,
   );
-  const text = options.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, createPaint(shouldColour(process.stdout, process.env)));
+  const text = options.json
+    ? `${JSON.stringify(report, null, 2)}\n`
+    : renderText(report, createPaint(shouldColour(process.stdout, process.env)));
   await Bun.write(Bun.stdout, text);
   return exitCode(report);
 }

@@ -14,7 +14,8 @@ export type Kill = { index: number; atKill: number };
 
 /** How much one counter of every analyzer grew between two reads of all of them. */
 export function countedDuring(before: readonly number[], after: readonly number[], kill?: Kill): number {
-  if (before.length !== after.length) throw new RangeError(`counter lists differ in length: ${before.length} and ${after.length}`);
+  if (before.length !== after.length)
+    throw new RangeError(`counter lists differ in length: ${before.length} and ${after.length}`);
   let sum = 0;
   before.forEach((start, i) => {
     // after[i] of a killed analyzer is its successor's counter, which started at 0

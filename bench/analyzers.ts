@@ -2,8 +2,8 @@
 // latency, read through their /stats, and killed (SIGKILL) and restarted on the same port for the
 // failover scenario.
 
-import { spawnService, type Service } from "../testkit/procs.ts";
 import type { AnalyzerStats } from "../src/protocol/stats.ts";
+import { type Service, spawnService } from "../testkit/procs.ts";
 
 export const WEIGHTS = [1, 2, 3] as const;
 
@@ -48,6 +48,10 @@ export class AnalyzerCluster {
 }
 
 async function startAnalyzer(id: string, weight: number): Promise<Analyzer> {
-  const child = await spawnService("analyzer.ts", { ANALYZER_ID: id, ANALYZER_LATENCY: "0", FAILURE_RATE: "0" }, { name: `analyzer ${id}`, group: true });
+  const child = await spawnService(
+    "analyzer.ts",
+    { ANALYZER_ID: id, ANALYZER_LATENCY: "0", FAILURE_RATE: "0" },
+    { name: `analyzer ${id}`, group: true },
+  );
   return { id, url: child.url, port: child.port, weight, child };
 }

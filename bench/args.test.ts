@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_OUT_DIR, parseArgs, UsageError, type BenchOptions } from "./args.ts";
+import { type BenchOptions, DEFAULT_OUT_DIR, parseArgs, UsageError } from "./args.ts";
 
 const run = (...argv: string[]): BenchOptions => {
   const parsed = parseArgs(argv);
@@ -33,7 +33,20 @@ describe("parseArgs", () => {
   });
 
   test("values can follow the flag or an equals sign", () => {
-    expect(run("--rounds=5", "--connections", "16", "--duration=500ms", "--warmup", "0", "--generator", "hey", "--out", "/tmp/x")).toMatchObject({
+    expect(
+      run(
+        "--rounds=5",
+        "--connections",
+        "16",
+        "--duration=500ms",
+        "--warmup",
+        "0",
+        "--generator",
+        "hey",
+        "--out",
+        "/tmp/x",
+      ),
+    ).toMatchObject({
       rounds: 5,
       connections: 16,
       durationMs: 500,

@@ -61,7 +61,16 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-const VALUE_FLAGS = new Set(["--scenarios", "--targets", "--duration", "--rounds", "--connections", "--warmup", "--generator", "--out"]);
+const VALUE_FLAGS = new Set([
+  "--scenarios",
+  "--targets",
+  "--duration",
+  "--rounds",
+  "--connections",
+  "--warmup",
+  "--generator",
+  "--out",
+]);
 const SWITCHES = new Set(["--smoke", "-h", "--help"]);
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
@@ -76,7 +85,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       switches.add(flag === "-h" ? "--help" : flag);
       continue;
     }
-    if (!VALUE_FLAGS.has(flag)) throw new UsageError(arg.startsWith("-") ? `unknown flag "${flag}"` : `unexpected argument "${arg}"`);
+    if (!VALUE_FLAGS.has(flag))
+      throw new UsageError(arg.startsWith("-") ? `unknown flag "${flag}"` : `unexpected argument "${arg}"`);
     const value = flag !== arg ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined) throw new UsageError(`${flag} needs a value`);
     if (values.has(flag)) throw new UsageError(`${flag} given twice ("${values.get(flag)}" and "${value}")`);
@@ -92,8 +102,14 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     options: {
       scenarios: list("--scenarios", get("--scenarios"), SCENARIOS, SCENARIOS),
       targets: list("--targets", get("--targets"), TARGETS, DEFAULT_TARGETS),
-      durationMs: get("--duration") === undefined && smoke ? SMOKE.durationMs : duration("--duration", get("--duration") ?? DEFAULT_DURATION),
-      rounds: get("--rounds") === undefined && smoke ? SMOKE.rounds : positiveInteger("--rounds", get("--rounds") ?? String(DEFAULT_ROUNDS)),
+      durationMs:
+        get("--duration") === undefined && smoke
+          ? SMOKE.durationMs
+          : duration("--duration", get("--duration") ?? DEFAULT_DURATION),
+      rounds:
+        get("--rounds") === undefined && smoke
+          ? SMOKE.rounds
+          : positiveInteger("--rounds", get("--rounds") ?? String(DEFAULT_ROUNDS)),
       connections:
         get("--connections") === undefined && smoke
           ? SMOKE.connections
@@ -125,13 +141,22 @@ function positiveInteger(flag: string, text: string): number {
 }
 
 function oneOf<T extends string>(flag: string, text: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(text)) throw new UsageError(`${flag} must be one of ${allowed.join(", ")}, got "${text}"`);
+  if (!(allowed as readonly string[]).includes(text))
+    throw new UsageError(`${flag} must be one of ${allowed.join(", ")}, got "${text}"`);
   return text as T;
 }
 
-function list<T extends string>(flag: string, text: string | undefined, allowed: readonly T[], fallback: readonly T[]): T[] {
+function list<T extends string>(
+  flag: string,
+  text: string | undefined,
+  allowed: readonly T[],
+  fallback: readonly T[],
+): T[] {
   if (text === undefined) return [...fallback];
-  const items = text.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const items = text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
   if (items.length === 0) throw new UsageError(`${flag} needs at least one of ${allowed.join(", ")}, got "${text}"`);
   // Keep the canonical order (and drop repeats) so tables read the same whatever the spelling.
   const chosen = new Set(items.map((item) => oneOf(flag, item, allowed)));

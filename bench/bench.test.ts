@@ -15,7 +15,11 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 test("--smoke on one target and scenario prints the machine, the table and writes the same as JSON", async () => {
   const out = join(scratch, "results");
   const emptyPath = join(scratch, "bin"); // does not even exist: nothing is found on it
-  const bench = spawnChild("bench", [process.execPath, "bench/bench.ts", "--smoke", "--targets", "distributor", "--scenarios", "single", "--out", out], { env: { PATH: emptyPath } });
+  const bench = spawnChild(
+    "bench",
+    [process.execPath, "bench/bench.ts", "--smoke", "--targets", "distributor", "--scenarios", "single", "--out", out],
+    { env: { PATH: emptyPath } },
+  );
   // A bound against hangs. SIGTERM, not SIGKILL: the bench then stops its own children before exiting.
   const hung = setTimeout(() => bench.signal("SIGTERM"), 45_000);
   const code = await bench.exited;
@@ -25,7 +29,9 @@ test("--smoke on one target and scenario prints the machine, the table and write
 
   expect(stdout).toContain("machine:   ");
   expect(stdout).toContain("generator: load_tester");
-  expect(stdout).toMatch(/^\| scenario \| target +\| requests\/s \| logs\/s \| p50 ms \| p99 ms \| errors \| lost \| vs HAProxy \|$/m);
+  expect(stdout).toMatch(
+    /^\| scenario \| target +\| requests\/s \| logs\/s \| p50 ms \| p99 ms \| errors \| lost \| vs HAProxy \|$/m,
+  );
   expect(stdout).toMatch(/^\| single +\| distributor +\| +[\d,]+ \| +[\d,]+ \|/m);
 
   const latest = join(out, "latest.json");

@@ -5,13 +5,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { parseArgs, USAGE, UsageError, type BenchOptions } from "./args.ts";
+import { installCleanup, stopAll } from "../testkit/procs.ts";
+import { type BenchOptions, parseArgs, USAGE, UsageError } from "./args.ts";
 import { GeneratorMissingError } from "./generator.ts";
-import { FAILOVER } from "./measure.ts";
 import { startLab } from "./lab.ts";
 import { describeMachine, formatMachine } from "./machine.ts";
-import { installCleanup, stopAll } from "../testkit/procs.ts";
-import { writeReport, type BenchReport } from "./report.ts";
+import { FAILOVER } from "./measure.ts";
+import { type BenchReport, writeReport } from "./report.ts";
 import { runBench } from "./run.ts";
 import { summarize } from "./summary.ts";
 import { renderTable } from "./table.ts";
@@ -49,7 +49,9 @@ async function main(argv: readonly string[]): Promise<number> {
     for (const target of lab.targets.values()) log(`target:    ${target.name}: ${target.version}; ${target.settings}`);
     for (const s of skipped) log(`skipped:   ${s.target}: ${s.reason} (install: ${s.install})`);
     const targets = options.targets.filter((t) => lab.targets.has(t));
-    log(`plan:      ${options.rounds} round(s) × ${options.scenarios.join(",")} × ${targets.join(",")}, ${options.durationMs / 1000} s each${options.smoke ? " (smoke run: figures mean nothing)" : ""}`);
+    log(
+      `plan:      ${options.rounds} round(s) × ${options.scenarios.join(",")} × ${targets.join(",")}, ${options.durationMs / 1000} s each${options.smoke ? " (smoke run: figures mean nothing)" : ""}`,
+    );
 
     const measurements = await runBench(lab, options, log);
     const rows = summarize(measurements, options.scenarios, targets);

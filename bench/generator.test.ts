@@ -1,7 +1,10 @@
 import { expect, test } from "bun:test";
-import { chooseGenerator, GeneratorMissingError, type Generator } from "./generator.ts";
+import { chooseGenerator, type Generator, GeneratorMissingError } from "./generator.ts";
 
-const only = (...names: string[]) => (g: Generator) => names.includes(g.name);
+const only =
+  (...names: string[]) =>
+  (g: Generator) =>
+    names.includes(g.name);
 
 test("the first available of oha, wrk, hey, load_tester", () => {
   expect(chooseGenerator(undefined, only("hey", "wrk", "load_tester", "oha")).name).toBe("oha");

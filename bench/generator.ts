@@ -2,11 +2,11 @@
 // reduced to the few numbers every generator can report. The first of oha, wrk, hey on PATH is
 // used, else this repo's load_tester.ts; each adapter lives in its own file with its parser.
 
+import { spawnChild } from "../testkit/procs.ts";
 import type { GeneratorName } from "./args.ts";
 import { hey } from "./hey.ts";
 import { loadTester } from "./load-tester.ts";
 import { oha } from "./oha.ts";
-import { spawnChild } from "../testkit/procs.ts";
 import { wrk } from "./wrk.ts";
 
 export type LoadSpec = {
@@ -65,14 +65,19 @@ export class GeneratorMissingError extends Error {
 }
 
 /** The forced one, or the first available in order of preference. */
-export function chooseGenerator(forced: GeneratorName | undefined, available = (g: Generator) => g.available()): Generator {
+export function chooseGenerator(
+  forced: GeneratorName | undefined,
+  available = (g: Generator) => g.available(),
+): Generator {
   if (forced !== undefined) {
     const generator = ALL_GENERATORS.find((g) => g.name === forced)!;
-    if (!available(generator)) throw new GeneratorMissingError(`--generator ${forced}: not found (${INSTALL_HINTS[forced]})`);
+    if (!available(generator))
+      throw new GeneratorMissingError(`--generator ${forced}: not found (${INSTALL_HINTS[forced]})`);
     return generator;
   }
   const generator = ALL_GENERATORS.find(available);
-  if (!generator) throw new GeneratorMissingError("no load generator: install oha, wrk or hey, or restore load_tester.ts");
+  if (!generator)
+    throw new GeneratorMissingError("no load generator: install oha, wrk or hey, or restore load_tester.ts");
   return generator;
 }
 
@@ -88,6 +93,8 @@ export async function runLoad(generator: Generator, spec: LoadSpec): Promise<Loa
   try {
     return generator.parse(child.stdout(), spec);
   } catch (error) {
-    throw new Error(`${generator.name} exited with ${code} and its output could not be read (${(error as Error).message}):\n${child.output().slice(-2000)}`);
+    throw new Error(
+      `${generator.name} exited with ${code} and its output could not be read (${(error as Error).message}):\n${child.output().slice(-2000)}`,
+    );
   }
 }

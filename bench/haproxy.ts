@@ -3,10 +3,10 @@
 // keep-alive connections to the analyzers, and retries on another analyzer like the distributor's.
 
 import { join } from "node:path";
+import { outputOf, spawnChild } from "../testkit/procs.ts";
 import type { Analyzer } from "./analyzers.ts";
 import type { TargetName } from "./args.ts";
-import { outputOf, spawnChild } from "../testkit/procs.ts";
-import { answers, FAIRNESS, freePort, waitUntil, type Target } from "./targets.ts";
+import { answers, FAIRNESS, freePort, type Target, waitUntil } from "./targets.ts";
 
 export type HaproxyConfigOptions = {
   port: number;
@@ -64,7 +64,8 @@ export function serverStatuses(csv: string, backend = "analyzers"): Map<string, 
   const out = new Map<string, string>();
   for (const line of lines.slice(1)) {
     const cells = line.split(",");
-    if (cells[px!] === backend && cells[sv!] !== "FRONTEND" && cells[sv!] !== "BACKEND") out.set(cells[sv!]!, cells[status!]!);
+    if (cells[px!] === backend && cells[sv!] !== "FRONTEND" && cells[sv!] !== "BACKEND")
+      out.set(cells[sv!]!, cells[status!]!);
   }
   return out;
 }
@@ -73,13 +74,19 @@ export function haproxyVersion(): string {
   return /HAProxy version (\S+)/.exec(outputOf(["haproxy", "-v"]))?.[1] ?? "unknown";
 }
 
-export async function startHaproxy(name: TargetName, analyzers: readonly Analyzer[], threads: number, dir: string): Promise<Target> {
+export async function startHaproxy(
+  name: TargetName,
+  analyzers: readonly Analyzer[],
+  threads: number,
+  dir: string,
+): Promise<Target> {
   const port = freePort();
   const statsPort = freePort();
   const file = join(dir, `haproxy-${threads}t.cfg`);
   await Bun.write(file, haproxyConfig({ port, statsPort, threads, servers: analyzers }));
   const check = Bun.spawnSync(["haproxy", "-c", "-q", "-f", file]);
-  if (check.exitCode !== 0) throw new Error(`haproxy rejected ${file}:\n${check.stderr.toString()}${check.stdout.toString()}`);
+  if (check.exitCode !== 0)
+    throw new Error(`haproxy rejected ${file}:\n${check.stderr.toString()}${check.stdout.toString()}`);
   const child = spawnChild(name, ["haproxy", "-db", "-f", file], { group: true });
   const origin = `http://127.0.0.1:${port}`;
   const allUp = async () => {
@@ -95,7 +102,10 @@ export async function startHaproxy(name: TargetName, analyzers: readonly Analyze
     supportsAsync: false,
     child,
     async ready() {
-      const up = waitUntil(`${name} answers and shows every analyzer UP`, async () => (await answers(`${origin}/health`)) && (await allUp()));
+      const up = waitUntil(
+        `${name} answers and shows every analyzer UP`,
+        async () => (await answers(`${origin}/health`)) && (await allUp()),
+      );
       await child.whileRunning(up);
     },
     stop: async () => void (await child.stop()),

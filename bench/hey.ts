@@ -2,8 +2,8 @@
 // Latencies come in seconds with 4 decimals (0.1 ms resolution); with few samples hey prints a
 // bogus "0% in" line instead of some percentiles, which then read as missing.
 
-import type { Generator, LoadResult } from "./generator.ts";
 import { outputOf } from "../testkit/procs.ts";
+import type { Generator, LoadResult } from "./generator.ts";
 
 export function parseHey(stdout: string): LoadResult {
   const total = /^\s*Total:\s+([\d.]+) secs/m.exec(stdout);
@@ -48,9 +48,22 @@ export const hey: Generator = {
   name: "hey",
   available: () => Bun.which("hey") !== null,
   // hey has no --version; the package manager knows.
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own ${Version} placeholder
   version: () => outputOf(["dpkg-query", "-W", "-f", "${Version}", "hey"]).trim() || "unknown",
   async command(spec) {
-    const argv = ["hey", "-z", `${spec.durationMs}ms`, "-c", String(spec.connections), "-t", "10", "-m", "POST", "-T", "application/json"];
+    const argv = [
+      "hey",
+      "-z",
+      `${spec.durationMs}ms`,
+      "-c",
+      String(spec.connections),
+      "-t",
+      "10",
+      "-m",
+      "POST",
+      "-T",
+      "application/json",
+    ];
     if (spec.async) argv.push("-H", "Prefer: respond-async");
     return [...argv, "-D", spec.bodyFile, spec.url];
   },

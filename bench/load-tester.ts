@@ -42,7 +42,17 @@ export const loadTester: Generator = {
   version: () => `${ENTRY} (this repo, Bun ${Bun.version})`,
   cwd: ROOT,
   async command(spec) {
-    const argv = [process.execPath, ENTRY, "--json", "-z", `${spec.durationMs}ms`, "-c", String(spec.connections), "-t", "10s"];
+    const argv = [
+      process.execPath,
+      ENTRY,
+      "--json",
+      "-z",
+      `${spec.durationMs}ms`,
+      "-c",
+      String(spec.connections),
+      "-t",
+      "10s",
+    ];
     argv.push("--packet", String(spec.packet));
     if (spec.async) argv.push("--async");
     return [...argv, "--url", spec.url];

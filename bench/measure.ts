@@ -2,14 +2,14 @@
 // around it. `async` waits for the distributor to deliver everything it accepted; `failover` kills
 // an analyzer (kill -9) part-way through and starts it again on its port a second later.
 
+import type { DistributorStats } from "../src/protocol/stats.ts";
 import { countedDuring, reconcile } from "./accounting.ts";
 import type { AnalyzerCluster, AnalyzerCounters } from "./analyzers.ts";
 import type { Scenario, TargetName } from "./args.ts";
 import { PACKET_SIZE } from "./bodies.ts";
-import { runLoad, type Generator, type LoadResult, type LoadSpec } from "./generator.ts";
+import { type Generator, type LoadResult, type LoadSpec, runLoad } from "./generator.ts";
 import type { Measurement } from "./summary.ts";
-import { FAIRNESS, waitUntil, type Target } from "./targets.ts";
-import type { DistributorStats } from "../src/protocol/stats.ts";
+import { FAIRNESS, type Target, waitUntil } from "./targets.ts";
 
 export type Lab = {
   analyzers: AnalyzerCluster;
@@ -129,7 +129,12 @@ export async function measure(lab: Lab, round: number, scenario: Scenario, targe
 type Load = { result: LoadResult; kill?: { index: number; atKill: AnalyzerCounters }; deliveredPerSec?: number };
 
 /** The load, with the victim killed part-way through and started again a second later. */
-async function loadWithFailover(lab: Lab, spec: LoadSpec, before: readonly AnalyzerCounters[], notes: string[]): Promise<Load> {
+async function loadWithFailover(
+  lab: Lab,
+  spec: LoadSpec,
+  before: readonly AnalyzerCounters[],
+  notes: string[],
+): Promise<Load> {
   const run = runLoad(lab.generator, spec);
   run.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
   await Bun.sleep(lab.durationMs * FAILOVER.killAtFraction);
@@ -142,7 +147,9 @@ async function loadWithFailover(lab: Lab, spec: LoadSpec, before: readonly Analy
   await Bun.sleep(FAILOVER.downMs);
   await lab.analyzers.restart(FAILOVER.victim);
   const id = lab.analyzers.analyzers[FAILOVER.victim]!.id;
-  notes.push(`${id} killed having analyzed ${atKill.processed - before[FAILOVER.victim]!.processed} in this run, listening again after ${Math.round(performance.now() - killedAt)} ms`);
+  notes.push(
+    `${id} killed having analyzed ${atKill.processed - before[FAILOVER.victim]!.processed} in this run, listening again after ${Math.round(performance.now() - killedAt)} ms`,
+  );
   return { result: await run, kill: { index: FAILOVER.victim, atKill } };
 }
 
@@ -165,7 +172,9 @@ async function loadAsync(lab: Lab, spec: LoadSpec, notes: string[]): Promise<Loa
   );
   const seconds = (performance.now() - t0) / 1000;
   const delivered = end.delivered - start.delivered;
-  notes.push(`delivered ${delivered} in ${seconds.toFixed(2)} s (load ${(result.elapsedMs / 1000).toFixed(2)} s, then catching up)`);
+  notes.push(
+    `delivered ${delivered} in ${seconds.toFixed(2)} s (load ${(result.elapsedMs / 1000).toFixed(2)} s, then catching up)`,
+  );
   if (end.failed > start.failed) notes.push(`${end.failed - start.failed} accepted messages failed`);
   return { result, deliveredPerSec: delivered / seconds };
 }

@@ -4,10 +4,10 @@
 // tried on another one, POSTs included (non_idempotent), as the distributor does.
 
 import { join } from "node:path";
+import { outputOf, spawnChild } from "../testkit/procs.ts";
 import type { Analyzer } from "./analyzers.ts";
 import type { TargetName } from "./args.ts";
-import { outputOf, spawnChild } from "../testkit/procs.ts";
-import { answers, FAIRNESS, freePort, waitUntil, type Target } from "./targets.ts";
+import { answers, FAIRNESS, freePort, type Target, waitUntil } from "./targets.ts";
 
 export type NginxConfigOptions = {
   port: number;

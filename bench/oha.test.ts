@@ -25,12 +25,21 @@ describe("parseOha", () => {
   });
 
   test("requests cut off by the deadline are the run ending, not errors", () => {
-    const onlyDeadline = JSON.stringify({ summary: { total: 1 }, statusCodeDistribution: { "200": 10 }, errorDistribution: { "aborted due to deadline": 8 } });
+    const onlyDeadline = JSON.stringify({
+      summary: { total: 1 },
+      statusCodeDistribution: { "200": 10 },
+      errorDistribution: { "aborted due to deadline": 8 },
+    });
     expect(parseOha(onlyDeadline).socketErrors).toBe(0);
   });
 
   test("a run without a response has no percentiles", () => {
-    const none = JSON.stringify({ summary: { total: 1 }, latencyPercentiles: { p50: null, p99: null }, statusCodeDistribution: {}, errorDistribution: { "connection refused": 9 } });
+    const none = JSON.stringify({
+      summary: { total: 1 },
+      latencyPercentiles: { p50: null, p99: null },
+      statusCodeDistribution: {},
+      errorDistribution: { "connection refused": 9 },
+    });
     expect(parseOha(none)).toMatchObject({ responses: 0, socketErrors: 9, p50Ms: null, p99Ms: null });
   });
 

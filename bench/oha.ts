@@ -3,8 +3,8 @@
 // Requests still in flight at the deadline are cancelled and listed as "aborted due to deadline":
 // that is the run ending, not an error.
 
-import type { Generator, LoadResult } from "./generator.ts";
 import { outputOf } from "../testkit/procs.ts";
+import type { Generator, LoadResult } from "./generator.ts";
 
 type OhaJson = {
   summary: { total: number };
@@ -26,8 +26,10 @@ export function parseOha(stdout: string): LoadResult {
     else non2xx += count;
   }
   let socketErrors = 0;
-  for (const [message, count] of Object.entries(j.errorDistribution ?? {})) if (!DEADLINE.test(message)) socketErrors += count;
-  const seconds = (value: number | null | undefined) => (typeof value === "number" && ok + non2xx > 0 ? value * 1000 : null);
+  for (const [message, count] of Object.entries(j.errorDistribution ?? {}))
+    if (!DEADLINE.test(message)) socketErrors += count;
+  const seconds = (value: number | null | undefined) =>
+    typeof value === "number" && ok + non2xx > 0 ? value * 1000 : null;
   return {
     elapsedMs: j.summary.total * 1000,
     responses: ok + non2xx,
@@ -45,7 +47,18 @@ export const oha: Generator = {
   available: () => Bun.which("oha") !== null,
   version: () => /oha (\S+)/.exec(outputOf(["oha", "--version"]))?.[1] ?? "unknown",
   async command(spec) {
-    const argv = ["oha", "--no-tui", "--output-format", "json", "-z", `${spec.durationMs}ms`, "-c", String(spec.connections), "-t", "10s"];
+    const argv = [
+      "oha",
+      "--no-tui",
+      "--output-format",
+      "json",
+      "-z",
+      `${spec.durationMs}ms`,
+      "-c",
+      String(spec.connections),
+      "-t",
+      "10s",
+    ];
     argv.push("-m", "POST", "-T", "application/json");
     if (spec.async) argv.push("-H", "Prefer: respond-async");
     return [...argv, "-D", spec.bodyFile, spec.url];

@@ -1,8 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import type { Scenario, TargetName } from "./args.ts";
-import { median, summarize, type Measurement } from "./summary.ts";
+import { type Measurement, median, summarize } from "./summary.ts";
 
-function m(round: number, scenario: Scenario, target: TargetName, logsPerSec: number, extra: Partial<Measurement> = {}): Measurement {
+function m(
+  round: number,
+  scenario: Scenario,
+  target: TargetName,
+  logsPerSec: number,
+  extra: Partial<Measurement> = {},
+): Measurement {
   return {
     round,
     scenario,
@@ -51,8 +57,22 @@ describe("summarize", () => {
 
   test("rates and latencies are medians over rounds; errors and lost are totals", () => {
     const [distributor, haproxy] = summarize(rounds, ["single"], ["distributor", "haproxy"]);
-    expect(haproxy).toMatchObject({ target: "haproxy", rounds: 3, logsPerSec: 25_000, p99Ms: 5, errors: 0, ratioToHaproxy: 1 });
-    expect(distributor).toMatchObject({ target: "distributor", logsPerSec: 10_000, errors: 5, lost: 1, ratioToHaproxy: 0.4, ratioBase: "single" });
+    expect(haproxy).toMatchObject({
+      target: "haproxy",
+      rounds: 3,
+      logsPerSec: 25_000,
+      p99Ms: 5,
+      errors: 0,
+      ratioToHaproxy: 1,
+    });
+    expect(distributor).toMatchObject({
+      target: "distributor",
+      logsPerSec: 10_000,
+      errors: 5,
+      lost: 1,
+      ratioToHaproxy: 0.4,
+      ratioBase: "single",
+    });
   });
 
   test("async is n/a for the proxies, and the distributor's async is compared with HAProxy's single", () => {

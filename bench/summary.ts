@@ -60,7 +60,11 @@ export function median(values: readonly number[]): number | null {
 }
 
 /** Rows in the given scenario and target order, for every pair that was measured. */
-export function summarize(measurements: readonly Measurement[], scenarios: readonly Scenario[], targets: readonly TargetName[]): Row[] {
+export function summarize(
+  measurements: readonly Measurement[],
+  scenarios: readonly Scenario[],
+  targets: readonly TargetName[],
+): Row[] {
   const rows: Row[] = [];
   for (const scenario of scenarios) {
     for (const target of targets) {

@@ -22,8 +22,21 @@ const row = (r: Partial<Row>): Row => ({
 test("a Markdown table: names left, numbers right, n/a for what a target cannot do, ≤ for a bound, a footnote for a borrowed base", () => {
   const text = renderTable([
     row({}),
-    row({ target: "distributor", requestsPerSec: 12_345.6, logsPerSec: 12_345.6, errors: 1_234, ratioToHaproxy: 0.49382 }),
-    row({ scenario: "async", target: "distributor", logsPerSec: 50_000, ratioToHaproxy: 2, ratioBase: "single", p99Ms: null }),
+    row({
+      target: "distributor",
+      requestsPerSec: 12_345.6,
+      logsPerSec: 12_345.6,
+      errors: 1_234,
+      ratioToHaproxy: 0.49382,
+    }),
+    row({
+      scenario: "async",
+      target: "distributor",
+      logsPerSec: 50_000,
+      ratioToHaproxy: 2,
+      ratioBase: "single",
+      p99Ms: null,
+    }),
     row({ scenario: "async", supported: false }),
     row({ scenario: "failover", ratioBase: "failover", lost: 5, lostIsUpperBound: true }),
     row({ scenario: "failover", ratioBase: "failover", target: "nginx", lost: 0, lostIsUpperBound: true }),

@@ -9,13 +9,25 @@ const LEFT = new Set([0, 1]);
 export function renderTable(rows: readonly Row[]): string {
   const cells = rows.map((r) => {
     if (!r.supported) return [r.scenario, r.target, "n/a", "n/a", "n/a", "n/a", "n/a", "n/a", "n/a"];
-    const ratio = r.ratioToHaproxy === null ? "-" : `${r.ratioToHaproxy.toFixed(2)}×${r.ratioBase === r.scenario ? "" : "*"}`;
+    const ratio =
+      r.ratioToHaproxy === null ? "-" : `${r.ratioToHaproxy.toFixed(2)}×${r.ratioBase === r.scenario ? "" : "*"}`;
     // 0 is exact even from an upper bound; anything more from one may be a counting gap, not a loss
     const lost = r.lostIsUpperBound && r.lost ? `≤${count(r.lost)}` : count(r.lost);
-    return [r.scenario, r.target, count(r.requestsPerSec), count(r.logsPerSec), ms(r.p50Ms), ms(r.p99Ms), count(r.errors), lost, ratio];
+    return [
+      r.scenario,
+      r.target,
+      count(r.requestsPerSec),
+      count(r.logsPerSec),
+      ms(r.p50Ms),
+      ms(r.p99Ms),
+      count(r.errors),
+      lost,
+      ratio,
+    ];
   });
   const widths = HEADERS.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c]!.length)));
-  const line = (row: string[]) => `| ${row.map((cell, c) => (LEFT.has(c) ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(" | ")} |`;
+  const line = (row: string[]) =>
+    `| ${row.map((cell, c) => (LEFT.has(c) ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(" | ")} |`;
   const rule = `|${widths.map((w, c) => (LEFT.has(c) ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`)).join("|")}|`;
   const out = [line(HEADERS), rule, ...cells.map(line)];
   const footnotes = rows

@@ -1,10 +1,10 @@
 // What the load generator is pointed at: the distributor, HAProxy or nginx, each in front of the same
 // three analyzers with the same weights and the same health-check settings (FAIRNESS below).
 
+import type { DistributorStats } from "../src/protocol/stats.ts";
+import { type Child, spawnService } from "../testkit/procs.ts";
 import type { Analyzer } from "./analyzers.ts";
 import type { TargetName } from "./args.ts";
-import { spawnService, type Child } from "../testkit/procs.ts";
-import type { DistributorStats } from "../src/protocol/stats.ts";
 
 /** One place for the settings every target gets, so a difference in results is not a config one. */
 export const FAIRNESS = {
@@ -35,7 +35,9 @@ export type Target = {
   child: Child;
 };
 
-export async function startDistributor(analyzers: readonly Analyzer[]): Promise<Target & { stats(): Promise<DistributorStats> }> {
+export async function startDistributor(
+  analyzers: readonly Analyzer[],
+): Promise<Target & { stats(): Promise<DistributorStats> }> {
   const env = {
     ANALYZERS: analyzers.map((a) => a.url).join(","),
     DISTRIBUTION_WEIGHTS: analyzers.map((a) => a.weight).join(","),
@@ -81,7 +83,12 @@ export function freePort(): number {
 }
 
 /** Polls `check` (errors count as "not yet") until true; throws naming `what` after `timeoutMs`. */
-export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 15_000, everyMs = 25): Promise<void> {
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 15_000,
+  everyMs = 25,
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   let last = "";
   while (performance.now() < deadline) {

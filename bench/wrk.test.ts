@@ -24,7 +24,8 @@ describe("parseWrk", () => {
   });
 
   test("a run that got no response has no percentiles", () => {
-    const line = 'WRK_JSON {"requests":0,"durationUs":1000000,"connect":64,"read":0,"write":0,"status":0,"timeout":0,"p50Us":0,"p99Us":0}';
+    const line =
+      'WRK_JSON {"requests":0,"durationUs":1000000,"connect":64,"read":0,"write":0,"status":0,"timeout":0,"p50Us":0,"p99Us":0}';
     expect(parseWrk(line)).toMatchObject({ responses: 0, socketErrors: 64, p50Ms: null, p99Ms: null, statusCodes: {} });
   });
 

@@ -3,8 +3,8 @@
 // wrk tells only "non-2xx/3xx" apart (errors.status), not each status code.
 
 import { join } from "node:path";
-import type { Generator, LoadResult, LoadSpec } from "./generator.ts";
 import { outputOf } from "../testkit/procs.ts";
+import type { Generator, LoadResult, LoadSpec } from "./generator.ts";
 
 const MARKER = "WRK_JSON ";
 // One thread: the generator shares 2 cores with everything it measures.
@@ -71,7 +71,20 @@ export const wrk: Generator = {
     await Bun.write(script, wrkScript(spec));
     // wrk counts whole seconds
     const seconds = Math.max(1, Math.round(spec.durationMs / 1000));
-    return ["wrk", "-t", String(THREADS), "-c", String(spec.connections), "-d", `${seconds}s`, "--timeout", TIMEOUT, "-s", script, spec.url];
+    return [
+      "wrk",
+      "-t",
+      String(THREADS),
+      "-c",
+      String(spec.connections),
+      "-d",
+      `${seconds}s`,
+      "--timeout",
+      TIMEOUT,
+      "-s",
+      script,
+      spec.url,
+    ];
   },
   parse: (stdout) => parseWrk(stdout),
 };

@@ -12,8 +12,8 @@
 
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
-import { SIGMAS, sigmasFrom } from "../testkit/shares.ts";
 import type { AnalyzerStatsEntry, DistributorStats } from "../src/protocol/stats.ts";
+import { SIGMAS, sigmasFrom } from "../testkit/shares.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const PROJECT = "wld-compose-test";
@@ -21,7 +21,9 @@ const WEIGHTS = [1, 2, 3];
 const PACKETS = 50;
 const PACKET_SIZE = 100; // 5000 messages per measurement
 const CONCURRENCY = 4;
-const FILES = (process.env.COMPOSE_FILES ?? "compose.yaml,compose.test.yaml").split(",").flatMap((f) => ["-f", f.trim()]);
+const FILES = (process.env.COMPOSE_FILES ?? "compose.yaml,compose.test.yaml")
+  .split(",")
+  .flatMap((f) => ["-f", f.trim()]);
 const BUILD = process.env.COMPOSE_BUILD === "0" ? "--no-build" : "--build";
 const PODMAN_SOCKET = "/run/podman/podman.sock";
 
@@ -40,20 +42,36 @@ function check(ok: boolean, what: string): void {
 
 const env: Record<string, string | undefined> = { ...process.env, DISTRIBUTION_WEIGHTS: WEIGHTS.join(",") };
 if (!env.DOCKER_HOST && existsSync(PODMAN_SOCKET)) env.DOCKER_HOST = `unix://${PODMAN_SOCKET}`;
-const composeCommand = process.env.COMPOSE?.split(" ") ?? (Bun.which("docker-compose") ? ["docker-compose"] : ["docker", "compose"]);
+const composeCommand =
+  process.env.COMPOSE?.split(" ") ?? (Bun.which("docker-compose") ? ["docker-compose"] : ["docker", "compose"]);
 
 async function run(argv: string[], options: { echo?: boolean } = {}): Promise<string> {
   if (options.echo) console.log(`$ ${argv.join(" ")}`);
   const proc = Bun.spawn(argv, { cwd: ROOT, env, stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   if (code !== 0) throw new Error(`${argv.join(" ")} exited with ${code}:\n${err.trim() || out.trim()}`);
   return out;
 }
 
-const compose = (args: string[], options?: { echo?: boolean }) => run([...composeCommand, "-p", PROJECT, ...FILES, ...args], options);
+const compose = (args: string[], options?: { echo?: boolean }) =>
+  run([...composeCommand, "-p", PROJECT, ...FILES, ...args], options);
 
 async function analyzerContainers(): Promise<Container[]> {
-  const ids = (await run(["docker", "ps", "-aq", "--filter", `label=com.docker.compose.project=${PROJECT}`, "--filter", "label=com.docker.compose.service=analyzer"]))
+  const ids = (
+    await run([
+      "docker",
+      "ps",
+      "-aq",
+      "--filter",
+      `label=com.docker.compose.project=${PROJECT}`,
+      "--filter",
+      "label=com.docker.compose.service=analyzer",
+    ])
+  )
     .split("\n")
     .filter(Boolean);
   if (ids.length === 0) return [];
@@ -98,14 +116,16 @@ async function waitFor(what: string, condition: () => Promise<boolean>, timeoutM
     } catch {
       // not up yet
     }
-    if (performance.now() > deadline) throw new CheckFailed(`timed out after ${timeoutMs / 1000} s waiting until ${what}`);
+    if (performance.now() > deadline)
+      throw new CheckFailed(`timed out after ${timeoutMs / 1000} s waiting until ${what}`);
     await Bun.sleep(250);
   }
 }
 
 type Traffic = { messages: number; requests: number; errors: string[] };
 
-const line = (i: number) => `2026-11-24T12:00:${String(i % 60).padStart(2, "0")}Z ${["INFO", "WARN", "ERROR"][i % 3]} request ${i} from 10.1.${i % 256}.7`;
+const line = (i: number) =>
+  `2026-11-24T12:00:${String(i % 60).padStart(2, "0")}Z ${["INFO", "WARN", "ERROR"][i % 3]} request ${i} from 10.1.${i % 256}.7`;
 
 /** Sends packets from CONCURRENCY loops until `packets` are sent or `until()` says stop. */
 async function sendPackets(packets: number, until?: () => boolean): Promise<Traffic> {
@@ -118,7 +138,11 @@ async function sendPackets(packets: number, until?: () => boolean): Promise<Traf
         const logs = Array.from({ length: PACKET_SIZE }, (_, i) => line(p * PACKET_SIZE + i));
         t.requests++;
         try {
-          const res = await fetch(`${base}/analyze`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ logs }) });
+          const res = await fetch(`${base}/analyze`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ logs }),
+          });
           const text = await res.text();
           if (res.status === 200) t.messages += logs.length;
           else t.errors.push(`${res.status} ${text.slice(0, 200)}`);
@@ -140,7 +164,9 @@ async function measure(label: string): Promise<Map<string, number>> {
   const rows = after.analyzers.map((a) => ({ ...a, got: a.delivered - (was.get(a.url) ?? 0) }));
   const total = rows.reduce((s, r) => s + r.got, 0);
   const weightSum = rows.reduce((s, r) => s + (r.healthy ? r.weight : 0), 0);
-  console.log(`  ${label}: ${traffic.messages} messages in ${traffic.requests} packets, ${traffic.errors.length} client errors`);
+  console.log(
+    `  ${label}: ${traffic.messages} messages in ${traffic.requests} packets, ${traffic.errors.length} client errors`,
+  );
   console.log(`    ${"analyzer".padEnd(24)} ${"id".padEnd(20)} weight  healthy  delivered   share  expected   |dev|/σ`);
   const shares = new Map<string, number>();
   let worst = 0;
@@ -153,14 +179,26 @@ async function measure(label: string): Promise<Map<string, number>> {
       `    ${r.url.padEnd(24)} ${r.id.slice(0, 20).padEnd(20)} ${String(r.weight).padStart(6)}  ${String(r.healthy).padEnd(7)}  ${String(r.got).padStart(9)}  ${(r.got / total).toFixed(3).padStart(6)}  ${p.toFixed(3).padStart(8)}  ${dev.toFixed(2).padStart(7)}`,
     );
   }
-  check(traffic.errors.length === 0, `no client errors${traffic.errors.length ? `: ${traffic.errors.slice(0, 3).join("; ")}` : ""}`);
-  check(total === traffic.messages, `every message sent was delivered and counted once (${total} of ${traffic.messages})`);
-  check(worst <= SIGMAS, `every analyzer's share is within ${SIGMAS}σ of weight/sum of healthy weights (worst ${worst.toFixed(2)}σ)`);
+  check(
+    traffic.errors.length === 0,
+    `no client errors${traffic.errors.length ? `: ${traffic.errors.slice(0, 3).join("; ")}` : ""}`,
+  );
+  check(
+    total === traffic.messages,
+    `every message sent was delivered and counted once (${total} of ${traffic.messages})`,
+  );
+  check(
+    worst <= SIGMAS,
+    `every analyzer's share is within ${SIGMAS}σ of weight/sum of healthy weights (worst ${worst.toFixed(2)}σ)`,
+  );
   return shares;
 }
 
 function sortedByAddress(analyzers: AnalyzerStatsEntry[]): AnalyzerStatsEntry[] {
-  const n = (url: string) => ipOf(url).split(".").reduce((s, o) => s * 256 + Number(o), 0);
+  const n = (url: string) =>
+    ipOf(url)
+      .split(".")
+      .reduce((s, o) => s * 256 + Number(o), 0);
   return [...analyzers].sort((a, b) => n(a.url) - n(b.url));
 }
 
@@ -180,14 +218,22 @@ async function scenario(): Promise<void> {
   const port = await freePort(Number(process.env.DISTRIBUTOR_HOST_PORT ?? 6000));
   env.DISTRIBUTOR_HOST_PORT = String(port);
   base = `http://localhost:${port}`;
-  console.log(`compose: ${composeCommand.join(" ")} -p ${PROJECT} ${FILES.join(" ")}; distributor on ${base}; DISTRIBUTION_WEIGHTS=${WEIGHTS.join(",")}`);
-  if (port !== Number(process.env.DISTRIBUTOR_HOST_PORT ?? 6000)) console.log(`  (port ${process.env.DISTRIBUTOR_HOST_PORT ?? 6000} is taken on this host: published on ${port} instead)`);
+  console.log(
+    `compose: ${composeCommand.join(" ")} -p ${PROJECT} ${FILES.join(" ")}; distributor on ${base}; DISTRIBUTION_WEIGHTS=${WEIGHTS.join(",")}`,
+  );
+  if (port !== Number(process.env.DISTRIBUTOR_HOST_PORT ?? 6000))
+    console.log(
+      `  (port ${process.env.DISTRIBUTOR_HOST_PORT ?? 6000} is taken on this host: published on ${port} instead)`,
+    );
   await compose(["down", "--volumes", "--remove-orphans"]);
 
   console.log("\n1. up with 3 analyzers");
   const started = performance.now();
   await compose(["up", "-d", BUILD, "--scale", "analyzer=3"], { echo: true });
-  await waitFor("the distributor answers with 3 healthy analyzers", async () => (await stats()).analyzers.filter((a) => a.healthy).length === 3);
+  await waitFor(
+    "the distributor answers with 3 healthy analyzers",
+    async () => (await stats()).analyzers.filter((a) => a.healthy).length === 3,
+  );
   console.log(`  up and serving after ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const containers = await analyzerContainers();
   const first = await stats();
@@ -210,7 +256,11 @@ async function scenario(): Promise<void> {
   const during = sendPackets(0, () => !stopping);
   await Bun.sleep(300);
   await run(["docker", "stop", victim.name], { echo: true });
-  await waitFor(`${victimStats.url} is marked down or leaves`, async () => !(await stats()).analyzers.some((a) => a.url === victimStats.url && a.healthy), 20_000);
+  await waitFor(
+    `${victimStats.url} is marked down or leaves`,
+    async () => !(await stats()).analyzers.some((a) => a.url === victimStats.url && a.healthy),
+    20_000,
+  );
   // Keep traffic up across a few discovery rounds, so the DNS change is applied under load too.
   await Bun.sleep(5000);
   stopping = false;
@@ -220,17 +270,28 @@ async function scenario(): Promise<void> {
   console.log(
     `  during the stop: ${t.messages} messages in ${t.requests} packets, ${t.errors.length} client errors, ${afterStop.retried} retried in all, ${afterStop.failed - failedBefore} failed`,
   );
-  console.log(`  ${victimStats.url} is ${listed ? `still listed, healthy=${listed.healthy} (${listed.lastError})` : "gone from /stats (DNS dropped it)"}`);
+  console.log(
+    `  ${victimStats.url} is ${listed ? `still listed, healthy=${listed.healthy} (${listed.lastError})` : "gone from /stats (DNS dropped it)"}`,
+  );
   check(t.errors.length === 0 && afterStop.failed === failedBefore, "no client errors while the analyzer went down");
   await measure("2 survivors");
 
   console.log("\n3. docker start it again");
   await run(["docker", "start", victim.name], { echo: true });
   const restarted = (await analyzerContainers()).find((c) => c.name === victim.name)!;
-  console.log(`  ${victim.name} is back at ${restarted.ip}${restarted.ip === victim.ip ? " (same address)" : ` (was ${victim.ip})`}`);
-  await waitFor(`it rejoins`, async () => (await stats()).analyzers.some((a) => ipOf(a.url) === restarted.ip && a.healthy), 30_000);
+  console.log(
+    `  ${victim.name} is back at ${restarted.ip}${restarted.ip === victim.ip ? " (same address)" : ` (was ${victim.ip})`}`,
+  );
+  await waitFor(
+    `it rejoins`,
+    async () => (await stats()).analyzers.some((a) => ipOf(a.url) === restarted.ip && a.healthy),
+    30_000,
+  );
   const back = await measure("3 analyzers again");
-  check((back.get([...back.keys()].find((url) => ipOf(url) === restarted.ip)!) ?? 0) > 0, `${victim.name} gets traffic again`);
+  check(
+    (back.get([...back.keys()].find((url) => ipOf(url) === restarted.ip)!) ?? 0) > 0,
+    `${victim.name} gets traffic again`,
+  );
 
   console.log("\n4. scale to 4 analyzers");
   const knownIps = new Set((await analyzerContainers()).map((c) => c.ip));
@@ -243,7 +304,8 @@ async function scenario(): Promise<void> {
   console.log(`  distributor said: ${warning.at(-1)?.replace(/^.*?\| /, "") ?? "(no warning)"}`);
   check(warning.length > 0, "the distributor warned that 4 analyzers meet 3 weights");
   console.log("\n  distributor log (discovery and health changes):");
-  for (const l of (await logsOf("distributor")).split("\n").filter((l) => /discovery:|is (up|down)|listening/.test(l))) console.log(`    ${l.replace(/^.*?\| /, "")}`);
+  for (const l of (await logsOf("distributor")).split("\n").filter((l) => /discovery:|is (up|down)|listening/.test(l)))
+    console.log(`    ${l.replace(/^.*?\| /, "")}`);
 }
 
 let exitCode = 0;
@@ -252,7 +314,9 @@ async function teardown(): Promise<void> {
   if (tornDown) return;
   tornDown = true;
   console.log("\nteardown");
-  await compose(["down", "--volumes", "--remove-orphans", "--timeout", "5"], { echo: true }).catch((e: Error) => console.error(`  teardown failed: ${e.message}`));
+  await compose(["down", "--volumes", "--remove-orphans", "--timeout", "5"], { echo: true }).catch((e: Error) =>
+    console.error(`  teardown failed: ${e.message}`),
+  );
 }
 process.on("SIGINT", () => void teardown().then(() => process.exit(130)));
 process.on("SIGTERM", () => void teardown().then(() => process.exit(143)));
@@ -264,7 +328,9 @@ try {
   exitCode = 1;
   console.error(`\ncompose test FAILED: ${error instanceof Error ? error.message : String(error)}`);
   if (!(error instanceof CheckFailed) && error instanceof Error && error.stack) console.error(error.stack);
-  if (base) for (const service of ["distributor", "analyzer"]) console.error(`\n--- ${service} logs ---\n${(await logsOf(service)).split("\n").slice(-40).join("\n")}`);
+  if (base)
+    for (const service of ["distributor", "analyzer"])
+      console.error(`\n--- ${service} logs ---\n${(await logsOf(service)).split("\n").slice(-40).join("\n")}`);
 } finally {
   await teardown();
 }

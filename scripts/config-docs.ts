@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { analyzerSettings } from "../src/analyzer/config.ts";
-import { settingsTable, type Settings } from "../src/config/env.ts";
+import { type Settings, settingsTable } from "../src/config/env.ts";
 import { distributorSettings } from "../src/distributor/config.ts";
 
 export const CONFIG_DOCS = join(import.meta.dir, "..", "docs", "configuration.md");
@@ -19,7 +19,8 @@ export function renderConfigDocs(markdown: string, tables: Record<string, Settin
     const close = `<!-- /settings:${name} -->`;
     const start = markdown.indexOf(open);
     const end = markdown.indexOf(close);
-    if (start === -1 || end < start) throw new Error(`docs/configuration.md needs the ${name} table between ${open} and ${close}`);
+    if (start === -1 || end < start)
+      throw new Error(`docs/configuration.md needs the ${name} table between ${open} and ${close}`);
     markdown = `${markdown.slice(0, start + open.length)}\n${settingsTable(settings)}\n${markdown.slice(end)}`;
   }
   return markdown;

@@ -1,7 +1,7 @@
 // `bun run reliability`: runs every fault scenario of testkit/faults.ts against real processes and
 // prints the README's Reliability table (and the same as JSON with --json).
 
-import { scenarios, type FaultReport } from "../testkit/faults.ts";
+import { type FaultReport, scenarios } from "../testkit/faults.ts";
 
 const json = process.argv.includes("--json");
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
@@ -15,12 +15,18 @@ for (const [name, run] of scenarios) {
 if (json) console.log(JSON.stringify(reports, null, 2));
 else {
   const ms = (x: number | null) => (x === null ? "–" : `${x} ms`);
-  console.log("| fault | what happened | requests | messages accepted | client errors | messages lost | duplicates | time to detect | time to recover | also measured |");
+  console.log(
+    "| fault | what happened | requests | messages accepted | client errors | messages lost | duplicates | time to detect | time to recover | also measured |",
+  );
   console.log("| --- | --- | --: | --: | --: | --: | --: | --: | --: | --- |");
   for (const r of reports) {
-    const extra = Object.entries(r.extra).map(([k, v]) => `${k} ${v}`).join(", ");
+    const extra = Object.entries(r.extra)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ");
     const refused = r.refused > 0 ? ` (+${r.refused} refused with 503 + Retry-After)` : "";
-    console.log(`| ${r.fault} | ${r.happened} | ${r.requests} | ${r.accepted} | ${r.clientErrors}${refused} | ${r.lost} | ${r.duplicates} | ${ms(r.detectMs)} | ${ms(r.recoverMs)} | ${extra} |`);
+    console.log(
+      `| ${r.fault} | ${r.happened} | ${r.requests} | ${r.accepted} | ${r.clientErrors}${refused} | ${r.lost} | ${r.duplicates} | ${ms(r.detectMs)} | ${ms(r.recoverMs)} | ${extra} |`,
+    );
   }
 }
 process.exit(0);

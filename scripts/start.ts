@@ -1,7 +1,7 @@
 // `bun run start`: three analyzers and a distributor on localhost, no Docker needed.
 // Prints each process's URL and PID (kill one to watch its share move), stops all on Ctrl-C.
 
-import { spawnChild, type Child, type Env } from "../testkit/procs.ts";
+import { type Child, type Env, spawnChild } from "../testkit/procs.ts";
 
 const ANALYZER_COUNT = Number(process.env.ANALYZER_COUNT ?? 3);
 const FIRST_ANALYZER_PORT = Number(process.env.ANALYZER_BASE_PORT ?? 5001);
@@ -21,7 +21,11 @@ const urls: string[] = [];
 for (let i = 0; i < ANALYZER_COUNT; i++) {
   const port = FIRST_ANALYZER_PORT + i;
   urls.push(`http://127.0.0.1:${port}`);
-  start(`analyzer a${i + 1} on http://127.0.0.1:${port}`, "analyzer.ts", { PORT: String(port), HOST: "127.0.0.1", ANALYZER_ID: `a${i + 1}` });
+  start(`analyzer a${i + 1} on http://127.0.0.1:${port}`, "analyzer.ts", {
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    ANALYZER_ID: `a${i + 1}`,
+  });
 }
 // Analyzers that are not up yet are simply down at first; the health checks bring them in.
 await Bun.sleep(300);

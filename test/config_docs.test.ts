@@ -21,20 +21,28 @@ describe("docs/configuration.md", () => {
     const docs = readFileSync(CONFIG_DOCS, "utf8");
     const rendered = renderConfigDocs(docs);
     if (docs !== rendered) {
-      throw new Error(`docs/configuration.md's settings tables differ from the settings' descriptions: run \`bun run docs:config\` and commit the result (first difference at ${firstDifference(docs, rendered)})`);
+      throw new Error(
+        `docs/configuration.md's settings tables differ from the settings' descriptions: run \`bun run docs:config\` and commit the result (first difference at ${firstDifference(docs, rendered)})`,
+      );
     }
   });
 });
 
 describe("the settings' descriptions", () => {
-  test.each(Object.entries(TABLES))("of the %s each name a distinct variable and say in one line what it does and what it accepts", (_, settings) => {
-    const variables = Object.values(settings).map((s) => s.env);
-    expect(new Set(variables).size).toBe(variables.length);
-    for (const s of Object.values(settings)) {
-      expect({ env: s.env, doc: s.doc.includes("\n") || s.doc.trim() === "" }).toEqual({ env: s.env, doc: false });
-      expect({ env: s.env, allowed: allowedValues.get(s.schema)?.allowed !== undefined }).toEqual({ env: s.env, allowed: true });
-    }
-  });
+  test.each(Object.entries(TABLES))(
+    "of the %s each name a distinct variable and say in one line what it does and what it accepts",
+    (_, settings) => {
+      const variables = Object.values(settings).map((s) => s.env);
+      expect(new Set(variables).size).toBe(variables.length);
+      for (const s of Object.values(settings)) {
+        expect({ env: s.env, doc: s.doc.includes("\n") || s.doc.trim() === "" }).toEqual({ env: s.env, doc: false });
+        expect({ env: s.env, allowed: allowedValues.get(s.schema)?.allowed !== undefined }).toEqual({
+          env: s.env,
+          allowed: true,
+        });
+      }
+    },
+  );
 });
 
 describe("settingsTable", () => {
@@ -42,7 +50,9 @@ describe("settingsTable", () => {
 
   test("has a header and one row per setting, in the order they are described", () => {
     expect(table[0]).toBe("| variable | default | allowed | meaning |");
-    expect(table.slice(2).map((row) => row.split(" | ")[0])).toEqual(Object.values(distributorSettings).map((s) => `| \`${s.env}\``));
+    expect(table.slice(2).map((row) => row.split(" | ")[0])).toEqual(
+      Object.values(distributorSettings).map((s) => `| \`${s.env}\``),
+    );
   });
 
   test.each([
@@ -56,7 +66,8 @@ describe("settingsTable", () => {
 });
 
 describe("renderConfigDocs", () => {
-  const markdown = "# Config\n\nintro\n\n<!-- settings:distributor -->\n| stale |\n<!-- /settings:distributor -->\n\nafter\n\n<!-- settings:analyzer -->\n<!-- /settings:analyzer -->\n";
+  const markdown =
+    "# Config\n\nintro\n\n<!-- settings:distributor -->\n| stale |\n<!-- /settings:distributor -->\n\nafter\n\n<!-- settings:analyzer -->\n<!-- /settings:analyzer -->\n";
 
   test("replaces only what lies between the markers, and a second run changes nothing", () => {
     const once = renderConfigDocs(markdown);

@@ -5,12 +5,12 @@
 
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
+import type { DistributorStats } from "../src/protocol/stats.ts";
 import { BROWSER_ARGS, findBrowser } from "../testkit/browser.ts";
-import { startAnalyzer, startCluster, type Cluster } from "../testkit/cluster.ts";
+import { type Cluster, startAnalyzer, startCluster } from "../testkit/cluster.ts";
 import { eventually, getJson, postJson } from "../testkit/http.ts";
 import { stopAll } from "../testkit/procs.ts";
-import type { DistributorStats } from "../src/protocol/stats.ts";
 
 const OUT = new URL("../test-output/", import.meta.url).pathname;
 const VIEWPORT = { width: 1200, height: 700 };
@@ -44,7 +44,10 @@ function backgroundTraffic(url: string, maxRequests = 20_000) {
   const loops = Array.from({ length: 2 }, async () => {
     while (!stopped && sent < maxRequests) {
       const i = sent++;
-      const logs = Array.from({ length: 10 }, (_, j) => `2026-11-24T12:00:00Z INFO dashboard test ${i * 10 + j} from 10.0.${j}.1`);
+      const logs = Array.from(
+        { length: 10 },
+        (_, j) => `2026-11-24T12:00:00Z INFO dashboard test ${i * 10 + j} from 10.0.${j}.1`,
+      );
       try {
         await (await postJson(`${url}/analyze`, { logs })).arrayBuffer();
       } catch {
@@ -63,10 +66,13 @@ function backgroundTraffic(url: string, maxRequests = 20_000) {
 
 const stats = (cluster: Cluster) => getJson<DistributorStats>(`${cluster.distributor.url}/stats`);
 const seq = async (page: Page) => Number(await page.getAttribute('[data-testid="updated"]', "data-seq"));
-const total = async (page: Page, field: string) => Number(await page.getAttribute(`[data-testid="totals"] [data-field="${field}"]`, "data-value"));
+const total = async (page: Page, field: string) =>
+  Number(await page.getAttribute(`[data-testid="totals"] [data-field="${field}"]`, "data-value"));
 const row = (page: Page, id: string) => page.locator(`tr[data-analyzer="${id}"]`);
-const cell = async (page: Page, id: string, field: string) => (await row(page, id).locator(`[data-field="${field}"]`).getAttribute("data-value")) ?? "";
-const cellText = async (page: Page, id: string, field: string) => (await row(page, id).locator(`[data-field="${field}"]`).textContent()) ?? "";
+const cell = async (page: Page, id: string, field: string) =>
+  (await row(page, id).locator(`[data-field="${field}"]`).getAttribute("data-value")) ?? "";
+const cellText = async (page: Page, id: string, field: string) =>
+  (await row(page, id).locator(`[data-field="${field}"]`).textContent()) ?? "";
 
 /** Waits (bounded) until the page has rendered at least `n` successful polls. */
 async function untilSeq(page: Page, n: number): Promise<number> {
@@ -82,115 +88,146 @@ afterAll(async () => {
 describe("dashboard", () => {
   afterEach(stopAll);
 
-  test("shows live numbers that agree with /stats, an analyzer going down and coming back, and /stats unreachable", async () => {
-    const cluster = await startCluster([1, 2, 3]);
-    const traffic = backgroundTraffic(cluster.distributor.url);
-    try {
-      const page = await openDashboard(cluster);
+  test(
+    "shows live numbers that agree with /stats, an analyzer going down and coming back, and /stats unreachable",
+    async () => {
+      const cluster = await startCluster([1, 2, 3]);
+      const traffic = backgroundTraffic(cluster.distributor.url);
+      try {
+        const page = await openDashboard(cluster);
 
-      // The numbers move while traffic flows.
-      const first = await total(page, "delivered");
-      await eventually(async () => (await total(page, "delivered")) > first, "the page's delivered count to grow");
-      await eventually(async () => (await total(page, "delivered-rate")) > 0, "a delivered/s above 0");
+        // The numbers move while traffic flows.
+        const first = await total(page, "delivered");
+        await eventually(async () => (await total(page, "delivered")) > first, "the page's delivered count to grow");
+        await eventually(async () => (await total(page, "delivered-rate")) > 0, "a delivered/s above 0");
 
-      // And agree with /stats: a snapshot the page fetched after `before` was read, read before `after`.
-      const before = await stats(cluster);
-      await untilSeq(page, (await seq(page)) + 2); // poll n+1 may have been in flight already; n+2 was not
-      const onPage = { delivered: await total(page, "delivered"), a: await Promise.all(before.analyzers.map((a) => cell(page, a.id, "delivered"))) };
-      const after = await stats(cluster);
-      expect(onPage.delivered).toBeGreaterThanOrEqual(before.delivered);
-      expect(onPage.delivered).toBeLessThanOrEqual(after.delivered);
-      before.analyzers.forEach((a, i) => {
-        expect(Number(onPage.a[i])).toBeGreaterThanOrEqual(a.delivered);
-        expect(Number(onPage.a[i])).toBeLessThanOrEqual(after.analyzers[i].delivered);
-      });
-      for (const a of after.analyzers) {
-        expect(await cellText(page, a.id, "url")).toBe(a.url);
-        expect(Number(await cell(page, a.id, "weight"))).toBe(a.weight);
-        expect(Number(await cell(page, a.id, "share-expected"))).toBe(a.share);
-        expect(await row(page, a.id).getAttribute("data-healthy")).toBe("true");
-        expect(await cellText(page, a.id, "health")).toBe("up");
+        // And agree with /stats: a snapshot the page fetched after `before` was read, read before `after`.
+        const before = await stats(cluster);
+        await untilSeq(page, (await seq(page)) + 2); // poll n+1 may have been in flight already; n+2 was not
+        const onPage = {
+          delivered: await total(page, "delivered"),
+          a: await Promise.all(before.analyzers.map((a) => cell(page, a.id, "delivered"))),
+        };
+        const after = await stats(cluster);
+        expect(onPage.delivered).toBeGreaterThanOrEqual(before.delivered);
+        expect(onPage.delivered).toBeLessThanOrEqual(after.delivered);
+        before.analyzers.forEach((a, i) => {
+          expect(Number(onPage.a[i])).toBeGreaterThanOrEqual(a.delivered);
+          expect(Number(onPage.a[i])).toBeLessThanOrEqual(after.analyzers[i].delivered);
+        });
+        for (const a of after.analyzers) {
+          expect(await cellText(page, a.id, "url")).toBe(a.url);
+          expect(Number(await cell(page, a.id, "weight"))).toBe(a.weight);
+          expect(Number(await cell(page, a.id, "share-expected"))).toBe(a.share);
+          expect(await row(page, a.id).getAttribute("data-healthy")).toBe("true");
+          expect(await cellText(page, a.id, "health")).toBe("up");
+        }
+        expect(Number(await page.getAttribute('[data-testid="sparkline"]', "data-points"))).toBeGreaterThan(0);
+
+        // Actual shares follow the weights 1:2:3 once there are a few thousand messages (±0.05 is
+        // over 5 binomial standard deviations at 2000 messages).
+        await eventually(async () => (await total(page, "delivered")) >= 2000, "2000 messages delivered", 400);
+        const expected = [1 / 6, 2 / 6, 3 / 6];
+        for (const [i, id] of ["a1", "a2", "a3"].entries()) {
+          expect(Math.abs(Number(await cell(page, id, "share-start")) - expected[i])).toBeLessThan(0.05);
+          expect(Math.abs(Number(await cell(page, id, "share-minute")) - expected[i])).toBeLessThan(0.05);
+        }
+
+        // kill -9 a1: it turns red with the reason, and its expected share goes to 0.
+        const port = new URL(cluster.analyzers[0].url).port;
+        await cluster.analyzers[0].stop("SIGKILL");
+        await eventually(async () => (await row(page, "a1").getAttribute("data-healthy")) === "false", "a1 shown down");
+        expect(await cellText(page, "a1", "health")).toStartWith("down: ");
+        expect(Number(await cell(page, "a1", "share-expected"))).toBe(0);
+        expect(await total(page, "healthy")).toBe(2);
+        await untilSeq(page, (await seq(page)) + 2); // a couple of seconds with a1 out, for the sparkline and shares
+        await screenshot(page, "dashboard-down.png");
+
+        // Restart it on its old port: it comes back with its share.
+        cluster.analyzers[0] = await startAnalyzer("a1", { PORT: port });
+        await eventually(
+          async () => (await row(page, "a1").getAttribute("data-healthy")) === "true",
+          "a1 shown up again",
+        );
+        expect(await cellText(page, "a1", "health")).toBe("up");
+        expect(Number(await cell(page, "a1", "share-expected"))).toBeCloseTo(1 / 6, 10);
+        const a1Before = Number(await cell(page, "a1", "delivered"));
+        await eventually(
+          async () => Number(await cell(page, "a1", "delivered")) > a1Before,
+          "a1 getting messages again",
+        );
+        await untilSeq(page, (await seq(page)) + 2);
+        await screenshot(page, "dashboard.png");
+
+        // The distributor goes away: the page says so, and keeps the last numbers it had.
+        await traffic.stop();
+        await cluster.distributor.stop("SIGKILL");
+        await eventually(
+          async () => (await page.getAttribute('[data-testid="status"]', "data-state")) === "error",
+          "the page's error state",
+          100,
+          100,
+        );
+        expect(await page.locator('[data-testid="error"]').isVisible()).toBe(true);
+        expect(await page.locator('[data-testid="error"]').textContent()).toContain("Cannot reach");
+        expect(await row(page, "a2").count()).toBe(1);
+        await screenshot(page, "dashboard-offline.png");
+      } finally {
+        await traffic.stop();
       }
-      expect(Number(await page.getAttribute('[data-testid="sparkline"]', "data-points"))).toBeGreaterThan(0);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-      // Actual shares follow the weights 1:2:3 once there are a few thousand messages (±0.05 is
-      // over 5 binomial standard deviations at 2000 messages).
-      await eventually(async () => (await total(page, "delivered")) >= 2000, "2000 messages delivered", 400);
-      const expected = [1 / 6, 2 / 6, 3 / 6];
-      for (const [i, id] of ["a1", "a2", "a3"].entries()) {
-        expect(Math.abs(Number(await cell(page, id, "share-start")) - expected[i])).toBeLessThan(0.05);
-        expect(Math.abs(Number(await cell(page, id, "share-minute")) - expected[i])).toBeLessThan(0.05);
+  test(
+    "stays readable with 20 analyzers: every row shown, nothing wider than the window",
+    async () => {
+      const weights = Array.from({ length: 20 }, (_, i) => 1 + (i % 5));
+      const cluster = await startCluster(weights);
+      const traffic = backgroundTraffic(cluster.distributor.url);
+      try {
+        const page = await openDashboard(cluster);
+        await eventually(async () => (await page.locator("tr[data-analyzer]").count()) === 20, "20 analyzer rows");
+        await eventually(async () => (await total(page, "healthy")) === 20, "all 20 shown healthy");
+        await eventually(async () => (await total(page, "delivered-rate")) > 0, "a delivered/s above 0");
+        await untilSeq(page, (await seq(page)) + 3); // a few seconds of sparkline
+        for (const [i, w] of weights.entries()) expect(Number(await cell(page, `a${i + 1}`, "weight"))).toBe(w);
+        expect(
+          await page.evaluate<boolean>("document.documentElement.scrollWidth <= document.documentElement.clientWidth"),
+        ).toBe(true);
+        await screenshot(page, "dashboard-20.png", true);
+      } finally {
+        await traffic.stop();
       }
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-      // kill -9 a1: it turns red with the reason, and its expected share goes to 0.
-      const port = new URL(cluster.analyzers[0].url).port;
-      await cluster.analyzers[0].stop("SIGKILL");
-      await eventually(async () => (await row(page, "a1").getAttribute("data-healthy")) === "false", "a1 shown down");
-      expect(await cellText(page, "a1", "health")).toStartWith("down: ");
-      expect(Number(await cell(page, "a1", "share-expected"))).toBe(0);
-      expect(await total(page, "healthy")).toBe(2);
-      await untilSeq(page, (await seq(page)) + 2); // a couple of seconds with a1 out, for the sparkline and shares
-      await screenshot(page, "dashboard-down.png");
+  test(
+    "with one analyzer: served as HTML, 405 for other methods, 100% expected and actual",
+    async () => {
+      const cluster = await startCluster([1]);
+      const traffic = backgroundTraffic(cluster.distributor.url);
+      try {
+        const res = await fetch(`${cluster.distributor.url}/`);
+        expect(res.status).toBe(200);
+        expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
+        expect(await res.text()).toContain("<title>Distributor dashboard</title>");
+        expect((await fetch(`${cluster.distributor.url}/`, { method: "POST" })).status).toBe(405);
 
-      // Restart it on its old port: it comes back with its share.
-      cluster.analyzers[0] = await startAnalyzer("a1", { PORT: port });
-      await eventually(async () => (await row(page, "a1").getAttribute("data-healthy")) === "true", "a1 shown up again");
-      expect(await cellText(page, "a1", "health")).toBe("up");
-      expect(Number(await cell(page, "a1", "share-expected"))).toBeCloseTo(1 / 6, 10);
-      const a1Before = Number(await cell(page, "a1", "delivered"));
-      await eventually(async () => Number(await cell(page, "a1", "delivered")) > a1Before, "a1 getting messages again");
-      await untilSeq(page, (await seq(page)) + 2);
-      await screenshot(page, "dashboard.png");
-
-      // The distributor goes away: the page says so, and keeps the last numbers it had.
-      await traffic.stop();
-      await cluster.distributor.stop("SIGKILL");
-      await eventually(async () => (await page.getAttribute('[data-testid="status"]', "data-state")) === "error", "the page's error state", 100, 100);
-      expect(await page.locator('[data-testid="error"]').isVisible()).toBe(true);
-      expect(await page.locator('[data-testid="error"]').textContent()).toContain("Cannot reach");
-      expect(await row(page, "a2").count()).toBe(1);
-      await screenshot(page, "dashboard-offline.png");
-    } finally {
-      await traffic.stop();
-    }
-  }, TEST_TIMEOUT_MS);
-
-  test("stays readable with 20 analyzers: every row shown, nothing wider than the window", async () => {
-    const weights = Array.from({ length: 20 }, (_, i) => 1 + (i % 5));
-    const cluster = await startCluster(weights);
-    const traffic = backgroundTraffic(cluster.distributor.url);
-    try {
-      const page = await openDashboard(cluster);
-      await eventually(async () => (await page.locator("tr[data-analyzer]").count()) === 20, "20 analyzer rows");
-      await eventually(async () => (await total(page, "healthy")) === 20, "all 20 shown healthy");
-      await eventually(async () => (await total(page, "delivered-rate")) > 0, "a delivered/s above 0");
-      await untilSeq(page, (await seq(page)) + 3); // a few seconds of sparkline
-      for (const [i, w] of weights.entries()) expect(Number(await cell(page, `a${i + 1}`, "weight"))).toBe(w);
-      expect(await page.evaluate<boolean>("document.documentElement.scrollWidth <= document.documentElement.clientWidth")).toBe(true);
-      await screenshot(page, "dashboard-20.png", true);
-    } finally {
-      await traffic.stop();
-    }
-  }, TEST_TIMEOUT_MS);
-
-  test("with one analyzer: served as HTML, 405 for other methods, 100% expected and actual", async () => {
-    const cluster = await startCluster([1]);
-    const traffic = backgroundTraffic(cluster.distributor.url);
-    try {
-      const res = await fetch(`${cluster.distributor.url}/`);
-      expect(res.status).toBe(200);
-      expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
-      expect(await res.text()).toContain("<title>Distributor dashboard</title>");
-      expect((await fetch(`${cluster.distributor.url}/`, { method: "POST" })).status).toBe(405);
-
-      const page = await openDashboard(cluster);
-      await eventually(async () => Number(await cell(page, "a1", "share-minute")) === 1, "a1 with 100% of the last minute's messages");
-      expect(Number(await cell(page, "a1", "share-start"))).toBe(1);
-      expect(Number(await cell(page, "a1", "share-expected"))).toBe(1);
-      await untilSeq(page, (await seq(page)) + 2);
-      await screenshot(page, "dashboard-1.png");
-    } finally {
-      await traffic.stop();
-    }
-  }, TEST_TIMEOUT_MS);
+        const page = await openDashboard(cluster);
+        await eventually(
+          async () => Number(await cell(page, "a1", "share-minute")) === 1,
+          "a1 with 100% of the last minute's messages",
+        );
+        expect(Number(await cell(page, "a1", "share-start"))).toBe(1);
+        expect(Number(await cell(page, "a1", "share-expected"))).toBe(1);
+        await untilSeq(page, (await seq(page)) + 2);
+        await screenshot(page, "dashboard-1.png");
+      } finally {
+        await traffic.stop();
+      }
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

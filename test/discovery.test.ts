@@ -2,13 +2,12 @@
 // getaddrinfo, as a compose service name resolves through Docker's DNS).
 
 import { afterAll, expect, test } from "bun:test";
+import type { DistributorStats } from "../src/protocol/stats.ts";
 import { startAnalyzer } from "../testkit/cluster.ts";
 import { getJson, postJson } from "../testkit/http.ts";
 import { spawnService, stopAll } from "../testkit/procs.ts";
-import type { DistributorStats } from "../src/protocol/stats.ts";
 
 afterAll(stopAll);
-
 
 test("ANALYZER_HOST=localhost finds the analyzer on ANALYZER_PORT, weighs it and delivers to it", async () => {
   const analyzer = await startAnalyzer("found-by-dns");
@@ -27,10 +26,18 @@ test("ANALYZER_HOST=localhost finds the analyzer on ANALYZER_PORT, weighs it and
 
   const stats = await getJson<DistributorStats>(`${distributor.url}/stats`);
   expect(stats.analyzers).toEqual([
-    expect.objectContaining({ id: "found-by-dns", url: `http://127.0.0.1:${port}`, weight: 3, healthy: true, delivered: 2 }),
+    expect.objectContaining({
+      id: "found-by-dns",
+      url: `http://127.0.0.1:${port}`,
+      weight: 3,
+      healthy: true,
+      delivered: 2,
+    }),
   ]);
   const output = distributor.output();
-  expect(output).toContain(`discovery: localhost:${port} → 1 analyzer (1 joined, 0 left), weights by address: http://127.0.0.1:${port}=3`);
+  expect(output).toContain(
+    `discovery: localhost:${port} → 1 analyzer (1 joined, 0 left), weights by address: http://127.0.0.1:${port}=3`,
+  );
   expect(output).toContain("found 1 analyzer for 2 weights in DISTRIBUTION_WEIGHTS: weights 1 are unused");
   // Re-resolving every 100 ms an unchanged answer logs nothing more.
   await Bun.sleep(350);
@@ -38,7 +45,10 @@ test("ANALYZER_HOST=localhost finds the analyzer on ANALYZER_PORT, weighs it and
 });
 
 test("ANALYZER_HOST together with ANALYZERS stops startup with one clear line", async () => {
-  const error = await spawnService("distributor.ts", { ANALYZER_HOST: "localhost", ANALYZERS: "http://127.0.0.1:5000" }).catch((e: Error) => e);
+  const error = await spawnService("distributor.ts", {
+    ANALYZER_HOST: "localhost",
+    ANALYZERS: "http://127.0.0.1:5000",
+  }).catch((e: Error) => e);
   expect(error).toBeInstanceOf(Error);
   expect((error as Error).message).toContain('distributor: ANALYZER_HOST ("localhost") and ANALYZERS are both set');
 });

@@ -4,26 +4,44 @@ import { Balancer } from "../src/distributor/balancer.ts";
 import { createCounters } from "../src/distributor/counters.ts";
 import { createDispatcher, type Job, type Outcome } from "../src/distributor/dispatch.ts";
 import { createForward } from "../src/distributor/forward.ts";
-import { seededRandom } from "../src/math/random.ts";
 import { RetryBudget } from "../src/distributor/retrybudget.ts";
 import { createUpstream, type Upstream } from "../src/distributor/upstream.ts";
+import { seededRandom } from "../src/math/random.ts";
 
 // The dispatcher (src/distributor/dispatch.ts) against real analyzers in this process, on
 // ephemeral ports, with faults set per test.
 const analyzers = ["a1", "a2", "a3"].map((id) => {
-  const analyzer = createAnalyzer({ id, latencySeconds: 0, failureRate: 0, maxBodyBytes: 1 << 20, auditFile: undefined, adminToken: undefined });
+  const analyzer = createAnalyzer({
+    id,
+    latencySeconds: 0,
+    failureRate: 0,
+    maxBodyBytes: 1 << 20,
+    auditFile: undefined,
+    adminToken: undefined,
+  });
   const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: analyzer.app.fetch });
   return { ...analyzer, server };
 });
-afterAll(() => analyzers.forEach((a) => a.server.stop(true)));
+afterAll(() => {
+  for (const a of analyzers) a.server.stop(true);
+});
 
-function setup(options: { maxAttempts?: number; budget?: RetryBudget; maxEjectionPercent?: number; extra?: Upstream[] } = {}) {
+function setup(
+  options: { maxAttempts?: number; budget?: RetryBudget; maxEjectionPercent?: number; extra?: Upstream[] } = {},
+) {
   for (const a of analyzers) Object.assign(a.fault, { down: false, failureRate: 0 });
   const upstreams = [...analyzers.map((a) => createUpstream(a.server.url.origin, 1)), ...(options.extra ?? [])];
   const balancer = new Balancer(upstreams, { random: seededRandom(5), maxEjectionPercent: options.maxEjectionPercent });
-  upstreams.forEach((u) => balancer.setHealthy(u, true, "test"));
+  for (const u of upstreams) balancer.setHealthy(u, true, "test");
   const counters = createCounters();
-  const dispatch = createDispatcher({ balancer, counters, forward: createForward(1000), maxAttempts: options.maxAttempts ?? 3, budget: options.budget, onLost: () => {} });
+  const dispatch = createDispatcher({
+    balancer,
+    counters,
+    forward: createForward(1000),
+    maxAttempts: options.maxAttempts ?? 3,
+    budget: options.budget,
+    onLost: () => {},
+  });
   return { upstreams, balancer, counters, dispatch };
 }
 
@@ -44,9 +62,15 @@ test("a packet is split into one request per analyzer and every message gets its
   const { batch, outcomes } = messages(30);
   const before = analyzers.map((a) => a.counts.requests);
   await dispatch(batch);
-  expect(outcomes.every((o) => "analyzer" in o && (JSON.parse(o.result) as { template: string }).template === "INFO line <*>")).toBe(true);
+  expect(
+    outcomes.every(
+      (o) => "analyzer" in o && (JSON.parse(o.result) as { template: string }).template === "INFO line <*>",
+    ),
+  ).toBe(true);
   // each outcome is the analysis of the line at its own position
-  outcomes.forEach((o, i) => expect("analyzer" in o && (JSON.parse(o.result) as { length: number }).length).toBe(`INFO line ${i}`.length));
+  for (const [i, o] of outcomes.entries()) {
+    expect("analyzer" in o && (JSON.parse(o.result) as { length: number }).length).toBe(`INFO line ${i}`.length);
+  }
   expect(analyzers.map((a, i) => a.counts.requests - before[i])).toEqual([1, 1, 1]);
   expect(counters.delivered).toBe(30);
 });
@@ -85,7 +109,7 @@ test("an unreachable analyzer is marked down whatever the ejection cap", async (
 
 test("after maxAttempts failures a message fails with 502 and the reason", async () => {
   const { dispatch, counters } = setup({ maxAttempts: 2, maxEjectionPercent: 0 });
-  analyzers.forEach((a) => (a.fault.failureRate = 1));
+  for (const a of analyzers) a.fault.failureRate = 1;
   const { batch, outcomes } = messages(3);
   await dispatch(batch);
   for (const o of outcomes) {
@@ -99,7 +123,7 @@ test("with the retry budget spent, a failed request is not retried and says why"
   const budget = new RetryBudget({ ratio: 0, minPerSecond: 0, now: () => 0 });
   while (budget.tryWithdraw());
   const { dispatch, counters } = setup({ budget, maxEjectionPercent: 0 });
-  analyzers.forEach((a) => (a.fault.failureRate = 1));
+  for (const a of analyzers) a.fault.failureRate = 1;
   const { batch, outcomes } = messages(1);
   await dispatch(batch);
   expect("error" in outcomes[0] && outcomes[0].error).toContain("retry budget spent");
@@ -109,7 +133,7 @@ test("with the retry budget spent, a failed request is not retried and says why"
 
 test("async messages wait for an analyzer instead of failing when none is healthy", async () => {
   const { dispatch, balancer, upstreams, counters } = setup();
-  upstreams.forEach((u) => balancer.setHealthy(u, false, "down"));
+  for (const u of upstreams) balancer.setHealthy(u, false, "down");
   const batch: Job[] = [{ logs: ["WARN queued"], reply: null }];
   const done = dispatch(batch);
   await Bun.sleep(20);

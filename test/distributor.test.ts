@@ -1,22 +1,23 @@
 // End to end: the real distributor and real analyzers as child processes, over real HTTP.
 
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { startAnalyzer, startCluster, type Cluster } from "../testkit/cluster.ts";
+import type { AnalyzerStats, DistributorStats } from "../src/protocol/stats.ts";
+import { type Cluster, startAnalyzer, startCluster } from "../testkit/cluster.ts";
 import { eventually, getJson, postJson } from "../testkit/http.ts";
 import { spawnChild, stopAll } from "../testkit/procs.ts";
 import { fitsWeights, withinSigmas } from "../testkit/shares.ts";
-import type { AnalyzerStats, DistributorStats } from "../src/protocol/stats.ts";
 
 afterAll(stopAll);
 
 const stats = (c: Cluster) => getJson<DistributorStats>(`${c.distributor.url}/stats`);
 const delivered = (s: DistributorStats) => s.analyzers.map((a) => a.delivered);
-const line = (i: number) => `2026-11-24T12:00:${String(i % 60).padStart(2, "0")}Z INFO req ${i} from 10.0.${i % 256}.1 ok`;
+const line = (i: number) =>
+  `2026-11-24T12:00:${String(i % 60).padStart(2, "0")}Z INFO req ${i} from 10.0.${i % 256}.1 ok`;
 
 /** Sends `requests` single-log requests from `concurrency` loops; returns statuses and answers. */
 async function traffic(url: string, requests: number, concurrency: number, onProgress?: (sent: number) => void) {
   const statuses: number[] = [];
-  const answers: { analyzer: string; result: { length: number } ; log: string }[] = [];
+  const answers: { analyzer: string; result: { length: number }; log: string }[] = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -45,12 +46,14 @@ describe("weights", () => {
     await Promise.all(
       Array.from({ length: 8 }, async (_, w) => {
         for (let p = w; p < packets; p += 8) {
-          const res = await postJson(`${cluster.distributor.url}/analyze`, { logs: Array.from({ length: size }, (_, i) => line(p * size + i)) });
+          const res = await postJson(`${cluster.distributor.url}/analyze`, {
+            logs: Array.from({ length: size }, (_, i) => line(p * size + i)),
+          });
           expect(res.status).toBe(200);
           const body = (await res.json()) as { results: { analyzer: string; result: { length: number } }[] };
           expect(body.results).toHaveLength(size);
           // input order is kept: each result describes the line sent at its position
-          body.results.forEach((r, i) => expect(r.result.length).toBe(line(p * size + i).length));
+          for (const [i, r] of body.results.entries()) expect(r.result.length).toBe(line(p * size + i).length);
         }
       }),
     );
@@ -119,7 +122,11 @@ describe("failover", () => {
     expect(res.headers.get("retry-after")).toBe("1");
     expect(await res.json()).toEqual({ error: "no healthy analyzer" });
 
-    const queued = await postJson(`${cluster.distributor.url}/analyze`, { logs: ["a", "b", "c"] }, { prefer: "respond-async" });
+    const queued = await postJson(
+      `${cluster.distributor.url}/analyze`,
+      { logs: ["a", "b", "c"] },
+      { prefer: "respond-async" },
+    );
     expect(queued.status).toBe(202);
     expect(await queued.json()).toEqual({ accepted: 3 });
 
@@ -152,7 +159,11 @@ describe("shutdown", () => {
     await Promise.all(cluster.analyzers.map((a) => postJson(`${a.url}/fault`, { latency: 0.05 })));
     let accepted = 0;
     for (let i = 0; i < 20; i++) {
-      const res = await postJson(`${cluster.distributor.url}/analyze`, { logs: Array.from({ length: 10 }, (_, j) => line(i * 10 + j)) }, { prefer: "respond-async" });
+      const res = await postJson(
+        `${cluster.distributor.url}/analyze`,
+        { logs: Array.from({ length: 10 }, (_, j) => line(i * 10 + j)) },
+        { prefer: "respond-async" },
+      );
       expect(res.status).toBe(202);
       accepted += ((await res.json()) as { accepted: number }).accepted;
     }
@@ -168,7 +179,11 @@ describe("shutdown", () => {
 describe("startup", () => {
   test.each([
     ["distributor.ts", { WORKERS: "lots" }, 'distributor: WORKERS must be a whole number from 1 to 1024, got "lots"'],
-    ["distributor.ts", { ANALYZERS: "http://a:1,http://b:2", DISTRIBUTION_WEIGHTS: "1" }, "distributor: DISTRIBUTION_WEIGHTS has 1 weights for 2 analyzers"],
+    [
+      "distributor.ts",
+      { ANALYZERS: "http://a:1,http://b:2", DISTRIBUTION_WEIGHTS: "1" },
+      "distributor: DISTRIBUTION_WEIGHTS has 1 weights for 2 analyzers",
+    ],
     ["analyzer.ts", { FAILURE_RATE: "2" }, 'analyzer: FAILURE_RATE must be a number from 0 to 1, got "2"'],
   ])("%s with %p exits 1 with one line naming the variable", async (entry, env, message) => {
     const child = spawnChild(entry, [process.execPath, entry], { env: { PORT: "0", ...env } });

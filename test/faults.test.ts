@@ -2,7 +2,17 @@
 // guarantees asserted. `bun run reliability` prints the same scenarios' figures as a table.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { allDown, flapping, hang, killNine, overload, partialFailure, rejoin, retryStorm, sigterm } from "../testkit/faults.ts";
+import {
+  allDown,
+  flapping,
+  hang,
+  killNine,
+  overload,
+  partialFailure,
+  rejoin,
+  retryStorm,
+  sigterm,
+} from "../testkit/faults.ts";
 import { stopAll } from "../testkit/procs.ts";
 import { fitsWeights, SIGMAS, sigmasFrom } from "../testkit/shares.ts";
 
@@ -14,14 +24,17 @@ describe("faults", () => {
     ["sync", 20],
     ["async", 1],
     ["async", 20],
-  ] as const)("kill -9 of an analyzer under %s traffic (%i logs per request): no client errors, nothing lost, it rejoins", async (mode, packet) => {
-    const r = await killNine(mode, packet);
-    expect(r.clientErrors).toBe(0);
-    expect(r.accepted).toBe(r.requests * packet);
-    expect(r.lost).toBe(0);
-    expect(r.detectMs).not.toBeNull();
-    expect(r.extra.a1AfterRestart).toBe("got traffic");
-  });
+  ] as const)(
+    "kill -9 of an analyzer under %s traffic (%i logs per request): no client errors, nothing lost, it rejoins",
+    async (mode, packet) => {
+      const r = await killNine(mode, packet);
+      expect(r.clientErrors).toBe(0);
+      expect(r.accepted).toBe(r.requests * packet);
+      expect(r.lost).toBe(0);
+      expect(r.detectMs).not.toBeNull();
+      expect(r.extra.a1AfterRestart).toBe("got traffic");
+    },
+  );
 
   test("a hanging analyzer: forwards time out and are retried elsewhere, clients see no error", async () => {
     const r = await hang();

@@ -36,7 +36,9 @@ function ruleBroken(from: string, to: string): string | null {
   const fromProgram = PROGRAMS.find((p) => under(from, p));
   const toProgram = PROGRAMS.find((p) => under(to, p));
   if (toProgram && fromProgram !== toProgram) {
-    return fromProgram ? `${fromProgram} imports another program, ${toProgram}` : `shared code imports the program ${toProgram}`;
+    return fromProgram
+      ? `${fromProgram} imports another program, ${toProgram}`
+      : `shared code imports the program ${toProgram}`;
   }
   return null;
 }
@@ -89,10 +91,26 @@ describe("the repository's imports", () => {
 
 describe("the rules", () => {
   test.each([
-    ["src/distributor/ingest.ts", 'import { analyzeLine } from "../analyzer/analysis.ts";', "src/distributor imports another program, src/analyzer"],
-    ["src/analyzer/app.ts", 'import type { Upstream } from "../distributor/upstream.ts";', "src/analyzer imports another program, src/distributor"],
-    ["src/load/report.ts", 'export { statsSnapshot } from "../distributor/stats.ts";', "src/load imports another program, src/distributor"],
-    ["src/http/app.ts", 'import { HttpClient } from "../distributor/httpclient/client.ts";', "shared code imports the program src/distributor"],
+    [
+      "src/distributor/ingest.ts",
+      'import { analyzeLine } from "../analyzer/analysis.ts";',
+      "src/distributor imports another program, src/analyzer",
+    ],
+    [
+      "src/analyzer/app.ts",
+      'import type { Upstream } from "../distributor/upstream.ts";',
+      "src/analyzer imports another program, src/distributor",
+    ],
+    [
+      "src/load/report.ts",
+      'export { statsSnapshot } from "../distributor/stats.ts";',
+      "src/load imports another program, src/distributor",
+    ],
+    [
+      "src/http/app.ts",
+      'import { HttpClient } from "../distributor/httpclient/client.ts";',
+      "shared code imports the program src/distributor",
+    ],
     ["src/distributor/pool.ts", 'import { startProcess } from "../../testkit/procs.ts";', "src/ imports testkit/"],
     ["src/math/random.ts", 'const m = await import("../../bench/args.ts");', "src/ imports bench/"],
     ["testkit/procs.ts", 'import { createAnalyzer } from "../analyzer.ts";', "imports an entrypoint"],

@@ -48,7 +48,14 @@ function closedPort(): number {
 describe("load_tester.ts against a real distributor", () => {
   test("200 requests from 8 workers all succeed and every message is found at an analyzer", async () => {
     const report = await jsonRun("--url", analyzeUrl, "-n", "200", "-c", "8", "--seed", "1");
-    expect(report.summary).toMatchObject({ requests: 200, successes: 200, failures: 0, successRate: 1, logsAccepted: 200, packet: 1 });
+    expect(report.summary).toMatchObject({
+      requests: 200,
+      successes: 200,
+      failures: 0,
+      successRate: 1,
+      logsAccepted: 200,
+      packet: 1,
+    });
     expect(report.statusCodes).toEqual({ "200": 200 });
     expect(report.errors).toEqual([]);
     expect(report.histogram.reduce((sum, b) => sum + b.count, 0)).toBe(200);
@@ -90,7 +97,13 @@ describe("load_tester.ts against a real distributor", () => {
   test("the text report has every section, no colour off a TTY, and progress only on stderr", async () => {
     const { code, stdout, stderr } = await loadTester("--url", analyzeUrl, "-n", "200", "-c", "8");
     expect(code).toBe(0);
-    for (const heading of ["Summary:", "Response time histogram:", "Response time distribution:", "Status code distribution:", "Distribution across analyzers"]) {
+    for (const heading of [
+      "Summary:",
+      "Response time histogram:",
+      "Response time distribution:",
+      "Status code distribution:",
+      "Distribution across analyzers",
+    ]) {
       expect(stdout).toContain(heading);
     }
     expect(stdout).toContain("  Success rate:  100.00%  (success = a 2xx response)");
@@ -132,14 +145,24 @@ describe("load_tester.ts against a distributor that wants a bearer token", () =>
   test("a malformed -H exits 2 before sending anything", async () => {
     const { code, stderr } = await loadTester("--url", securedUrl, "-H", "Authorization Bearer s3cret");
     expect(code).toBe(2);
-    expect(stderr.split("\n")[0]).toBe('load_tester: -H must look like "Name: value", got "Authorization Bearer s3cret"');
+    expect(stderr.split("\n")[0]).toBe(
+      'load_tester: -H must look like "Name: value", got "Authorization Bearer s3cret"',
+    );
   });
 });
 
 describe("load_tester.ts when things go wrong", () => {
   test("with nothing listening it exits 1, counts connection errors and skips the distribution", async () => {
     const port = closedPort();
-    const { code, stdout } = await loadTester("--url", `http://127.0.0.1:${port}/analyze`, "-n", "20", "-c", "4", "--json");
+    const { code, stdout } = await loadTester(
+      "--url",
+      `http://127.0.0.1:${port}/analyze`,
+      "-n",
+      "20",
+      "-c",
+      "4",
+      "--json",
+    );
     expect(code).toBe(1);
     const report = JSON.parse(stdout) as Report;
     expect(report.summary).toMatchObject({ requests: 20, successes: 0, failures: 20 });
@@ -152,7 +175,14 @@ describe("load_tester.ts when things go wrong", () => {
   });
 
   test("the text report names connection errors", async () => {
-    const { code, stdout } = await loadTester("--url", `http://127.0.0.1:${closedPort()}/analyze`, "-n", "5", "-c", "1");
+    const { code, stdout } = await loadTester(
+      "--url",
+      `http://127.0.0.1:${closedPort()}/analyze`,
+      "-n",
+      "5",
+      "-c",
+      "1",
+    );
     expect(code).toBe(1);
     expect(stdout).toContain("Error distribution:\n  [5] connection error: ");
     expect(stdout).toContain("  Success rate:  0.00%");

@@ -1,12 +1,12 @@
 // /metrics parses as Prometheus text and agrees with /stats; weights change at run time.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { startCluster, type Cluster } from "../testkit/cluster.ts";
+import type { ErrorBody } from "../src/protocol/error.ts";
+import type { AnalyzerChanged, AnalyzerList, DistributorStats } from "../src/protocol/stats.ts";
+import { type Cluster, startCluster } from "../testkit/cluster.ts";
 import { getJson, postJson } from "../testkit/http.ts";
 import { stopAll } from "../testkit/procs.ts";
 import { fitsWeights } from "../testkit/shares.ts";
-import type { ErrorBody } from "../src/protocol/error.ts";
-import type { AnalyzerChanged, AnalyzerList, DistributorStats } from "../src/protocol/stats.ts";
 
 afterAll(stopAll);
 
@@ -41,7 +41,9 @@ const admin = { authorization: "Bearer adm1n" };
 
 async function send(n: number) {
   for (let i = 0; i < n / 50; i++) {
-    const res = await postJson(`${cluster.distributor.url}/analyze`, { logs: Array.from({ length: 50 }, (_, j) => `INFO message ${i * 50 + j}`) });
+    const res = await postJson(`${cluster.distributor.url}/analyze`, {
+      logs: Array.from({ length: 50 }, (_, j) => `INFO message ${i * 50 + j}`),
+    });
     expect(res.status).toBe(200);
   }
 }
@@ -65,7 +67,9 @@ describe("observability", () => {
       expect(value(samples, "distributor_analyzer_up", { analyzer: a.id })).toBe(1);
       expect(value(samples, "distributor_analyzer_weight", { analyzer: a.id })).toBe(a.weight);
       const count = value(samples, "distributor_upstream_request_duration_seconds_count", { analyzer: a.id })!;
-      expect(value(samples, "distributor_upstream_request_duration_seconds_bucket", { analyzer: a.id, le: "+Inf" })).toBe(count);
+      expect(
+        value(samples, "distributor_upstream_request_duration_seconds_bucket", { analyzer: a.id, le: "+Inf" }),
+      ).toBe(count);
       expect(count).toBeGreaterThan(0);
     }
     // 60 packets + 1 bad request were timed
@@ -73,15 +77,23 @@ describe("observability", () => {
     expect(value(samples, "distributor_queue_capacity")).toBe(stats.queue.capacity);
 
     const analyzerMetrics = parseExposition(await (await fetch(`${cluster.analyzers[0].url}/metrics`)).text());
-    expect(value(analyzerMetrics.samples, "analyzer_messages_processed_total", { analyzer: "a1" })).toBe(stats.analyzers[0].delivered);
-    expect(value(analyzerMetrics.samples, "analyzer_messages_by_level_total", { analyzer: "a1", level: "INFO" })).toBe(stats.analyzers[0].delivered);
+    expect(value(analyzerMetrics.samples, "analyzer_messages_processed_total", { analyzer: "a1" })).toBe(
+      stats.analyzers[0].delivered,
+    );
+    expect(value(analyzerMetrics.samples, "analyzer_messages_by_level_total", { analyzer: "a1", level: "INFO" })).toBe(
+      stats.analyzers[0].delivered,
+    );
   });
 
   test("admin endpoints require the admin token", async () => {
     const list = await fetch(`${cluster.distributor.url}/admin/analyzers`);
     expect(list.status).toBe(401);
     expect(list.headers.get("www-authenticate")).toBe("Bearer");
-    const put = await fetch(`${cluster.distributor.url}/admin/analyzers/a1`, { method: "PUT", body: '{"weight": 0}', headers: { authorization: "Bearer wrong" } });
+    const put = await fetch(`${cluster.distributor.url}/admin/analyzers/a1`, {
+      method: "PUT",
+      body: '{"weight": 0}',
+      headers: { authorization: "Bearer wrong" },
+    });
     expect(put.status).toBe(401);
   });
 
@@ -97,13 +109,21 @@ describe("observability", () => {
   });
 
   test("an unknown analyzer is a 404 that lists the known ones", async () => {
-    const res = await fetch(`${cluster.distributor.url}/admin/analyzers/zz`, { method: "PUT", body: '{"weight": 1}', headers: admin });
+    const res = await fetch(`${cluster.distributor.url}/admin/analyzers/zz`, {
+      method: "PUT",
+      body: '{"weight": 1}',
+      headers: admin,
+    });
     expect(res.status).toBe(404);
     expect(((await res.json()) as ErrorBody).error).toContain("known: a1, a2, a3");
   });
 
   test("weight 0 drains an analyzer at once; a new weight shows in /stats and /metrics and the shares follow it", async () => {
-    const drain = await fetch(`${cluster.distributor.url}/admin/analyzers/a3`, { method: "PUT", body: '{"weight": 0}', headers: admin });
+    const drain = await fetch(`${cluster.distributor.url}/admin/analyzers/a3`, {
+      method: "PUT",
+      body: '{"weight": 0}',
+      headers: admin,
+    });
     expect(drain.status).toBe(200);
     expect(((await drain.json()) as AnalyzerChanged).analyzer.weight).toBe(0);
     const before = await getJson<DistributorStats>(`${cluster.distributor.url}/stats`);
@@ -113,7 +133,15 @@ describe("observability", () => {
 
     // Now 1:4:0, addressed by URL this time.
     const url = encodeURIComponent(cluster.analyzers[1].url);
-    expect((await fetch(`${cluster.distributor.url}/admin/analyzers/${url}`, { method: "PUT", body: '{"weight": 4}', headers: admin })).status).toBe(200);
+    expect(
+      (
+        await fetch(`${cluster.distributor.url}/admin/analyzers/${url}`, {
+          method: "PUT",
+          body: '{"weight": 4}',
+          headers: admin,
+        })
+      ).status,
+    ).toBe(200);
     const listed = await getJson<AnalyzerList>(`${cluster.distributor.url}/admin/analyzers`, admin);
     expect(listed.analyzers.map((a) => a.weight)).toEqual([1, 4, 0]);
     await send(5000);

@@ -1,15 +1,22 @@
 import { describe, expect, test } from "bun:test";
 import { BROWSER_PATHS, BrowserMissingError, findBrowser } from "./browser.ts";
 
-const only = (...paths: string[]) => (path: string) => paths.includes(path);
+const only =
+  (...paths: string[]) =>
+  (path: string) =>
+    paths.includes(path);
 
 describe("findBrowser", () => {
   test("CHROME_PATH wins over every usual place", () => {
-    expect(findBrowser({ CHROME_PATH: "/opt/chrome/chrome" }, only("/opt/chrome/chrome", "/usr/bin/chromium"))).toBe("/opt/chrome/chrome");
+    expect(findBrowser({ CHROME_PATH: "/opt/chrome/chrome" }, only("/opt/chrome/chrome", "/usr/bin/chromium"))).toBe(
+      "/opt/chrome/chrome",
+    );
   });
 
   test("a CHROME_PATH that does not exist is an error naming it, not a quiet fallback", () => {
-    expect(() => findBrowser({ CHROME_PATH: "/nope/chrome" }, only("/usr/bin/chromium"))).toThrow("CHROME_PATH is /nope/chrome, which does not exist");
+    expect(() => findBrowser({ CHROME_PATH: "/nope/chrome" }, only("/usr/bin/chromium"))).toThrow(
+      "CHROME_PATH is /nope/chrome, which does not exist",
+    );
   });
 
   test.each([...BROWSER_PATHS])("finds %s", (path) => {

@@ -14,7 +14,16 @@ export const BROWSER_PATHS = [
 ] as const;
 
 /** The flags the test launches it with: headless, and quiet (no updates, sync or other calls home). */
-export const BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+export const BROWSER_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 /** No browser where we looked: the message says what to install or set. */
 export class BrowserMissingError extends Error {
@@ -22,11 +31,16 @@ export class BrowserMissingError extends Error {
 }
 
 /** The browser's executable; throws BrowserMissingError naming the fix when there is none. */
-export function findBrowser(env: Record<string, string | undefined> = process.env, exists: (path: string) => boolean = existsSync): string {
+export function findBrowser(
+  env: Record<string, string | undefined> = process.env,
+  exists: (path: string) => boolean = existsSync,
+): string {
   const chosen = env.CHROME_PATH;
   if (chosen) {
     if (exists(chosen)) return chosen;
-    throw new BrowserMissingError(`CHROME_PATH is ${chosen}, which does not exist: point it at a Chromium or Chrome executable, or unset it to look in ${BROWSER_PATHS.join(", ")}`);
+    throw new BrowserMissingError(
+      `CHROME_PATH is ${chosen}, which does not exist: point it at a Chromium or Chrome executable, or unset it to look in ${BROWSER_PATHS.join(", ")}`,
+    );
   }
   const found = BROWSER_PATHS.find((path) => exists(path));
   if (found) return found;

@@ -1,7 +1,7 @@
 // This repo's programs as real child processes on port 0: analyzers a1..aN and a distributor in
 // front of them, the arrangement most end-to-end tests and the fault scenarios start from.
 
-import { spawnService, type Env, type Service } from "./procs.ts";
+import { type Env, type Service, spawnService } from "./procs.ts";
 
 export type Cluster = { analyzers: Service[]; distributor: Service };
 
@@ -10,7 +10,11 @@ export function startAnalyzer(id: string, env: Env = {}): Promise<Service> {
 }
 
 /** Analyzers a1..aN with the given weights (each with `analyzerEnv(id)` added), and a distributor in front of them. */
-export async function startCluster(weights: number[], env: Env = {}, analyzerEnv: (id: string) => Env = () => ({})): Promise<Cluster> {
+export async function startCluster(
+  weights: number[],
+  env: Env = {},
+  analyzerEnv: (id: string) => Env = () => ({}),
+): Promise<Cluster> {
   const analyzers = await Promise.all(weights.map((_, i) => startAnalyzer(`a${i + 1}`, analyzerEnv(`a${i + 1}`))));
   const distributor = await spawnService("distributor.ts", {
     ANALYZERS: analyzers.map((a) => a.url).join(","),

@@ -6,13 +6,13 @@
 //   duplicates = audit lines beyond the first for the same message (retries after a timeout)
 // test/faults.test.ts asserts on these reports; scripts/reliability.ts prints them as a table.
 
-import { mkdtempSync, readFileSync, existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { DistributorStats } from "../src/protocol/stats.ts";
 import { startCluster } from "./cluster.ts";
 import { getJson, postJson } from "./http.ts";
-import { stopAll, type Env, type Service } from "./procs.ts";
-import type { DistributorStats } from "../src/protocol/stats.ts";
+import { type Env, type Service, stopAll } from "./procs.ts";
 
 export type FaultReport = {
   fault: string;
@@ -36,7 +36,10 @@ export class Rig {
 
   static async start(weights: number[], env: Env = {}, analyzerEnv: Env = {}): Promise<Rig> {
     const rig = new Rig();
-    const cluster = await startCluster(weights, { HEALTH_TIMEOUT_MS: "100", ...env }, (id) => ({ AUDIT_FILE: join(rig.dir, `${id}.jsonl`), ...analyzerEnv }));
+    const cluster = await startCluster(weights, { HEALTH_TIMEOUT_MS: "100", ...env }, (id) => ({
+      AUDIT_FILE: join(rig.dir, `${id}.jsonl`),
+      ...analyzerEnv,
+    }));
     rig.analyzers = cluster.analyzers;
     rig.distributor = cluster.distributor;
     return rig;
@@ -105,7 +108,14 @@ export type TrafficOptions = {
   onRequest?: (i: number) => void | Promise<void>;
 };
 
-export type Traffic = { sent: number; statuses: Map<number, number>; accepted: number[]; errors: string[]; refused: number; retryAfterMissing: number };
+export type Traffic = {
+  sent: number;
+  statuses: Map<number, number>;
+  accepted: number[];
+  errors: string[];
+  refused: number;
+  retryAfterMissing: number;
+};
 
 let nextId = 0;
 
@@ -121,7 +131,9 @@ export async function drive(url: string, o: TrafficOptions): Promise<Traffic> {
         t.sent++;
         await o.onRequest?.(i);
         const ids = Array.from({ length: o.packet }, () => nextId++);
-        const lines = ids.map((id) => `2026-11-24T12:00:00Z INFO checkout user=${id % 997} from 10.1.${id % 250}.7 msg=${id}`);
+        const lines = ids.map(
+          (id) => `2026-11-24T12:00:00Z INFO checkout user=${id % 997} from 10.1.${id % 250}.7 msg=${id}`,
+        );
         const body = o.packet === 1 ? { log: lines[0] } : { logs: lines };
         try {
           const res = await postJson(`${url}/analyze`, body, headers);
@@ -149,7 +161,13 @@ export function account(t: Traffic, audited: Map<number, number>) {
   return { lost, duplicates };
 }
 
-function report(fault: string, happened: string, t: Traffic, rig: Rig, extra: Partial<FaultReport> & { extra?: FaultReport["extra"] } = {}): FaultReport {
+function report(
+  fault: string,
+  happened: string,
+  t: Traffic,
+  rig: Rig,
+  extra: Partial<FaultReport> & { extra?: FaultReport["extra"] } = {},
+): FaultReport {
   const { lost, duplicates } = account(t, rig.audited());
   return {
     fault,
@@ -200,11 +218,17 @@ export async function killNine(mode: "sync" | "async", packet: number): Promise<
     });
     const [detectMs, recoverMs] = [await detect!, await recover.promise];
     const s = await rig.settled();
-    return report(`kill -9 analyzer (${mode}, ${packet === 1 ? "single logs" : `packets of ${packet}`})`, "marked down on the first failed forward; its messages retried on the others; back on restart", t, rig, {
-      detectMs: ms(detectMs),
-      recoverMs: ms(recoverMs),
-      extra: { retried: s.retried, a1AfterRestart: s.analyzers[0].delivered > 0 ? "got traffic" : "no traffic" },
-    });
+    return report(
+      `kill -9 analyzer (${mode}, ${packet === 1 ? "single logs" : `packets of ${packet}`})`,
+      "marked down on the first failed forward; its messages retried on the others; back on restart",
+      t,
+      rig,
+      {
+        detectMs: ms(detectMs),
+        recoverMs: ms(recoverMs),
+        extra: { retried: s.retried, a1AfterRestart: s.analyzers[0].delivered > 0 ? "got traffic" : "no traffic" },
+      },
+    );
   } finally {
     await rig.stop();
   }
@@ -238,11 +262,17 @@ export async function hang(): Promise<FaultReport> {
     });
     const [detectMs, recoverMs] = [await detect!, await recover!];
     const s = await rig.settled();
-    return report("analyzer hangs (no answer)", `forwards time out after 300 ms and are retried elsewhere; ejected; back when it answers again`, t, rig, {
-      detectMs: ms(detectMs),
-      recoverMs: ms(recoverMs),
-      extra: { retried: s.retried },
-    });
+    return report(
+      "analyzer hangs (no answer)",
+      `forwards time out after 300 ms and are retried elsewhere; ejected; back when it answers again`,
+      t,
+      rig,
+      {
+        detectMs: ms(detectMs),
+        recoverMs: ms(recoverMs),
+        extra: { retried: s.retried },
+      },
+    );
   } finally {
     await rig.stop();
   }
@@ -255,9 +285,19 @@ export async function partialFailure(): Promise<FaultReport> {
     await rig.fault(0, { failureRate: 0.3 });
     const t = await drive(rig.distributor.url, { mode: "sync", packet: 1, concurrency: 16, requests: 2000 });
     const s = await rig.settled();
-    return report("analyzer answers 5xx to 30% of requests", "each 5xx ejects it and the messages are retried elsewhere; it returns on the next good probe", t, rig, {
-      extra: { retried: s.retried, ejections: Math.floor(s.analyzers[0].healthChanges / 2), a1Share: (s.analyzers[0].delivered / s.delivered).toFixed(3) },
-    });
+    return report(
+      "analyzer answers 5xx to 30% of requests",
+      "each 5xx ejects it and the messages are retried elsewhere; it returns on the next good probe",
+      t,
+      rig,
+      {
+        extra: {
+          retried: s.retried,
+          ejections: Math.floor(s.analyzers[0].healthChanges / 2),
+          a1Share: (s.analyzers[0].delivered / s.delivered).toFixed(3),
+        },
+      },
+    );
   } finally {
     await rig.stop();
   }
@@ -265,7 +305,12 @@ export async function partialFailure(): Promise<FaultReport> {
 
 /** Every analyzer fails half of its requests: the retry budget keeps retries from multiplying load. */
 export async function retryStorm(): Promise<FaultReport> {
-  const rig = await Rig.start([1, 1, 1], { RETRY_BUDGET_RATIO: "0.2", RETRY_BUDGET_MIN_PER_SECOND: "10", MAX_ATTEMPTS: "5", HEALTH_RISE: "1" });
+  const rig = await Rig.start([1, 1, 1], {
+    RETRY_BUDGET_RATIO: "0.2",
+    RETRY_BUDGET_MIN_PER_SECOND: "10",
+    MAX_ATTEMPTS: "5",
+    HEALTH_RISE: "1",
+  });
   try {
     await Promise.all([0, 1, 2].map((i) => rig.fault(i, { failureRate: 0.5 })));
     const started = performance.now();
@@ -274,18 +319,24 @@ export async function retryStorm(): Promise<FaultReport> {
     const s = await rig.settled();
     const upstreamRequests = s.analyzers.reduce((sum, a) => sum + a.requests, 0);
     const upstreamMessages = s.analyzers.reduce((sum, a) => sum + a.delivered + a.failed, 0);
-    return report("every analyzer fails 50% (retry storm)", "retry budget (20% + 10/s) caps retries; clients see the failures the budget will not retry", t, rig, {
-      extra: {
-        retried: s.retried,
-        retriesDenied: s.retriesDenied,
-        retryRatio: (s.retried / Math.max(1, s.received)).toFixed(3),
-        upstreamAttemptsPerMessage: (upstreamMessages / Math.max(1, s.received)).toFixed(2),
-        // The budget counts analyzer requests: at most 20% of them (successes, really), 10/s and
-        // an initial burst of 100 may be retried.
-        retriedRequests: s.retriedRequests,
-        budgetAllows: Math.ceil(0.2 * upstreamRequests + 10 * seconds + 100),
+    return report(
+      "every analyzer fails 50% (retry storm)",
+      "retry budget (20% + 10/s) caps retries; clients see the failures the budget will not retry",
+      t,
+      rig,
+      {
+        extra: {
+          retried: s.retried,
+          retriesDenied: s.retriesDenied,
+          retryRatio: (s.retried / Math.max(1, s.received)).toFixed(3),
+          upstreamAttemptsPerMessage: (upstreamMessages / Math.max(1, s.received)).toFixed(2),
+          // The budget counts analyzer requests: at most 20% of them (successes, really), 10/s and
+          // an initial burst of 100 may be retried.
+          retriedRequests: s.retriedRequests,
+          budgetAllows: Math.ceil(0.2 * upstreamRequests + 10 * seconds + 100),
+        },
       },
-    });
+    );
   } finally {
     await rig.stop();
   }
@@ -313,9 +364,22 @@ export async function flapping(): Promise<FaultReport> {
     await flapper;
     const s = await rig.settled();
     const d = s.analyzers.map((a, i) => a.delivered - before.analyzers[i].delivered);
-    return report("analyzer health flaps every 150 ms", "rise 3 / fall 2 hold it out most of the time; the other two keep their 2:3 ratio", t, rig, {
-      extra: { toggles, healthChanges: s.analyzers[0].healthChanges, a2: d[1], a3: d[2], a2toA3: (d[1] / d[2]).toFixed(3), expectedA2toA3: (2 / 3).toFixed(3) },
-    });
+    return report(
+      "analyzer health flaps every 150 ms",
+      "rise 3 / fall 2 hold it out most of the time; the other two keep their 2:3 ratio",
+      t,
+      rig,
+      {
+        extra: {
+          toggles,
+          healthChanges: s.analyzers[0].healthChanges,
+          a2: d[1],
+          a3: d[2],
+          a2toA3: (d[1] / d[2]).toFixed(3),
+          expectedA2toA3: (2 / 3).toFixed(3),
+        },
+      },
+    );
   } finally {
     await rig.stop();
   }
@@ -340,17 +404,32 @@ export async function allDown(): Promise<FaultReport> {
     const s = await rig.settled();
     const merged: Traffic = {
       sent: sync.sent + asyncRun.sent,
-      statuses: new Map([...sync.statuses, ...[...asyncRun.statuses].map(([k, v]) => [k, v + (sync.statuses.get(k) ?? 0)] as [number, number])]),
+      statuses: new Map([
+        ...sync.statuses,
+        ...[...asyncRun.statuses].map(([k, v]) => [k, v + (sync.statuses.get(k) ?? 0)] as [number, number]),
+      ]),
       accepted: [...sync.accepted, ...asyncRun.accepted],
       errors: [...sync.errors, ...asyncRun.errors],
       refused: sync.refused + asyncRun.refused,
       retryAfterMissing: sync.retryAfterMissing + asyncRun.retryAfterMissing,
     };
-    return report("all analyzers down, then one back", "sync: 503 + Retry-After at once; async: queued up to QUEUE_CAPACITY, then 503; queue delivered on recovery", merged, rig, {
-      detectMs: ms(detectMs),
-      recoverMs: ms(recoverMs),
-      extra: { sync503: sync.refused, asyncAccepted: asyncRun.accepted.length, async503: asyncRun.refused, deliveredAfterRecovery: s.delivered, retryAfterMissing: merged.retryAfterMissing },
-    });
+    return report(
+      "all analyzers down, then one back",
+      "sync: 503 + Retry-After at once; async: queued up to QUEUE_CAPACITY, then 503; queue delivered on recovery",
+      merged,
+      rig,
+      {
+        detectMs: ms(detectMs),
+        recoverMs: ms(recoverMs),
+        extra: {
+          sync503: sync.refused,
+          asyncAccepted: asyncRun.accepted.length,
+          async503: asyncRun.refused,
+          deliveredAfterRecovery: s.delivered,
+          retryAfterMissing: merged.retryAfterMissing,
+        },
+      },
+    );
   } finally {
     await rig.stop();
   }
@@ -372,13 +451,27 @@ export async function rejoin(slowStartMs: number): Promise<FaultReport> {
     const s = await rig.settled();
     const d = s.analyzers.map((a, i) => a.delivered - before.analyzers[i].delivered);
     const share = d[0] / d.reduce((a, b) => a + b, 0);
-    const merged = { ...t, sent: away.sent + t.sent, accepted: [...away.accepted, ...t.accepted], errors: [...away.errors, ...t.errors] };
+    const merged = {
+      ...t,
+      sent: away.sent + t.sent,
+      accepted: [...away.accepted, ...t.accepted],
+      errors: [...away.errors, ...t.errors],
+    };
     return report(
       slowStartMs > 0 ? `rejoin with SLOW_START_MS=${slowStartMs}` : "rejoin (no slow start)",
-      slowStartMs > 0 ? "its weight ramps from 5% to full over the window" : "its normal share at once, no catch-up burst",
+      slowStartMs > 0
+        ? "its weight ramps from 5% to full over the window"
+        : "its normal share at once, no catch-up burst",
       merged,
       rig,
-      { recoverMs: ms(recoverMs), extra: { messagesAfterReturn: d.reduce((a, b) => a + b, 0), itsShare: share.toFixed(3), normalShare: (1 / 3).toFixed(3) } },
+      {
+        recoverMs: ms(recoverMs),
+        extra: {
+          messagesAfterReturn: d.reduce((a, b) => a + b, 0),
+          itsShare: share.toFixed(3),
+          normalShare: (1 / 3).toFixed(3),
+        },
+      },
     );
   } finally {
     await rig.stop();
@@ -392,7 +485,11 @@ function rssKb(pid: number): number {
 
 /** Offered load well above what slow analyzers take: the bounded queue sheds the excess. */
 export async function overload(): Promise<FaultReport> {
-  const rig = await Rig.start([1, 1], { QUEUE_CAPACITY: "200", MAX_PACKET: "100", WORKERS: "4", BATCH_MAX: "10" }, { ANALYZER_LATENCY: "0.05" });
+  const rig = await Rig.start(
+    [1, 1],
+    { QUEUE_CAPACITY: "200", MAX_PACKET: "100", WORKERS: "4", BATCH_MAX: "10" },
+    { ANALYZER_LATENCY: "0.05" },
+  );
   try {
     const rssBefore = rssKb(rig.distributor.pid);
     let rssMax = rssBefore;
@@ -400,9 +497,20 @@ export async function overload(): Promise<FaultReport> {
     const t = await drive(rig.distributor.url, { mode: "async", packet: 10, concurrency: 32, requests: 3000 });
     clearInterval(sampler);
     const s = await rig.settled();
-    return report("overload (async, analyzers at 50 ms, queue 200)", "the queue fills, the excess gets 503 + Retry-After at once; everything accepted is delivered", t, rig, {
-      extra: { rssBeforeMB: (rssBefore / 1024).toFixed(1), rssMaxMB: (rssMax / 1024).toFixed(1), delivered: s.delivered, retryAfterMissing: t.retryAfterMissing },
-    });
+    return report(
+      "overload (async, analyzers at 50 ms, queue 200)",
+      "the queue fills, the excess gets 503 + Retry-After at once; everything accepted is delivered",
+      t,
+      rig,
+      {
+        extra: {
+          rssBeforeMB: (rssBefore / 1024).toFixed(1),
+          rssMaxMB: (rssMax / 1024).toFixed(1),
+          delivered: s.delivered,
+          retryAfterMissing: t.retryAfterMissing,
+        },
+      },
+    );
   } finally {
     await rig.stop();
   }

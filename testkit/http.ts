@@ -1,16 +1,25 @@
 // The few HTTP calls end-to-end tests make against the processes they started.
 
-export async function getJson<T = any>(url: string, headers: Record<string, string> = {}): Promise<T> {
+export async function getJson<T = unknown>(url: string, headers: Record<string, string> = {}): Promise<T> {
   const res = await fetch(url, { headers });
   return (await res.json()) as T;
 }
 
 export function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  return fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
 }
 
 /** Polls `check` until it returns true; fails after `attempts` polls (a bound, not a speed claim). */
-export async function eventually(check: () => boolean | Promise<boolean>, what: string, attempts = 200, everyMs = 50): Promise<void> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  attempts = 200,
+  everyMs = 50,
+): Promise<void> {
   for (let i = 0; i < attempts; i++) {
     if (await check()) return;
     await Bun.sleep(everyMs);

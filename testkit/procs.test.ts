@@ -28,7 +28,9 @@ describe("spawnChild", () => {
 
   test("waitFor rejects with everything it printed when it exits first", async () => {
     const child = sh("echo 'bad config: PORT' >&2; exit 3");
-    await expect(child.waitFor(/listening/)).rejects.toThrow("sh exited with 3 before printing /listening/:\nbad config: PORT");
+    await expect(child.waitFor(/listening/)).rejects.toThrow(
+      "sh exited with 3 before printing /listening/:\nbad config: PORT",
+    );
     expect(await child.exited).toBe(3);
   });
 
@@ -83,6 +85,8 @@ describe("spawnService", () => {
   });
 
   test("a program that stops before listening is an error with its output", async () => {
-    await expect(spawnService("analyzer.ts", { FAILURE_RATE: "2" })).rejects.toThrow('FAILURE_RATE must be a number from 0 to 1, got "2"');
+    await expect(spawnService("analyzer.ts", { FAILURE_RATE: "2" })).rejects.toThrow(
+      'FAILURE_RATE must be a number from 0 to 1, got "2"',
+    );
   });
 });

@@ -67,7 +67,10 @@ export class Child {
     });
     running.add(this);
     const pumped = this.#piped
-      ? Promise.all([this.#pump(this.#proc.stdout as ReadableStream<Uint8Array>, true), this.#pump(this.#proc.stderr as ReadableStream<Uint8Array>, false)])
+      ? Promise.all([
+          this.#pump(this.#proc.stdout as ReadableStream<Uint8Array>, true),
+          this.#pump(this.#proc.stderr as ReadableStream<Uint8Array>, false),
+        ])
       : Promise.resolve();
     this.exited = this.#proc.exited.then(async (code) => {
       running.delete(this);
@@ -114,9 +117,20 @@ export class Child {
       const check = () => {
         const match = pattern.exec(this.#both);
         if (match) settle(() => resolve(match));
-        else if (this.#exitCode !== null) settle(() => reject(new Error(`${this.name} exited with ${this.#exitCode} before printing ${pattern}:\n${this.#both.trim()}`)));
+        else if (this.#exitCode !== null)
+          settle(() =>
+            reject(
+              new Error(`${this.name} exited with ${this.#exitCode} before printing ${pattern}:\n${this.#both.trim()}`),
+            ),
+          );
       };
-      const timer = setTimeout(() => settle(() => reject(new Error(`${this.name} did not print ${pattern} within ${timeoutMs} ms:\n${this.#both.trim()}`))), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          settle(() =>
+            reject(new Error(`${this.name} did not print ${pattern} within ${timeoutMs} ms:\n${this.#both.trim()}`)),
+          ),
+        timeoutMs,
+      );
       this.#onChange.add(check);
       check();
     });
@@ -186,7 +200,10 @@ export class Service extends Child {
     readonly env: Env,
     options: SpawnOptions & { name?: string } = {},
   ) {
-    super(options.name ?? entry, [process.execPath, entry], { ...options, env: { HOST: "127.0.0.1", PORT: "0", ...env } });
+    super(options.name ?? entry, [process.execPath, entry], {
+      ...options,
+      env: { HOST: "127.0.0.1", PORT: "0", ...env },
+    });
   }
 
   get url(): string {
@@ -213,7 +230,11 @@ export class Service extends Child {
     await this.exited;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await spawnService(this.entry, { ...this.env, PORT: String(this.port), ...env }, { ...this.options, name: this.name });
+        return await spawnService(
+          this.entry,
+          { ...this.env, PORT: String(this.port), ...env },
+          { ...this.options, name: this.name },
+        );
       } catch (error) {
         if (attempt === RESTART_ATTEMPTS) throw error;
         await Bun.sleep(100);
@@ -223,7 +244,11 @@ export class Service extends Child {
 }
 
 /** Starts one of this repo's entrypoints (on 127.0.0.1, port 0 unless `env` says otherwise) and waits until it listens. */
-export function spawnService(entry: string, env: Env = {}, options: SpawnOptions & { name?: string } = {}): Promise<Service> {
+export function spawnService(
+  entry: string,
+  env: Env = {},
+  options: SpawnOptions & { name?: string } = {},
+): Promise<Service> {
   return new Service(entry, env, options).listening();
 }
 

@@ -48,7 +48,11 @@ export function withinSigmas(counts: readonly number[], weights: readonly number
 export type FitCheck = { statistic: number; pValue: number; ok: boolean };
 
 /** All counts at once against the weights: chi-square goodness of fit, ok when p > `significance`. */
-export function fitsWeights(counts: readonly number[], weights: readonly number[], significance = SIGNIFICANCE): FitCheck {
+export function fitsWeights(
+  counts: readonly number[],
+  weights: readonly number[],
+  significance = SIGNIFICANCE,
+): FitCheck {
   const total = counts.reduce((a, b) => a + b, 0);
   const { statistic, pValue } = chiSquare(counts, expectedCounts(weights, total));
   return { statistic, pValue, ok: pValue > significance };

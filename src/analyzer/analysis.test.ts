@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { analyzeLine, MASK } from "./analysis.ts";
 import type { Analysis, Level } from "./analysis.ts";
+import { analyzeLine, MASK } from "./analysis.ts";
 
 // Syslog lines carry no year; every test reads them on this day.
 const DEC_1_2026 = () => new Date("2026-12-01T00:00:00Z");
@@ -95,11 +95,7 @@ describe("level, timestamp and IPs of realistic lines", () => {
       "2026-11-24 19:46:28,123 - app.worker - INFO - processed 128 jobs in 3.2s",
       { level: "INFO", timestamp: "2026-11-24T19:46:28.123Z", ips: [] },
     ],
-    [
-      "Python traceback header",
-      "Traceback (most recent call last):",
-      { level: null, timestamp: null, ips: [] },
-    ],
+    ["Python traceback header", "Traceback (most recent call last):", { level: null, timestamp: null, ips: [] }],
     [
       "logfmt with a -05:00 zone",
       `time=2026-11-24T14:46:28-05:00 level=error msg="dial tcp 10.0.0.5:5432: connect: connection refused" service=api`,
@@ -189,16 +185,12 @@ describe("level", () => {
 describe("timestamp", () => {
   test("a syslog line from Dec 31 read just after New Year belongs to the year before", () => {
     const now = () => new Date("2027-01-01T00:00:05Z");
-    expect(analyzeLine("Dec 31 23:59:59 host app: tick", { now }).timestamp).toBe(
-      "2026-12-31T23:59:59.000Z",
-    );
+    expect(analyzeLine("Dec 31 23:59:59 host app: tick", { now }).timestamp).toBe("2026-12-31T23:59:59.000Z");
   });
 
   test("a syslog Feb 29 read in a year without one belongs to the leap year before", () => {
     const now = () => new Date("2025-01-10T00:00:00Z");
-    expect(analyzeLine("Feb 29 12:00:00 host app: tick", { now }).timestamp).toBe(
-      "2024-02-29T12:00:00.000Z",
-    );
+    expect(analyzeLine("Feb 29 12:00:00 host app: tick", { now }).timestamp).toBe("2024-02-29T12:00:00.000Z");
   });
 
   test.each([
@@ -357,12 +349,8 @@ describe("edge cases", () => {
 describe("arguments", () => {
   test("a line that is not a string is a TypeError that names its type", () => {
     const notStrings: unknown[] = [42, null];
-    expect(() => analyzeLine(notStrings[0] as string)).toThrow(
-      new TypeError("line must be a string, got number"),
-    );
-    expect(() => analyzeLine(notStrings[1] as string)).toThrow(
-      new TypeError("line must be a string, got null"),
-    );
+    expect(() => analyzeLine(notStrings[0] as string)).toThrow(new TypeError("line must be a string, got number"));
+    expect(() => analyzeLine(notStrings[1] as string)).toThrow(new TypeError("line must be a string, got null"));
   });
 
   test("a now that is not a function is a TypeError that names its type", () => {

@@ -4,17 +4,7 @@
 // module load, and each keeps backtracking bounded per position (no nested or overlapping
 // quantifiers): a hostile 1 MB line costs a few linear scans, not a quadratic blow-up.
 
-export type Level =
-  | "TRACE"
-  | "DEBUG"
-  | "INFO"
-  | "NOTICE"
-  | "WARN"
-  | "ERROR"
-  | "CRITICAL"
-  | "ALERT"
-  | "EMERG"
-  | "FATAL";
+export type Level = "TRACE" | "DEBUG" | "INFO" | "NOTICE" | "WARN" | "ERROR" | "CRITICAL" | "ALERT" | "EMERG" | "FATAL";
 
 export type Analysis = {
   /** Normalized level, or null when the line names none. */
@@ -85,36 +75,24 @@ const NUMERIC_LEVELS = new Map<string, Level>([
 ]);
 
 // Syslog PRI is facility * 8 + severity; severity 0..7 from most to least severe.
-const SYSLOG_SEVERITIES: readonly Level[] = [
-  "EMERG",
-  "ALERT",
-  "CRITICAL",
-  "ERROR",
-  "WARN",
-  "NOTICE",
-  "INFO",
-  "DEBUG",
-];
+const SYSLOG_SEVERITIES: readonly Level[] = ["EMERG", "ALERT", "CRITICAL", "ERROR", "WARN", "NOTICE", "INFO", "DEBUG"];
 
 // `level=warn`, `"level": "info"`, `"severity":"ERROR"`, `log.level: debug`, `levelname='WARNING'`.
 // Group 1 is the quote closing a JSON key: a bare number counts only there (`"level":30`), so that
 // prose like "battery level: 30" is not read as INFO.
-const LEVEL_FIELD =
-  /\b(?:log[._]?)?(?:level(?:name)?|lvl|severity)(["']?)\s*[:=]\s*["']?([A-Za-z]+|\d+)/gi;
+const LEVEL_FIELD = /\b(?:log[._]?)?(?:level(?:name)?|lvl|severity)(["']?)\s*[:=]\s*["']?([A-Za-z]+|\d+)/gi;
 
 const SYSLOG_PRI = /^<(\d{1,3})>/;
 
 // Level words longest first, so that WARNING is tried before WARN.
 const LEVEL_WORDS = [...LEVEL_ALIASES.keys()].sort((a, b) => b.length - a.length);
-const anyCase = (word: string) =>
-  word.replace(/[A-Z]/g, (c) => `[${c}${c.toLowerCase()}]`);
+const anyCase = (word: string) => word.replace(/[A-Z]/g, (c) => `[${c}${c.toLowerCase()}]`);
 
 // A level token is either bracketed in any case (`[error]`, `[WARN]`, Apache's `[core:error]`) or a
 // bare upper-case word (`ERROR`, `WARNING:root:`). Bare lower-case words are prose ("connection
 // error"), not levels. One regex for both forms, so the first token in the line wins in one pass.
 const LEVEL_TOKEN = new RegExp(
-  `\\[(?:[\\w.-]*:)?\\s*(${LEVEL_WORDS.map(anyCase).join("|")})\\s*\\]` +
-    `|\\b(${LEVEL_WORDS.join("|")})\\b`,
+  `\\[(?:[\\w.-]*:)?\\s*(${LEVEL_WORDS.map(anyCase).join("|")})\\s*\\]` + `|\\b(${LEVEL_WORDS.join("|")})\\b`,
 );
 
 // Explicit fields win (a JSON line's "level" is the truth even when its message says ERROR), then
@@ -162,8 +140,7 @@ const CLF_TIMESTAMP = new RegExp(
 // Syslog (RFC 3164) "Nov  4 19:46:28", and ctime as in Apache's error log, which adds a fraction
 // and a year: "Tue Nov 24 19:46:28.123456 2026".
 const SYSLOG_TIMESTAMP = new RegExp(
-  `\\b(${MONTH_NAMES})\\s{1,2}(\\d{1,2})\\s(\\d{2}):(\\d{2}):(\\d{2})` +
-    `(?:\\.(\\d{1,9}))?(?:\\s(\\d{4}))?(?!\\d)`,
+  `\\b(${MONTH_NAMES})\\s{1,2}(\\d{1,2})\\s(\\d{2}):(\\d{2}):(\\d{2})(?:\\.(\\d{1,9}))?(?:\\s(\\d{4}))?(?!\\d)`,
 );
 
 // Epoch seconds (optionally fractional) or milliseconds, only at the very start of the line:

@@ -3,14 +3,22 @@
 
 import { appendFileSync } from "node:fs";
 import { z } from "zod";
-import { allowOnly, createJsonApp, limitBody, readJsonBody, readText, requireToken, textResponse } from "../http/app.ts";
+import {
+  allowOnly,
+  createJsonApp,
+  limitBody,
+  readJsonBody,
+  readText,
+  requireToken,
+  textResponse,
+} from "../http/app.ts";
 import { HttpError } from "../http/errors.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../http/prometheus.ts";
 import type { Random } from "../math/random.ts";
 import { batchAnswer, NDJSON } from "../protocol/batch.ts";
 import { createPayloadParser } from "../protocol/payload.ts";
 import type { AnalyzerStats } from "../protocol/stats.ts";
-import { analyzeLine, type Analysis } from "./analysis.ts";
+import { type Analysis, analyzeLine } from "./analysis.ts";
 import type { AnalyzerConfig } from "./config.ts";
 import { renderAnalyzerMetrics } from "./metrics.ts";
 
@@ -32,7 +40,10 @@ export function createAnalyzer(options: AnalyzerOptions) {
   const fault = { down: false, hang: false, failureRate: options.failureRate, latency: options.latencySeconds };
   // Requests that arrive while hanging wait here until {"hang": false}, then answer late.
   let hung: { promise: Promise<void>; resolve: () => void } | undefined;
-  const untilUnhung = () => (hung ??= Promise.withResolvers<void>()).promise;
+  const untilUnhung = () => {
+    hung ??= Promise.withResolvers<void>();
+    return hung.promise;
+  };
   const counts = { processed: 0, requests: 0, simulatedFailures: 0, byLevel: {} as Record<string, number> };
   const parsePayload = createPayloadParser(ANALYZER_MAX_PACKET);
   const idJson = JSON.stringify(id);
@@ -59,7 +70,8 @@ export function createAnalyzer(options: AnalyzerOptions) {
     if (fault.latency > 0) await Bun.sleep(fault.latency * 1000);
     const results = payload.logs.map(analyze);
     // Written before answering, so it survives a kill -9 that comes before the answer arrives.
-    if (options.auditFile) appendFileSync(options.auditFile, payload.logs.map((l) => JSON.stringify(l) + "\n").join(""));
+    if (options.auditFile)
+      appendFileSync(options.auditFile, payload.logs.map((l) => `${JSON.stringify(l)}\n`).join(""));
     counts.processed += results.length;
     if (payload.packet && c.req.header("accept")?.includes(NDJSON)) {
       // The distributor's form (src/protocol/batch.ts): the id, then one result per line.
@@ -76,13 +88,19 @@ export function createAnalyzer(options: AnalyzerOptions) {
   allowOnly(app, "/health", ["GET"]);
   app.get("/stats", (c) => c.json({ id, ...counts, fault } satisfies AnalyzerStats));
   allowOnly(app, "/stats", ["GET"]);
-  app.get("/metrics", (c) => c.body(renderAnalyzerMetrics(id, counts, fault.down), 200, { "content-type": PROMETHEUS_CONTENT_TYPE }));
+  app.get("/metrics", (c) =>
+    c.body(renderAnalyzerMetrics(id, counts, fault.down), 200, { "content-type": PROMETHEUS_CONTENT_TYPE }),
+  );
   allowOnly(app, "/metrics", ["GET"]);
   // For demos and fault-injection tests: {"down": true} fails /health and /analyze until undone,
   // {"hang": true} leaves them unanswered until undone.
   requireToken(app, "POST", "/fault", options.adminToken);
   app.post("/fault", limitBody(4096), async (c) => {
-    const change = await readJsonBody(c, faultSchema, 'send e.g. {"down": true, "hang": false, "failureRate": 0.1, "latency": 0.05}');
+    const change = await readJsonBody(
+      c,
+      faultSchema,
+      'send e.g. {"down": true, "hang": false, "failureRate": 0.1, "latency": 0.05}',
+    );
     Object.assign(fault, Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)));
     if (!fault.hang && hung) {
       hung.resolve();

@@ -3,12 +3,39 @@ import { loadAnalyzerConfig } from "./config.ts";
 
 describe("loadAnalyzerConfig", () => {
   test("has documented defaults", () => {
-    expect(loadAnalyzerConfig({})).toEqual({ port: 5000, host: "0.0.0.0", id: undefined, latencySeconds: 0, failureRate: 0, maxBodyBytes: 1024 * 1024, auditFile: undefined, adminToken: undefined });
+    expect(loadAnalyzerConfig({})).toEqual({
+      port: 5000,
+      host: "0.0.0.0",
+      id: undefined,
+      latencySeconds: 0,
+      failureRate: 0,
+      maxBodyBytes: 1024 * 1024,
+      auditFile: undefined,
+      adminToken: undefined,
+    });
   });
 
   test("reads every setting from its variable; a blank ANALYZER_ID counts as unset", () => {
-    const env = { PORT: "0", HOST: "127.0.0.1", ANALYZER_ID: " a1 ", ANALYZER_LATENCY: "0.25", FAILURE_RATE: "0.5", MAX_BODY_BYTES: "10", AUDIT_FILE: "/tmp/audit", ADMIN_TOKEN: "t" };
-    expect(loadAnalyzerConfig(env)).toEqual({ port: 0, host: "127.0.0.1", id: "a1", latencySeconds: 0.25, failureRate: 0.5, maxBodyBytes: 10, auditFile: "/tmp/audit", adminToken: "t" });
+    const env = {
+      PORT: "0",
+      HOST: "127.0.0.1",
+      ANALYZER_ID: " a1 ",
+      ANALYZER_LATENCY: "0.25",
+      FAILURE_RATE: "0.5",
+      MAX_BODY_BYTES: "10",
+      AUDIT_FILE: "/tmp/audit",
+      ADMIN_TOKEN: "t",
+    };
+    expect(loadAnalyzerConfig(env)).toEqual({
+      port: 0,
+      host: "127.0.0.1",
+      id: "a1",
+      latencySeconds: 0.25,
+      failureRate: 0.5,
+      maxBodyBytes: 10,
+      auditFile: "/tmp/audit",
+      adminToken: "t",
+    });
     expect(loadAnalyzerConfig({ ANALYZER_ID: "  " }).id).toBeUndefined();
   });
 

@@ -2,7 +2,17 @@
 // and rendered into docs/configuration.md by `bun run docs:config`.
 
 import { z } from "zod";
-import { allowedValues, decimal, host, MIB, parseSettings, text, wholeNumber, type Env, type Settings } from "../config/env.ts";
+import {
+  allowedValues,
+  decimal,
+  type Env,
+  host,
+  MIB,
+  parseSettings,
+  type Settings,
+  text,
+  wholeNumber,
+} from "../config/env.ts";
 
 /** Every setting once, in the order docs/configuration.md lists them; keys are the config's fields. */
 export const analyzerSettings = {
@@ -11,19 +21,40 @@ export const analyzerSettings = {
   // The entrypoint falls back to <hostname>:<port>; blank counts as unset.
   id: {
     env: "ANALYZER_ID",
-    schema: z.string().trim().optional().transform((s) => s || undefined).register(allowedValues, { allowed: "any text" }),
+    schema: z
+      .string()
+      .trim()
+      .optional()
+      .transform((s) => s || undefined)
+      .register(allowedValues, { allowed: "any text" }),
     shownDefault: "<hostname>:<port>",
     doc: "the id in answers and in the distributor's `/stats`",
   },
-  latencySeconds: { env: "ANALYZER_LATENCY", schema: decimal(0, 0, 3600), doc: "simulated processing time per request, in seconds (as in the original)" },
-  failureRate: { env: "FAILURE_RATE", schema: decimal(0, 0, 1), doc: "fraction of `/analyze` requests answered with a simulated 500" },
-  maxBodyBytes: { env: "MAX_BODY_BYTES", schema: wholeNumber(MIB, 1, 1024 * MIB), doc: "largest request body (413 beyond)" },
+  latencySeconds: {
+    env: "ANALYZER_LATENCY",
+    schema: decimal(0, 0, 3600),
+    doc: "simulated processing time per request, in seconds (as in the original)",
+  },
+  failureRate: {
+    env: "FAILURE_RATE",
+    schema: decimal(0, 0, 1),
+    doc: "fraction of `/analyze` requests answered with a simulated 500",
+  },
+  maxBodyBytes: {
+    env: "MAX_BODY_BYTES",
+    schema: wholeNumber(MIB, 1, 1024 * MIB),
+    doc: "largest request body (413 beyond)",
+  },
   auditFile: {
     env: "AUDIT_FILE",
     schema: text("file path"),
     doc: "append every analyzed line to this file (JSON string per line) before answering: the evidence the fault-injection suite counts lost and duplicated messages with",
   },
-  adminToken: { env: "ADMIN_TOKEN", schema: text("any text"), doc: "when set, `POST /fault` requires `Authorization: Bearer <token>`" },
+  adminToken: {
+    env: "ADMIN_TOKEN",
+    schema: text("any text"),
+    doc: "when set, `POST /fault` requires `Authorization: Bearer <token>`",
+  },
 } satisfies Settings;
 
 export type AnalyzerConfig = ReturnType<typeof loadAnalyzerConfig>;

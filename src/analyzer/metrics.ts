@@ -2,7 +2,12 @@
 
 import { labelValue } from "../http/prometheus.ts";
 
-export type AnalyzerCounts = { processed: number; requests: number; simulatedFailures: number; byLevel: Record<string, number> };
+export type AnalyzerCounts = {
+  processed: number;
+  requests: number;
+  simulatedFailures: number;
+  byLevel: Record<string, number>;
+};
 
 export function renderAnalyzerMetrics(id: string, counts: AnalyzerCounts, down: boolean): string {
   const label = `analyzer="${labelValue(id)}"`;
@@ -18,10 +23,12 @@ export function renderAnalyzerMetrics(id: string, counts: AnalyzerCounts, down: 
     `analyzer_simulated_failures_total{${label}} ${counts.simulatedFailures}`,
     "# HELP analyzer_messages_by_level_total Log lines analyzed, by the level found (NONE when none).",
     "# TYPE analyzer_messages_by_level_total counter",
-    ...Object.entries(counts.byLevel).map(([level, n]) => `analyzer_messages_by_level_total{${label},level="${labelValue(level)}"} ${n}`),
+    ...Object.entries(counts.byLevel).map(
+      ([level, n]) => `analyzer_messages_by_level_total{${label},level="${labelValue(level)}"} ${n}`,
+    ),
     "# HELP analyzer_up 0 while failure is simulated with POST /fault.",
     "# TYPE analyzer_up gauge",
     `analyzer_up{${label}} ${down ? 0 : 1}`,
   ];
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}\n`;
 }

@@ -52,14 +52,21 @@ export function decimal(fallback: number, min: number, max: number) {
     .string()
     .trim()
     .default(String(fallback))
-    .refine((s) => s !== "" && Number.isFinite(Number(s)) && Number(s) >= min && Number(s) <= max, { message: `must be a ${allowed}` })
+    .refine((s) => s !== "" && Number.isFinite(Number(s)) && Number(s) >= min && Number(s) <= max, {
+      message: `must be a ${allowed}`,
+    })
     .transform(Number)
     .register(allowedValues, { allowed });
 }
 
 /** Optional text that must match `pattern`; `allowed` names what matches, for the error and the docs. */
 export function matching(pattern: RegExp, allowed: string) {
-  return z.string().trim().regex(pattern, { message: `must be a ${allowed}` }).optional().register(allowedValues, { allowed });
+  return z
+    .string()
+    .trim()
+    .regex(pattern, { message: `must be a ${allowed}` })
+    .optional()
+    .register(allowedValues, { allowed });
 }
 
 /** Optional text the schema takes as it is; `allowed` tells the docs what it should hold (checked later, if at all). */
@@ -69,7 +76,12 @@ export function text(allowed: string) {
 
 export function host() {
   const allowed = "host name or address";
-  return z.string().trim().min(1, { message: `must be a ${allowed}` }).default("0.0.0.0").register(allowedValues, { allowed });
+  return z
+    .string()
+    .trim()
+    .min(1, { message: `must be a ${allowed}` })
+    .default("0.0.0.0")
+    .register(allowedValues, { allowed });
 }
 
 /** For entrypoints: the config from process.env, or one line on stderr and exit 1. */
@@ -87,7 +99,9 @@ export function loadOrExit<T>(program: string, load: (env: Env) => T): T {
 export function parseSettings<S extends Settings>(settings: S, env: Env): SettingValues<S> {
   const shape = Object.fromEntries(Object.entries(settings).map(([field, s]) => [field, s.schema])) as SettingsShape<S>;
   // An empty variable means "not set", as in most shells' `VAR= cmd` idiom.
-  const input = Object.fromEntries(Object.entries(settings).map(([field, s]) => [field, env[s.env] === "" ? undefined : env[s.env]]));
+  const input = Object.fromEntries(
+    Object.entries(settings).map(([field, s]) => [field, env[s.env] === "" ? undefined : env[s.env]]),
+  );
   const result = z.object(shape).safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
@@ -101,7 +115,8 @@ export function settingsTable(settings: Settings): string {
   const code = (text: string) => `\`${text}\``;
   const rows = Object.values(settings).map((s) => {
     const fallback = s.schema.safeParse(undefined);
-    const shown = s.shownDefault ?? (fallback.success && fallback.data !== undefined ? String(fallback.data) : undefined);
+    const shown =
+      s.shownDefault ?? (fallback.success && fallback.data !== undefined ? String(fallback.data) : undefined);
     const allowed = allowedValues.get(s.schema)?.allowed ?? "";
     return `| ${code(s.env)} | ${shown === undefined ? "unset" : code(shown)} | ${cell(allowed)} | ${cell(s.doc)} |`;
   });

@@ -6,14 +6,17 @@
 
 import type { Hono } from "hono";
 import { z } from "zod";
-import type { Balancer } from "./balancer.ts";
-import { HttpError } from "../http/errors.ts";
 import { allowOnly, limitBody, readJsonBody, requireToken } from "../http/app.ts";
+import { HttpError } from "../http/errors.ts";
 import type { AnalyzerChanged, AnalyzerList } from "../protocol/stats.ts";
+import type { Balancer } from "./balancer.ts";
 import { describeAnalyzers } from "./stats.ts";
 
 const weightBody = z.strictObject({
-  weight: z.number({ error: "must be a number" }).finite({ error: "must be finite" }).min(0, { error: "must be >= 0 (0 drains the analyzer)" }),
+  weight: z
+    .number({ error: "must be a number" })
+    .finite({ error: "must be finite" })
+    .min(0, { error: "must be >= 0 (0 drains the analyzer)" }),
 });
 
 export function registerAdmin(app: Hono, options: { balancer: Balancer; token: string | undefined }): void {
@@ -33,7 +36,9 @@ export function registerAdmin(app: Hono, options: { balancer: Balancer; token: s
     }
     const { weight } = await readJsonBody(c, weightBody, 'send {"weight": <number >= 0>}');
     balancer.pinWeight(upstream, weight);
-    return c.json({ analyzer: describeAnalyzers(balancer)[balancer.upstreams.indexOf(upstream)] } satisfies AnalyzerChanged);
+    return c.json({
+      analyzer: describeAnalyzers(balancer)[balancer.upstreams.indexOf(upstream)],
+    } satisfies AnalyzerChanged);
   });
   allowOnly(app, "/admin/analyzers/:analyzer", ["PUT"]);
 }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { aliasProbabilities, buildAlias, pickAlias } from "./alias.ts";
 import { chiSquare, expectedCounts } from "../math/chisquare.ts";
 import { seededRandom } from "../math/random.ts";
+import { aliasProbabilities, buildAlias, pickAlias } from "./alias.ts";
 
 function exactShares(weights: number[]): number[] {
   const sum = weights.reduce((a, b) => a + b, 0);
@@ -72,19 +72,18 @@ describe("pickAlias", () => {
     for (let i = 0; i < 10_000; i++) expect([1, 3]).toContain(pickAlias(table, random));
   });
 
-  test.each([
-    [[1, 2, 3]],
-    [[0.4, 0.1, 0.25, 0.25]],
-    [[1, 0, 5, 0, 2, 9, 1, 1]],
-  ])("200k seeded picks from %p fit the weights (chi-square, p >= 1e-4)", (weights) => {
-    const table = buildAlias(weights);
-    const random = seededRandom(12345);
-    const counts = new Array(weights.length).fill(0);
-    const picks = 200_000;
-    for (let i = 0; i < picks; i++) counts[pickAlias(table, random)]++;
-    const { pValue } = chiSquare(counts, expectedCounts(weights, picks));
-    expect(pValue).toBeGreaterThanOrEqual(1e-4);
-  });
+  test.each([[[1, 2, 3]], [[0.4, 0.1, 0.25, 0.25]], [[1, 0, 5, 0, 2, 9, 1, 1]]])(
+    "200k seeded picks from %p fit the weights (chi-square, p >= 1e-4)",
+    (weights) => {
+      const table = buildAlias(weights);
+      const random = seededRandom(12345);
+      const counts = new Array(weights.length).fill(0);
+      const picks = 200_000;
+      for (let i = 0; i < picks; i++) counts[pickAlias(table, random)]++;
+      const { pValue } = chiSquare(counts, expectedCounts(weights, picks));
+      expect(pValue).toBeGreaterThanOrEqual(1e-4);
+    },
+  );
 
   test("the chi-square check does reject picks from the wrong table", () => {
     const table = buildAlias([1, 1, 1]);

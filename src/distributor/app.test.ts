@@ -26,20 +26,39 @@ beforeAll(() => {
         const { logs } = (await req.json()) as { logs: string[] };
         if (logs.some((l) => l.startsWith("fail"))) return new Response("simulated failure", { status: 500 });
         if (logs.some((l) => l.startsWith("slow"))) await Bun.sleep(SLOW_MS);
-        return new Response(batchAnswer('"stub"', logs.map((l) => ({ length: l.length }))), { headers: { "content-type": NDJSON } });
+        return new Response(
+          batchAnswer(
+            '"stub"',
+            logs.map((l) => ({ length: l.length })),
+          ),
+          { headers: { "content-type": NDJSON } },
+        );
       },
     },
   });
 });
 afterAll(() => analyzer.stop(true));
 
-type Entries = { viaRoutes: string; viaApp: string; distributor: ReturnType<typeof createDistributor>; stop(): Promise<void> };
+type Entries = {
+  viaRoutes: string;
+  viaApp: string;
+  distributor: ReturnType<typeof createDistributor>;
+  stop(): Promise<void>;
+};
 
 /** One distributor, served twice: once as distributor.ts serves it (routes + app), once by the app alone. */
 async function serveBothWays(env: Record<string, string>): Promise<Entries> {
-  const distributor = createDistributor(loadDistributorConfig({ MAX_BODY_BYTES: String(MAX_BODY_BYTES), MAX_PACKET: "5", HEALTH_INTERVAL_MS: "60000", ...env }), {
-    log: () => {},
-  });
+  const distributor = createDistributor(
+    loadDistributorConfig({
+      MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+      MAX_PACKET: "5",
+      HEALTH_INTERVAL_MS: "60000",
+      ...env,
+    }),
+    {
+      log: () => {},
+    },
+  );
   await distributor.health.probeAll();
   expect(Object.keys(distributor.routes)).toEqual(["/analyze"]);
   const common = { port: 0, hostname: "127.0.0.1", fetch: distributor.app.fetch, maxRequestBodySize: SERVER_BODY_CAP };
@@ -65,7 +84,12 @@ async function send(origin: string, s: Send) {
   const h = (name: string) => res.headers.get(name);
   return {
     status: res.status,
-    headers: { "content-type": h("content-type"), "retry-after": h("retry-after"), allow: h("allow"), "www-authenticate": h("www-authenticate") },
+    headers: {
+      "content-type": h("content-type"),
+      "retry-after": h("retry-after"),
+      allow: h("allow"),
+      "www-authenticate": h("www-authenticate"),
+    },
     body: text === "" ? null : (JSON.parse(text) as unknown),
   };
 }
@@ -97,13 +121,20 @@ const tooLarge = JSON.stringify({ log: "x".repeat(MAX_BODY_BYTES) });
 
 describe("with a healthy analyzer", () => {
   let entries: Entries;
-  beforeAll(async () => (entries = await serveBothWays({ ANALYZERS: analyzer.url.origin, REQUEST_TIMEOUT_MS: "100", MAX_ATTEMPTS: "1" })));
+  beforeAll(
+    async () =>
+      (entries = await serveBothWays({ ANALYZERS: analyzer.url.origin, REQUEST_TIMEOUT_MS: "100", MAX_ATTEMPTS: "1" })),
+  );
   afterAll(() => entries.stop());
 
   test.each([
     ["a single log", 200, single("hello")],
     ["a packet", 200, packet(["a", "bb"])],
-    ["a JSON body sent as text/plain (no 415: any Content-Type)", 200, { body: '{"log":"a"}', headers: { "content-type": "text/plain" } }],
+    [
+      "a JSON body sent as text/plain (no 415: any Content-Type)",
+      200,
+      { body: '{"log":"a"}', headers: { "content-type": "text/plain" } },
+    ],
     ["a query string", 200, { path: "/analyze?x=1", body: '{"log":"a"}' }],
     ["Prefer: respond-async", 202, single("a", { prefer: "respond-async" })],
     ["invalid JSON", 400, { body: "{bad" }],
@@ -112,7 +143,11 @@ describe("with a healthy analyzer", () => {
     ["a packet over MAX_PACKET", 400, packet(["a", "b", "c", "d", "e", "f"])],
     ["a body over MAX_BODY_BYTES, its length declared", 413, { body: tooLarge }],
     ["a body over MAX_BODY_BYTES, chunked", 413, { body: tooLarge, chunked: true }],
-    ["a body over MAX_BODY_BYTES with Prefer: respond-async", 413, { body: tooLarge, headers: { prefer: "respond-async" } }],
+    [
+      "a body over MAX_BODY_BYTES with Prefer: respond-async",
+      413,
+      { body: tooLarge, headers: { prefer: "respond-async" } },
+    ],
     ["a chunked body within MAX_BODY_BYTES", 200, { body: JSON.stringify({ log: "x".repeat(900) }), chunked: true }],
     ["GET /analyze", 405, { method: "GET" }],
     ["PUT /analyze", 405, { method: "PUT", body: '{"log":"a"}' }],
@@ -126,10 +161,16 @@ describe("with a healthy analyzer", () => {
   });
 
   test("the answers themselves: the analysis, the 405's Allow, the failed packet's per-message outcomes", async () => {
-    expect((await expectSameAnswer(entries, single("hello"), 200)).body).toEqual({ analyzer: "stub", result: { length: 5 } });
+    expect((await expectSameAnswer(entries, single("hello"), 200)).body).toEqual({
+      analyzer: "stub",
+      result: { length: 5 },
+    });
     expect((await expectSameAnswer(entries, { method: "GET" }, 405)).headers.allow).toBe("POST");
     const failed = await expectSameAnswer(entries, packet(["ok", "fail me"]), 502);
-    expect(failed.body).toMatchObject({ error: expect.stringMatching(/^2 of 2 messages failed/), results: [{ status: 502 }, { status: 502 }] });
+    expect(failed.body).toMatchObject({
+      error: expect.stringMatching(/^2 of 2 messages failed/),
+      results: [{ status: 502 }, { status: 502 }],
+    });
   });
 
   test("once shutting down: 503 + Retry-After both ways", async () => {
@@ -162,7 +203,13 @@ describe("with no healthy analyzer", () => {
     const dead = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
     const url = dead.url.origin;
     await dead.stop(true);
-    entries = await serveBothWays({ ANALYZERS: url, QUEUE_CAPACITY: "2", MAX_PACKET: "1", WORKERS: "1", BATCH_MAX: "1" });
+    entries = await serveBothWays({
+      ANALYZERS: url,
+      QUEUE_CAPACITY: "2",
+      MAX_PACKET: "1",
+      WORKERS: "1",
+      BATCH_MAX: "1",
+    });
   });
   afterAll(() => entries.stop());
 
@@ -180,7 +227,8 @@ describe("with no healthy analyzer", () => {
   test("the queue full: 503 + Retry-After both ways", async () => {
     const { channel } = entries.distributor;
     // The worker holds what it took; the queue fills behind it.
-    for (let i = 0; i < 10 && channel.size < channel.capacity; i++) expect((await send(entries.viaRoutes, single("a", { prefer: "respond-async" }))).status).toBe(202);
+    for (let i = 0; i < 10 && channel.size < channel.capacity; i++)
+      expect((await send(entries.viaRoutes, single("a", { prefer: "respond-async" }))).status).toBe(202);
     expect(channel.size).toBe(channel.capacity);
     const answer = await expectSameAnswer(entries, single("a", { prefer: "respond-async" }), 503);
     expect(answer.body).toEqual({ error: expect.stringMatching(/^queue full/) });

@@ -2,24 +2,24 @@
 // workers, health checks, discovery, and the HTTP API. distributor.ts serves it; tests use it
 // in-process.
 
+import { allowOnly, createJsonApp } from "../http/app.ts";
+import { PROMETHEUS_CONTENT_TYPE } from "../http/prometheus.ts";
+import type { Random } from "../math/random.ts";
+import { createPayloadParser } from "../protocol/payload.ts";
 import { registerAdmin } from "./admin.ts";
 import { Balancer } from "./balancer.ts";
 import { Channel } from "./channel.ts";
 import type { DistributorConfig } from "./config.ts";
 import { createCounters } from "./counters.ts";
 import { dashboardPage } from "./dashboard.ts";
+import { type Resolver, startDiscovery } from "./discovery.ts";
 import { createDispatcher, type Job } from "./dispatch.ts";
-import { startDiscovery, type Resolver } from "./discovery.ts";
 import { createForward, type Forward } from "./forward.ts";
 import { startHealthChecks } from "./health.ts";
-import { allowOnly, createJsonApp } from "../http/app.ts";
 import { createAnalyzeHandler } from "./ingest.ts";
-import { PROMETHEUS_CONTENT_TYPE } from "../http/prometheus.ts";
 import { createLatencies, renderDistributorMetrics, upstreamHistogram } from "./metrics.ts";
-import { createPayloadParser } from "../protocol/payload.ts";
 import { startPool } from "./pool.ts";
 import { RetryBudget } from "./retrybudget.ts";
-import type { Random } from "../math/random.ts";
 import { statsSnapshot } from "./stats.ts";
 import { createUpstream } from "./upstream.ts";
 
@@ -28,9 +28,15 @@ export type DistributorDeps = { random?: Random; forward?: Forward; log?: (line:
 export function createDistributor(config: DistributorConfig, deps: DistributorDeps = {}) {
   const log = deps.log ?? ((line: string) => console.log(line));
   const upstreams = config.analyzers.map((a) => createUpstream(a.url, a.weight));
-  const balancer = new Balancer(upstreams, { random: deps.random, slowStartMs: config.slowStartMs, maxEjectionPercent: config.maxEjectionPercent });
+  const balancer = new Balancer(upstreams, {
+    random: deps.random,
+    slowStartMs: config.slowStartMs,
+    maxEjectionPercent: config.maxEjectionPercent,
+  });
   balancer.onChange(({ upstream, healthy, reason }) =>
-    log(`analyzer ${upstream.id} (${upstream.url}) is ${healthy ? "up" : `down: ${reason}`}; ${balancer.healthyCount} of ${balancer.upstreams.length} healthy`),
+    log(
+      `analyzer ${upstream.id} (${upstream.url}) is ${healthy ? "up" : `down: ${reason}`}; ${balancer.healthyCount} of ${balancer.upstreams.length} healthy`,
+    ),
   );
   const counters = createCounters();
   const latencies = createLatencies();
@@ -43,7 +49,13 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
     budget: new RetryBudget({ ratio: config.retryBudgetRatio, minPerSecond: config.retryBudgetMinPerSecond }),
     observe: (upstream, seconds) => upstreamHistogram(latencies, upstream.url).observe(seconds),
   });
-  const pool = startPool({ channel, workers: config.workers, batchMax: config.batchMax, lingerMs: config.batchLingerMs, handle: dispatch });
+  const pool = startPool({
+    channel,
+    workers: config.workers,
+    batchMax: config.batchMax,
+    lingerMs: config.batchLingerMs,
+    handle: dispatch,
+  });
   const health = startHealthChecks({
     balancer,
     intervalMs: config.healthIntervalMs,
@@ -77,7 +89,9 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
   app.get("/stats", (c) => c.json(statsSnapshot({ balancer, counters, channel, pool, startedAt })));
   allowOnly(app, "/stats", ["GET"]);
   app.get("/metrics", (c) =>
-    c.body(renderDistributorMetrics({ balancer, counters, channel, pool, startedAt, latencies }), 200, { "content-type": PROMETHEUS_CONTENT_TYPE }),
+    c.body(renderDistributorMetrics({ balancer, counters, channel, pool, startedAt, latencies }), 200, {
+      "content-type": PROMETHEUS_CONTENT_TYPE,
+    }),
   );
   allowOnly(app, "/metrics", ["GET"]);
   app.get("/", dashboardPage);

@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
-import { Balancer } from "./balancer.ts";
 import { chiSquare, expectedCounts } from "../math/chisquare.ts";
 import { seededRandom } from "../math/random.ts";
+import { Balancer } from "./balancer.ts";
 import { createUpstream } from "./upstream.ts";
 
 function balancerOf(weights: number[], seed = 1) {
@@ -68,7 +68,10 @@ test("replacing the analyzer set keeps the ones that stay, with their health and
   const { balancer, upstreams } = balancerOf([1, 2]);
   balancer.requestStarted(upstreams[0]);
   balancer.requestEnded(upstreams[0], 7, true);
-  const next = balancer.setTargets([{ url: upstreams[0].url, weight: 1 }, { url: "http://127.0.0.1:6001", weight: 3 }]);
+  const next = balancer.setTargets([
+    { url: upstreams[0].url, weight: 1 },
+    { url: "http://127.0.0.1:6001", weight: 3 },
+  ]);
   expect(next).toBe(balancer.upstreams);
   expect(next[0]).toBe(upstreams[0]);
   const added = next[1];

@@ -5,8 +5,8 @@
 // The balancer is the only writer of upstream state (health, weight, id, counters): every change
 // goes through one of its methods, so none can miss the table. Its reads never write.
 
-import { buildAlias, pickAlias, type AliasTable } from "./alias.ts";
 import type { Random } from "../math/random.ts";
+import { type AliasTable, buildAlias, pickAlias } from "./alias.ts";
 import { createUpstream, type Upstream, type UpstreamState, type UpstreamTarget } from "./upstream.ts";
 
 export type HealthChange = { upstream: Upstream; healthy: boolean; reason: string };
@@ -121,7 +121,8 @@ export class Balancer {
 
   /** Changes an analyzer's weight; 0 drains it. */
   setWeight(upstream: Upstream, weight: number): void {
-    if (!Number.isFinite(weight) || weight < 0) throw new RangeError(`weight must be a finite number >= 0, got ${weight}`);
+    if (!Number.isFinite(weight) || weight < 0)
+      throw new RangeError(`weight must be a finite number >= 0, got ${weight}`);
     state(upstream).weight = weight;
     this.#rebuild();
   }
@@ -186,7 +187,8 @@ export class Balancer {
   #rebuild(): void {
     // Ramps that have run their course end here: effectiveWeight only compares them with the clock.
     const now = this.#now();
-    for (const u of this.#upstreams) if (u.rampStartedAt !== null && this.#rampProgress(u, now) >= 1) state(u).rampStartedAt = null;
+    for (const u of this.#upstreams)
+      if (u.rampStartedAt !== null && this.#rampProgress(u, now) >= 1) state(u).rampStartedAt = null;
     const candidates = this.#upstreams.filter((u) => u.healthy && u.weight > 0);
     const weights = candidates.map((u) => this.effectiveWeight(u));
     this.#candidates = candidates;

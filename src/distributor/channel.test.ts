@@ -89,7 +89,12 @@ describe("Channel", () => {
     let asks = 0;
     let hold = 1;
     let got: number[] | undefined;
-    void ch.recvBatch(4, () => (asks++, hold)).then((items) => (got = items));
+    void ch
+      .recvBatch(4, () => {
+        asks++;
+        return hold;
+      })
+      .then((items) => (got = items));
     ch.trySend(1);
     while (asks < 2) await tick(); // asked, held off, asked again
     ch.trySend(2); // arrives while the wake is held off: the same batch

@@ -22,7 +22,10 @@ describe("loadDistributorConfig", () => {
     ["[1, 2, 3]", [1, 2, 3]],
     ["0.4,0,1.5", [0.4, 0, 1.5]],
   ])("DISTRIBUTION_WEIGHTS=%s gives weights %p in ANALYZERS order", (weights, want) => {
-    const c = loadDistributorConfig({ ANALYZERS: "http://a:1, http://b:2/, http://c:3", DISTRIBUTION_WEIGHTS: weights });
+    const c = loadDistributorConfig({
+      ANALYZERS: "http://a:1, http://b:2/, http://c:3",
+      DISTRIBUTION_WEIGHTS: weights,
+    });
     expect(c.analyzers).toEqual([
       { url: "http://a:1", weight: want[0] },
       { url: "http://b:2", weight: want[1] },
@@ -44,10 +47,54 @@ describe("loadDistributorConfig", () => {
   test("every setting but the five that choose analyzers becomes the field it is described under", () => {
     const choosing = ["analyzers", "distributionWeights", "analyzerHost", "analyzerPort", "discoveryIntervalMs"];
     const fields = Object.keys(distributorSettings).filter((f) => !choosing.includes(f));
-    const env = { PORT: "7", HOST: "127.0.0.1", WORKERS: "3", BATCH_MAX: "4", BATCH_LINGER_MS: "5", QUEUE_CAPACITY: "600", HEALTH_INTERVAL_MS: "70", HEALTH_TIMEOUT_MS: "8", HEALTH_RISE: "9", HEALTH_FALL: "10", REQUEST_TIMEOUT_MS: "11", MAX_ATTEMPTS: "12", MAX_BODY_BYTES: "13", MAX_PACKET: "14", SHUTDOWN_TIMEOUT_MS: "15", RETRY_BUDGET_RATIO: "0.5", RETRY_BUDGET_MIN_PER_SECOND: "16", MAX_EJECTION_PERCENT: "17", SLOW_START_MS: "18", AUTH_TOKEN: "a", ADMIN_TOKEN: "b" };
+    const env = {
+      PORT: "7",
+      HOST: "127.0.0.1",
+      WORKERS: "3",
+      BATCH_MAX: "4",
+      BATCH_LINGER_MS: "5",
+      QUEUE_CAPACITY: "600",
+      HEALTH_INTERVAL_MS: "70",
+      HEALTH_TIMEOUT_MS: "8",
+      HEALTH_RISE: "9",
+      HEALTH_FALL: "10",
+      REQUEST_TIMEOUT_MS: "11",
+      MAX_ATTEMPTS: "12",
+      MAX_BODY_BYTES: "13",
+      MAX_PACKET: "14",
+      SHUTDOWN_TIMEOUT_MS: "15",
+      RETRY_BUDGET_RATIO: "0.5",
+      RETRY_BUDGET_MIN_PER_SECOND: "16",
+      MAX_EJECTION_PERCENT: "17",
+      SLOW_START_MS: "18",
+      AUTH_TOKEN: "a",
+      ADMIN_TOKEN: "b",
+    };
     const c = loadDistributorConfig(env);
     expect(Object.keys(c).sort()).toEqual([...fields, "analyzers", "discovery"].sort());
-    expect(c).toMatchObject({ port: 7, host: "127.0.0.1", workers: 3, batchMax: 4, batchLingerMs: 5, queueCapacity: 600, healthIntervalMs: 70, healthTimeoutMs: 8, healthRise: 9, healthFall: 10, requestTimeoutMs: 11, maxAttempts: 12, maxBodyBytes: 13, maxPacket: 14, shutdownTimeoutMs: 15, retryBudgetRatio: 0.5, retryBudgetMinPerSecond: 16, maxEjectionPercent: 17, slowStartMs: 18, authToken: "a", adminToken: "b" });
+    expect(c).toMatchObject({
+      port: 7,
+      host: "127.0.0.1",
+      workers: 3,
+      batchMax: 4,
+      batchLingerMs: 5,
+      queueCapacity: 600,
+      healthIntervalMs: 70,
+      healthTimeoutMs: 8,
+      healthRise: 9,
+      healthFall: 10,
+      requestTimeoutMs: 11,
+      maxAttempts: 12,
+      maxBodyBytes: 13,
+      maxPacket: 14,
+      shutdownTimeoutMs: 15,
+      retryBudgetRatio: 0.5,
+      retryBudgetMinPerSecond: 16,
+      maxEjectionPercent: 17,
+      slowStartMs: 18,
+      authToken: "a",
+      adminToken: "b",
+    });
   });
 
   test.each([
@@ -56,18 +103,36 @@ describe("loadDistributorConfig", () => {
     [{ PORT: "70000" }, 'PORT must be a whole number from 0 to 65535, got "70000"'],
     [{ BATCH_LINGER_MS: "-1" }, 'BATCH_LINGER_MS must be a whole number from 0 to 1000, got "-1"'],
     [{ QUEUE_CAPACITY: "1.5" }, 'QUEUE_CAPACITY must be a whole number from 1 to 10000000, got "1.5"'],
-    [{ ANALYZERS: "http://a:1,http://b:2", DISTRIBUTION_WEIGHTS: "1,2,3" }, "DISTRIBUTION_WEIGHTS has 3 weights for 2 analyzers"],
-    [{ ANALYZERS: "http://a:1", DISTRIBUTION_WEIGHTS: "x" }, 'DISTRIBUTION_WEIGHTS weights must be finite numbers >= 0, got "x"'],
-    [{ ANALYZERS: "http://a:1", DISTRIBUTION_WEIGHTS: "-1" }, 'DISTRIBUTION_WEIGHTS weights must be finite numbers >= 0, got "-1"'],
-    [{ ANALYZERS: "http://a:1,http://b:1", DISTRIBUTION_WEIGHTS: "0,0" }, "at least one analyzer weight must be positive"],
-    [{ ANALYZERS: "localhost:5000" }, 'ANALYZERS entries must be http(s) URLs like http://localhost:5000, got "localhost:5000"'],
+    [
+      { ANALYZERS: "http://a:1,http://b:2", DISTRIBUTION_WEIGHTS: "1,2,3" },
+      "DISTRIBUTION_WEIGHTS has 3 weights for 2 analyzers",
+    ],
+    [
+      { ANALYZERS: "http://a:1", DISTRIBUTION_WEIGHTS: "x" },
+      'DISTRIBUTION_WEIGHTS weights must be finite numbers >= 0, got "x"',
+    ],
+    [
+      { ANALYZERS: "http://a:1", DISTRIBUTION_WEIGHTS: "-1" },
+      'DISTRIBUTION_WEIGHTS weights must be finite numbers >= 0, got "-1"',
+    ],
+    [
+      { ANALYZERS: "http://a:1,http://b:1", DISTRIBUTION_WEIGHTS: "0,0" },
+      "at least one analyzer weight must be positive",
+    ],
+    [
+      { ANALYZERS: "localhost:5000" },
+      'ANALYZERS entries must be http(s) URLs like http://localhost:5000, got "localhost:5000"',
+    ],
     [{ ANALYZERS: "ftp://a" }, "ANALYZERS entries must be http(s) URLs"],
     [{ ANALYZERS: " , " }, "ANALYZERS must list at least one URL"],
     [{ ANALYZERS: "http://a:1,http://a:1" }, "ANALYZERS lists http://a:1 twice"],
     [{ ANALYZERS: "http://a:1=2", DISTRIBUTION_WEIGHTS: "1" }, "use one or the other"],
     [{ HOST: " " }, 'HOST must be a host name or address, got " "'],
     [{ RETRY_BUDGET_RATIO: "lots" }, 'RETRY_BUDGET_RATIO must be a number from 0 to 100, got "lots"'],
-    [{ MAX_PACKET: "20", QUEUE_CAPACITY: "10" }, "MAX_PACKET (20) is larger than QUEUE_CAPACITY (10): a full packet could never be queued"],
+    [
+      { MAX_PACKET: "20", QUEUE_CAPACITY: "10" },
+      "MAX_PACKET (20) is larger than QUEUE_CAPACITY (10): a full packet could never be queued",
+    ],
   ])("%p is refused: %s", (env, message) => {
     expect(() => loadDistributorConfig(env)).toThrow(ConfigError);
     expect(() => loadDistributorConfig(env)).toThrow(message);

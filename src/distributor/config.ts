@@ -1,7 +1,18 @@
 // The distributor's settings, each described once (src/config/env.ts): parsed from the environment
 // and rendered into docs/configuration.md by `bun run docs:config`.
 
-import { ConfigError, decimal, host, matching, MIB, parseSettings, text, wholeNumber, type Env, type Settings } from "../config/env.ts";
+import {
+  ConfigError,
+  decimal,
+  type Env,
+  host,
+  MIB,
+  matching,
+  parseSettings,
+  type Settings,
+  text,
+  wholeNumber,
+} from "../config/env.ts";
 
 export type AnalyzerTarget = { url: string; weight: number };
 
@@ -28,13 +39,21 @@ export const distributorSettings = {
     schema: matching(/^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/, "host name like analyzer (no scheme, no port)"),
     doc: "find the analyzers by DNS instead of `ANALYZERS` (setting both is a startup error): every IPv4 address this name resolves to is one analyzer; `DISTRIBUTION_WEIGHTS` then applies to them sorted by address, extras weigh 1, surplus weights are unused (see [DNS discovery](#dns-discovery))",
   },
-  analyzerPort: { env: "ANALYZER_PORT", schema: wholeNumber(5000, 1, 65535), doc: "with `ANALYZER_HOST`: the analyzers' port" },
+  analyzerPort: {
+    env: "ANALYZER_PORT",
+    schema: wholeNumber(5000, 1, 65535),
+    doc: "with `ANALYZER_HOST`: the analyzers' port",
+  },
   discoveryIntervalMs: {
     env: "DISCOVERY_INTERVAL_MS",
     schema: wholeNumber(2000, 10, 3_600_000),
     doc: "with `ANALYZER_HOST`: how often the name is resolved again, so analyzers added or removed join or leave without a restart",
   },
-  workers: { env: "WORKERS", schema: wholeNumber(16, 1, 1024), doc: "async workers draining the queue; each has at most one batch in flight" },
+  workers: {
+    env: "WORKERS",
+    schema: wholeNumber(16, 1, 1024),
+    doc: "async workers draining the queue; each has at most one batch in flight",
+  },
   batchMax: {
     env: "BATCH_MAX",
     schema: wholeNumber(512, 1, 100_000),
@@ -45,19 +64,51 @@ export const distributorSettings = {
     schema: wholeNumber(2, 0, 1000),
     doc: "while a worker is busy with a batch it started less than this long ago, a queue shorter than `BATCH_MAX` waits for it instead of waking an idle worker (bigger batches, fewer analyzer requests); never delays a message when no worker is busy; 0: off",
   },
-  queueCapacity: { env: "QUEUE_CAPACITY", schema: wholeNumber(10_000, 1, 10_000_000), doc: "messages the queue holds; beyond it requests get 503 at once" },
-  healthIntervalMs: { env: "HEALTH_INTERVAL_MS", schema: wholeNumber(500, 10, 600_000), doc: "how often every analyzer's `/health` is probed (in parallel)" },
-  healthTimeoutMs: { env: "HEALTH_TIMEOUT_MS", schema: wholeNumber(400, 1, 600_000), doc: "a probe without an answer by then fails" },
-  healthRise: { env: "HEALTH_RISE", schema: wholeNumber(1, 1, 100), doc: "good probes in a row to bring an analyzer back" },
-  healthFall: { env: "HEALTH_FALL", schema: wholeNumber(2, 1, 100), doc: "failed probes in a row to take an analyzer out" },
+  queueCapacity: {
+    env: "QUEUE_CAPACITY",
+    schema: wholeNumber(10_000, 1, 10_000_000),
+    doc: "messages the queue holds; beyond it requests get 503 at once",
+  },
+  healthIntervalMs: {
+    env: "HEALTH_INTERVAL_MS",
+    schema: wholeNumber(500, 10, 600_000),
+    doc: "how often every analyzer's `/health` is probed (in parallel)",
+  },
+  healthTimeoutMs: {
+    env: "HEALTH_TIMEOUT_MS",
+    schema: wholeNumber(400, 1, 600_000),
+    doc: "a probe without an answer by then fails",
+  },
+  healthRise: {
+    env: "HEALTH_RISE",
+    schema: wholeNumber(1, 1, 100),
+    doc: "good probes in a row to bring an analyzer back",
+  },
+  healthFall: {
+    env: "HEALTH_FALL",
+    schema: wholeNumber(2, 1, 100),
+    doc: "failed probes in a row to take an analyzer out",
+  },
   requestTimeoutMs: {
     env: "REQUEST_TIMEOUT_MS",
     schema: wholeNumber(2000, 1, 600_000),
     doc: "a forward to an analyzer without an answer by then fails (and is retried elsewhere)",
   },
-  maxAttempts: { env: "MAX_ATTEMPTS", schema: wholeNumber(3, 1, 100), doc: "delivery attempts per message, on different analyzers" },
-  maxBodyBytes: { env: "MAX_BODY_BYTES", schema: wholeNumber(MIB, 1, 1024 * MIB), doc: "largest request body (413 beyond)" },
-  maxPacket: { env: "MAX_PACKET", schema: wholeNumber(1000, 1, 1_000_000), doc: "most lines in one `{\"logs\": [...]}` packet; at most `QUEUE_CAPACITY`" },
+  maxAttempts: {
+    env: "MAX_ATTEMPTS",
+    schema: wholeNumber(3, 1, 100),
+    doc: "delivery attempts per message, on different analyzers",
+  },
+  maxBodyBytes: {
+    env: "MAX_BODY_BYTES",
+    schema: wholeNumber(MIB, 1, 1024 * MIB),
+    doc: "largest request body (413 beyond)",
+  },
+  maxPacket: {
+    env: "MAX_PACKET",
+    schema: wholeNumber(1000, 1, 1_000_000),
+    doc: 'most lines in one `{"logs": [...]}` packet; at most `QUEUE_CAPACITY`',
+  },
   shutdownTimeoutMs: {
     env: "SHUTDOWN_TIMEOUT_MS",
     schema: wholeNumber(10_000, 0, 3_600_000),
@@ -83,8 +134,16 @@ export const distributorSettings = {
     schema: wholeNumber(0, 0, 3_600_000),
     doc: "a returning analyzer's weight ramps from 5% to full over this long (HAProxy's `slowstart`); 0: full weight at once",
   },
-  authToken: { env: "AUTH_TOKEN", schema: text("any text"), doc: "when set, `POST /analyze` requires `Authorization: Bearer <token>` (401 otherwise)" },
-  adminToken: { env: "ADMIN_TOKEN", schema: text("any text"), doc: "when set, the `/admin/…` endpoints require `Authorization: Bearer <token>`" },
+  authToken: {
+    env: "AUTH_TOKEN",
+    schema: text("any text"),
+    doc: "when set, `POST /analyze` requires `Authorization: Bearer <token>` (401 otherwise)",
+  },
+  adminToken: {
+    env: "ADMIN_TOKEN",
+    schema: text("any text"),
+    doc: "when set, the `/admin/…` endpoints require `Authorization: Bearer <token>`",
+  },
 } satisfies Settings;
 
 /** The distributor's config: the settings' values, with the five that choose analyzers resolved into `analyzers` and `discovery`. */
@@ -93,9 +152,14 @@ export type DistributorConfig = ReturnType<typeof loadDistributorConfig>;
 export type DiscoveryConfig = NonNullable<DistributorConfig["discovery"]>;
 
 export function loadDistributorConfig(env: Env) {
-  const { analyzers, distributionWeights, analyzerHost, analyzerPort, discoveryIntervalMs, ...rest } = parseSettings(distributorSettings, env);
+  const { analyzers, distributionWeights, analyzerHost, analyzerPort, discoveryIntervalMs, ...rest } = parseSettings(
+    distributorSettings,
+    env,
+  );
   if (rest.maxPacket > rest.queueCapacity) {
-    throw new ConfigError(`MAX_PACKET (${rest.maxPacket}) is larger than QUEUE_CAPACITY (${rest.queueCapacity}): a full packet could never be queued`);
+    throw new ConfigError(
+      `MAX_PACKET (${rest.maxPacket}) is larger than QUEUE_CAPACITY (${rest.queueCapacity}): a full packet could never be queued`,
+    );
   }
   if (analyzerHost !== undefined && analyzers !== undefined) {
     throw new ConfigError(
@@ -127,7 +191,8 @@ export function parseAnalyzers(analyzers: string, weights: string | undefined): 
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "");
-  if (entries.length === 0) throw new ConfigError(`ANALYZERS must list at least one URL, got ${JSON.stringify(analyzers)}`);
+  if (entries.length === 0)
+    throw new ConfigError(`ANALYZERS must list at least one URL, got ${JSON.stringify(analyzers)}`);
 
   const targets = entries.map((entry) => {
     const eq = entry.lastIndexOf("=");
@@ -138,7 +203,9 @@ export function parseAnalyzers(analyzers: string, weights: string | undefined): 
 
   if (weights !== undefined) {
     if (targets.some((t) => t.weight !== undefined)) {
-      throw new ConfigError("ANALYZERS gives weights with URL=WEIGHT and DISTRIBUTION_WEIGHTS is set too: use one or the other");
+      throw new ConfigError(
+        "ANALYZERS gives weights with URL=WEIGHT and DISTRIBUTION_WEIGHTS is set too: use one or the other",
+      );
     }
     const list = parseWeightList(weights);
     if (list.length !== targets.length) {
@@ -146,17 +213,22 @@ export function parseAnalyzers(analyzers: string, weights: string | undefined): 
         `DISTRIBUTION_WEIGHTS has ${list.length} weights for ${targets.length} analyzers, got ${JSON.stringify(weights)}: give one weight per analyzer, in ANALYZERS order`,
       );
     }
-    targets.forEach((t, i) => (t.weight = list[i]));
+    targets.forEach((t, i) => {
+      t.weight = list[i];
+    });
   }
 
   const resolved = targets.map((t) => ({ url: t.url, weight: t.weight ?? 1 }));
   const seen = new Set<string>();
   for (const t of resolved) {
-    if (seen.has(t.url)) throw new ConfigError(`ANALYZERS lists ${t.url} twice: give it one entry with the sum of the weights`);
+    if (seen.has(t.url))
+      throw new ConfigError(`ANALYZERS lists ${t.url} twice: give it one entry with the sum of the weights`);
     seen.add(t.url);
   }
   if (!resolved.some((t) => t.weight > 0)) {
-    throw new ConfigError(`at least one analyzer weight must be positive, got ${JSON.stringify(resolved.map((t) => t.weight))}`);
+    throw new ConfigError(
+      `at least one analyzer weight must be positive, got ${JSON.stringify(resolved.map((t) => t.weight))}`,
+    );
   }
   return resolved;
 }
@@ -164,7 +236,8 @@ export function parseAnalyzers(analyzers: string, weights: string | undefined): 
 /** With discovery the analyzer count is only known at run time, so only the list itself is checked here. */
 function parseDiscoveryWeights(raw: string): number[] {
   const list = parseWeightList(raw);
-  if (!list.some((w) => w > 0)) throw new ConfigError(`at least one analyzer weight must be positive, got ${JSON.stringify(list)}`);
+  if (!list.some((w) => w > 0))
+    throw new ConfigError(`at least one analyzer weight must be positive, got ${JSON.stringify(list)}`);
   return list;
 }
 
@@ -191,10 +264,14 @@ function parseUrl(raw: string): string {
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(`ANALYZERS entries must be http(s) URLs like http://localhost:5000, got ${JSON.stringify(raw)}`);
+    throw new ConfigError(
+      `ANALYZERS entries must be http(s) URLs like http://localhost:5000, got ${JSON.stringify(raw)}`,
+    );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ConfigError(`ANALYZERS entries must be http(s) URLs like http://localhost:5000, got ${JSON.stringify(raw)}`);
+    throw new ConfigError(
+      `ANALYZERS entries must be http(s) URLs like http://localhost:5000, got ${JSON.stringify(raw)}`,
+    );
   }
   return url.href.replace(/\/+$/, "");
 }

@@ -6,5 +6,14 @@ import type { DistributorCounters } from "../protocol/stats.ts";
 export type Counters = DistributorCounters;
 
 export function createCounters(): Counters {
-  return { received: 0, delivered: 0, retried: 0, rejected: 0, failed: 0, retriedRequests: 0, retriesDenied: 0, invalid: 0 };
+  return {
+    received: 0,
+    delivered: 0,
+    retried: 0,
+    rejected: 0,
+    failed: 0,
+    retriedRequests: 0,
+    retriesDenied: 0,
+    invalid: 0,
+  };
 }

@@ -1,8 +1,8 @@
 // GET / on the distributor: the live dashboard. A single static HTML file (inline CSS and JS, no
 // build step) read once at startup; the page itself polls GET /stats once a second.
 
-import type { Context } from "hono";
 import { readFileSync } from "node:fs";
+import type { Context } from "hono";
 
 export const DASHBOARD_HTML = readFileSync(new URL("./dashboard.html", import.meta.url), "utf8");
 

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { Balancer } from "./balancer.ts";
 import { ConfigError } from "../config/env.ts";
+import { Balancer } from "./balancer.ts";
 import { loadDistributorConfig } from "./config.ts";
-import { DEFAULT_DISCOVERED_WEIGHT, planTargets, sortAddresses, startDiscovery, type Resolver } from "./discovery.ts";
+import { DEFAULT_DISCOVERED_WEIGHT, planTargets, type Resolver, sortAddresses, startDiscovery } from "./discovery.ts";
 
 describe("sortAddresses", () => {
   test("orders IPv4 numerically, not as text, and drops duplicates", () => {
@@ -23,7 +23,12 @@ describe("planTargets", () => {
   test.each([
     ["as many weights as analyzers", [1, 2, 3], [1, 2, 3], null],
     ["no weights: every analyzer gets the default", null, [1, 1, 1], null],
-    ["more analyzers than weights: the extras get the default", [1, 2], [1, 2, DEFAULT_DISCOVERED_WEIGHT], "the 1 beyond them by address (10.0.0.10) get weight 1"],
+    [
+      "more analyzers than weights: the extras get the default",
+      [1, 2],
+      [1, 2, DEFAULT_DISCOVERED_WEIGHT],
+      "the 1 beyond them by address (10.0.0.10) get weight 1",
+    ],
     ["fewer analyzers than weights: the surplus is unused", [1, 2, 3, 4], [1, 2, 3], "weights 4 are unused"],
   ])("%s", (_, weights, want, warning) => {
     const plan = planTargets(["10.0.0.10", "10.0.0.2", "10.0.0.9"], 5000, weights);
@@ -82,7 +87,11 @@ describe("startDiscovery", () => {
     const d = discoveryOf(["10.0.0.10", "10.0.0.3", "10.0.0.9"], [1, 2, 3]);
     await d.discovery.refresh(); // joins the first round, already under way
     d.discovery.stop();
-    expect(d.weightsByUrl()).toEqual({ "http://10.0.0.3:5000": 1, "http://10.0.0.9:5000": 2, "http://10.0.0.10:5000": 3 });
+    expect(d.weightsByUrl()).toEqual({
+      "http://10.0.0.3:5000": 1,
+      "http://10.0.0.9:5000": 2,
+      "http://10.0.0.10:5000": 3,
+    });
     expect(d.changes).toHaveLength(1);
     expect(d.lines).toEqual([
       "discovery: analyzer:5000 → 3 analyzers (3 joined, 0 left), weights by address: http://10.0.0.3:5000=1, http://10.0.0.9:5000=2, http://10.0.0.10:5000=3",
@@ -202,7 +211,12 @@ describe("discovery config", () => {
   });
 
   test("takes ANALYZER_PORT, DISCOVERY_INTERVAL_MS and DISTRIBUTION_WEIGHTS of any length", () => {
-    const c = loadDistributorConfig({ ANALYZER_HOST: "analyzer", ANALYZER_PORT: "5001", DISCOVERY_INTERVAL_MS: "500", DISTRIBUTION_WEIGHTS: "[1, 2, 3]" });
+    const c = loadDistributorConfig({
+      ANALYZER_HOST: "analyzer",
+      ANALYZER_PORT: "5001",
+      DISCOVERY_INTERVAL_MS: "500",
+      DISTRIBUTION_WEIGHTS: "[1, 2, 3]",
+    });
     expect(c.discovery).toEqual({ host: "analyzer", port: 5001, intervalMs: 500, weights: [1, 2, 3] });
   });
 
@@ -211,12 +225,30 @@ describe("discovery config", () => {
   });
 
   test.each([
-    [{ ANALYZER_HOST: "analyzer", ANALYZERS: "http://a:1" }, 'ANALYZER_HOST ("analyzer") and ANALYZERS are both set: use ANALYZER_HOST to find analyzers by DNS or ANALYZERS to list them, not both'],
-    [{ ANALYZER_HOST: "http://analyzer:5000" }, 'ANALYZER_HOST must be a host name like analyzer (no scheme, no port), got "http://analyzer:5000"'],
-    [{ ANALYZER_HOST: "analyzer", ANALYZER_PORT: "0" }, 'ANALYZER_PORT must be a whole number from 1 to 65535, got "0"'],
-    [{ ANALYZER_HOST: "analyzer", DISCOVERY_INTERVAL_MS: "often" }, 'DISCOVERY_INTERVAL_MS must be a whole number from 10 to 3600000, got "often"'],
-    [{ ANALYZER_HOST: "analyzer", DISTRIBUTION_WEIGHTS: "0,0" }, "at least one analyzer weight must be positive, got [0,0]"],
-    [{ ANALYZER_HOST: "analyzer", DISTRIBUTION_WEIGHTS: "1,x" }, 'DISTRIBUTION_WEIGHTS weights must be finite numbers >= 0, got "x"'],
+    [
+      { ANALYZER_HOST: "analyzer", ANALYZERS: "http://a:1" },
+      'ANALYZER_HOST ("analyzer") and ANALYZERS are both set: use ANALYZER_HOST to find analyzers by DNS or ANALYZERS to list them, not both',
+    ],
+    [
+      { ANALYZER_HOST: "http://analyzer:5000" },
+      'ANALYZER_HOST must be a host name like analyzer (no scheme, no port), got "http://analyzer:5000"',
+    ],
+    [
+      { ANALYZER_HOST: "analyzer", ANALYZER_PORT: "0" },
+      'ANALYZER_PORT must be a whole number from 1 to 65535, got "0"',
+    ],
+    [
+      { ANALYZER_HOST: "analyzer", DISCOVERY_INTERVAL_MS: "often" },
+      'DISCOVERY_INTERVAL_MS must be a whole number from 10 to 3600000, got "often"',
+    ],
+    [
+      { ANALYZER_HOST: "analyzer", DISTRIBUTION_WEIGHTS: "0,0" },
+      "at least one analyzer weight must be positive, got [0,0]",
+    ],
+    [
+      { ANALYZER_HOST: "analyzer", DISTRIBUTION_WEIGHTS: "1,x" },
+      'DISTRIBUTION_WEIGHTS weights must be finite numbers >= 0, got "x"',
+    ],
   ])("%p is refused: %s", (env, message) => {
     expect(() => loadDistributorConfig(env)).toThrow(ConfigError);
     expect(() => loadDistributorConfig(env)).toThrow(message);

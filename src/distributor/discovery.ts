@@ -126,7 +126,9 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
     const joined = next.filter((u) => !before.has(u.url)).length;
     const left = before.size - (next.length - joined);
     const mapping = next.map((u) => `${u.url}=${u.weight}`).join(", ");
-    log(`discovery: ${name} → ${plural(next.length, "analyzer")} (${joined} joined, ${left} left), weights by address: ${mapping}`);
+    log(
+      `discovery: ${name} → ${plural(next.length, "analyzer")} (${joined} joined, ${left} left), weights by address: ${mapping}`,
+    );
     try {
       await options.onChange?.(next);
     } catch (error) {

@@ -58,7 +58,9 @@ export type DispatchOptions = {
 export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Promise<void> {
   const { balancer, forward, counters, maxAttempts, budget, observe } = options;
   const onLost =
-    options.onLost ?? ((count, attempts, o) => console.error(`dropped ${count} async message(s) after ${attempts} attempts: ${"error" in o ? o.error : ""}`));
+    options.onLost ??
+    ((count, attempts, o) =>
+      console.error(`dropped ${count} async message(s) after ${attempts} attempts: ${"error" in o ? o.error : ""}`));
 
   function fail(part: Part, outcome: Outcome & { status: number }): void {
     const reply = part.job.reply;
@@ -79,7 +81,13 @@ export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Pr
     }
     let offset = part.start;
     for (const [upstream, count] of counts) {
-      const slice: Part = { job: part.job, start: offset, end: offset + count, attempts: part.attempts, failedOn: part.failedOn };
+      const slice: Part = {
+        job: part.job,
+        start: offset,
+        end: offset + count,
+        attempts: part.attempts,
+        failedOn: part.failedOn,
+      };
       offset += count;
       const group = groups.get(upstream);
       if (group) group.push(slice);

@@ -17,8 +17,15 @@ const upstream = createUpstream(server.url.origin, 1);
 const forward = createForward(1000);
 
 test("an NDJSON answer's result lines are passed through as they are", async () => {
-  answer = (logs) => new Response(['"x1"', ...logs.map((l) => JSON.stringify({ echo: l }))].join("\n"), { headers: { "content-type": "application/x-ndjson" } });
-  expect(await forward(upstream, ["a", "b"])).toEqual({ ok: true, analyzer: "x1", results: ['{"echo":"a"}', '{"echo":"b"}'] });
+  answer = (logs) =>
+    new Response(['"x1"', ...logs.map((l) => JSON.stringify({ echo: l }))].join("\n"), {
+      headers: { "content-type": "application/x-ndjson" },
+    });
+  expect(await forward(upstream, ["a", "b"])).toEqual({
+    ok: true,
+    analyzer: "x1",
+    results: ['{"echo":"a"}', '{"echo":"b"}'],
+  });
 });
 
 test("a plain JSON answer works too, its results re-encoded", async () => {
@@ -28,7 +35,10 @@ test("a plain JSON answer works too, its results re-encoded", async () => {
 
 test.each([
   ["too few NDJSON lines", () => new Response('"x"\n{"a":1}', { headers: { "content-type": "application/x-ndjson" } })],
-  ["an NDJSON line that is not an object", () => new Response('"x"\n{"a":1}\n[1]', { headers: { "content-type": "application/x-ndjson" } })],
+  [
+    "an NDJSON line that is not an object",
+    () => new Response('"x"\n{"a":1}\n[1]', { headers: { "content-type": "application/x-ndjson" } }),
+  ],
   ["too few JSON results", () => Response.json({ analyzer: "x", results: [{}] })],
   ["not JSON at all", () => new Response("oops")],
 ])("%s is the analyzer's fault: a retryable failure", async (_name, make) => {
@@ -45,7 +55,11 @@ test.each([
   [413, false],
 ])("an answer with status %i is retryable: %p", async (status, retryable) => {
   answer = () => Response.json({ error: "no" }, { status });
-  expect(await forward(upstream, ["a"])).toMatchObject({ ok: false, retryable, reason: `answered ${status}: {"error":"no"}` });
+  expect(await forward(upstream, ["a"])).toMatchObject({
+    ok: false,
+    retryable,
+    reason: `answered ${status}: {"error":"no"}`,
+  });
 });
 
 test("an address where nothing listens is unreachable", async () => {

@@ -5,9 +5,9 @@
 // are, so a result is serialized once, by the analyzer, instead of parsed and encoded again here.
 // An analyzer that answers plain JSON works too; its results are re-encoded.
 
+import { NDJSON } from "../protocol/batch.ts";
 import { HttpClient } from "./httpclient/client.ts";
 import { ClientError, type ClientResponse } from "./httpclient/parser.ts";
-import { NDJSON } from "../protocol/batch.ts";
 import type { Upstream } from "./upstream.ts";
 
 export type ForwardResult =
@@ -28,7 +28,8 @@ export function createForward(timeoutMs: number): Forward {
     let c = clients.get(upstream);
     if (c === undefined) {
       const url = new URL(upstream.analyzeUrl);
-      clients.set(upstream, (c = { client: new HttpClient(url.origin), path: url.pathname + url.search }));
+      c = { client: new HttpClient(url.origin), path: url.pathname + url.search };
+      clients.set(upstream, c);
     }
     return c;
   }
@@ -50,7 +51,13 @@ export function createForward(timeoutMs: number): Forward {
     if (res.status < 200 || res.status > 299) {
       // 4xx means the analyzer refused these messages: another analyzer would refuse them too.
       const retryable = res.status >= 500 || res.status === 429 || res.status === 408;
-      return { ok: false, retryable, unreachable: false, timedOut: false, reason: `answered ${res.status}: ${text.slice(0, 200)}` };
+      return {
+        ok: false,
+        retryable,
+        unreachable: false,
+        timedOut: false,
+        reason: `answered ${res.status}: ${text.slice(0, 200)}`,
+      };
     }
     try {
       if (res.contentType.startsWith(NDJSON)) {
@@ -70,7 +77,13 @@ export function createForward(timeoutMs: number): Forward {
     } catch {
       // fall through: an answer we cannot use is the analyzer's fault
     }
-    return { ok: false, retryable: true, unreachable: false, timedOut: false, reason: `answered ${res.status} without ${logs.length} results` };
+    return {
+      ok: false,
+      retryable: true,
+      unreachable: false,
+      timedOut: false,
+      reason: `answered ${res.status} without ${logs.length} results`,
+    };
   };
 }
 

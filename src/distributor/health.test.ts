@@ -10,7 +10,9 @@ const server = Bun.serve({
   hostname: "127.0.0.1",
   async fetch() {
     if (answer === "hang") await Bun.sleep(1000);
-    return answer === "ok" ? Response.json({ status: "healthy", id: "real-id" }) : Response.json({ status: "unhealthy" }, { status: 503 });
+    return answer === "ok"
+      ? Response.json({ status: "healthy", id: "real-id" })
+      : Response.json({ status: "unhealthy" }, { status: 503 });
   },
 });
 afterAll(() => server.stop(true));

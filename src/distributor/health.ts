@@ -30,7 +30,10 @@ export function startHealthChecks(options: HealthCheckOptions): HealthChecker {
   const streaks = new WeakMap<Upstream, Streak>();
   const streakOf = (u: Upstream): Streak => {
     let streak = streaks.get(u);
-    if (!streak) streaks.set(u, (streak = { ok: 0, failed: 0, checked: false }));
+    if (!streak) {
+      streak = { ok: 0, failed: 0, checked: false };
+      streaks.set(u, streak);
+    }
     return streak;
   };
   // A passive mark-down resets the good streak, so the analyzer must earn `rise` probes again.

@@ -29,12 +29,18 @@ function rig({ capacity = 100, healthy = true, authToken, maxBodyBytes = 1000 }:
     observe: (seconds) => durations.push(seconds),
   });
   const post = (body: unknown, headers: Record<string, string> = {}) =>
-    analyze(new Request("http://distributor/analyze", { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body), headers }));
+    analyze(
+      new Request("http://distributor/analyze", {
+        method: "POST",
+        body: typeof body === "string" ? body : JSON.stringify(body),
+        headers,
+      }),
+    );
   /** Takes the next queued job and settles its messages with `outcomes`, in order. */
   async function settleNext(...outcomes: Outcome[]): Promise<Job> {
     const [job] = await channel.recvBatch(1);
     expect(job.logs).toHaveLength(outcomes.length);
-    outcomes.forEach((o, i) => job.reply!.settle(i, o));
+    for (const [i, o] of outcomes.entries()) job.reply!.settle(i, o);
     return job;
   }
   /** Sends `body` while settling its messages with `outcomes`; the answer. */
@@ -46,7 +52,10 @@ function rig({ capacity = 100, healthy = true, authToken, maxBodyBytes = 1000 }:
   return { channel, counters, durations, post, settleNext, answer };
 }
 
-type ErrorBody = { error: string; results?: ({ status: number; error: string } | { analyzer: string; result: unknown })[] };
+type ErrorBody = {
+  error: string;
+  results?: ({ status: number; error: string } | { analyzer: string; result: unknown })[];
+};
 const errorOf = async (res: Response) => (await res.json()) as ErrorBody;
 
 const ok = (analyzer: string, result: object): Outcome => ({ analyzer, result: JSON.stringify(result) });
@@ -174,13 +183,16 @@ describe("a failed delivery", () => {
     [502, "answered 500: boom", undefined],
     [504, "timed out after 2000 ms", undefined],
     [503, "no healthy analyzer", "1"],
-  ] as const)("a single log whose delivery failed with %i gets that status and error", async (status, error, retryAfter) => {
-    const { answer } = rig();
-    const res = await answer({ log: "a" }, failed(status, error));
-    expect(res.status).toBe(status);
-    expect(res.headers.get("retry-after") ?? undefined).toBe(retryAfter);
-    expect(await res.json()).toEqual({ error });
-  });
+  ] as const)(
+    "a single log whose delivery failed with %i gets that status and error",
+    async (status, error, retryAfter) => {
+      const { answer } = rig();
+      const res = await answer({ log: "a" }, failed(status, error));
+      expect(res.status).toBe(status);
+      expect(res.headers.get("retry-after") ?? undefined).toBe(retryAfter);
+      expect(await res.json()).toEqual({ error });
+    },
+  );
 
   test("a packet with some failures: the worst status, 'N of M messages failed', and every message's own outcome", async () => {
     const { answer } = rig();
@@ -225,7 +237,9 @@ describe("a failed delivery", () => {
     expect(res.headers.get("retry-after")).toBe(want === 503 ? "1" : null);
     const body = await errorOf(res);
     // The error names the first failure of the worst status.
-    expect(body.error).toBe(`${statuses.length} of ${statuses.length} messages failed: failure ${statuses.indexOf(want as never)} (${want})`);
+    expect(body.error).toBe(
+      `${statuses.length} of ${statuses.length} messages failed: failure ${statuses.indexOf(want as never)} (${want})`,
+    );
     expect(body.results?.map((r) => ("status" in r ? r.status : 200))).toEqual([...statuses]);
   });
 });
@@ -259,7 +273,10 @@ describe("what is refused before admission", () => {
 
   test("with a token configured: 401 without it or with a wrong one, then admitted with it", async () => {
     const { post, settleNext, counters } = rig({ authToken: "s3cret" });
-    for (const headers of [{}, { authorization: "Bearer wrong" }, { authorization: "s3cret" }] as Record<string, string>[]) {
+    for (const headers of [{}, { authorization: "Bearer wrong" }, { authorization: "s3cret" }] as Record<
+      string,
+      string
+    >[]) {
       const res = await post({ log: "a" }, headers);
       expect(res.status).toBe(401);
       expect(res.headers.get("www-authenticate")).toBe("Bearer");

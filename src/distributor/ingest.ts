@@ -4,13 +4,20 @@
 // results in input order. One handler of a bare Request, so Bun's router and the hono app that
 // both lead here behave the same, and every error becomes its answer in one place.
 
+import { bearerCheck, readLimitedBody, textResponse } from "../http/app.ts";
+import {
+  errorResponse,
+  HttpError,
+  NoHealthyAnalyzerError,
+  QueueFullError,
+  ShuttingDownError,
+  UnauthorizedError,
+} from "../http/errors.ts";
+import type { Payload } from "../protocol/payload.ts";
 import type { Balancer } from "./balancer.ts";
 import type { Channel } from "./channel.ts";
 import type { Counters } from "./counters.ts";
 import type { Job, Outcome, Reply } from "./dispatch.ts";
-import { errorResponse, HttpError, NoHealthyAnalyzerError, QueueFullError, ShuttingDownError, UnauthorizedError } from "../http/errors.ts";
-import { bearerCheck, readLimitedBody, textResponse } from "../http/app.ts";
-import type { Payload } from "../protocol/payload.ts";
 
 type IngestOptions = {
   channel: Channel<Job>;
@@ -91,14 +98,21 @@ function createIngest(options: IngestOptions) {
     if (reply.failures === 0) {
       let body = '{"results":[';
       for (let i = 0; i < n; i++) body += (i === 0 ? "" : ",") + delivered(outcomes[i] as Delivered);
-      return jsonText(body + "]}");
+      return jsonText(`${body}]}`);
     }
     // Partial failure: the worst status for the request, every message's own outcome in the body.
     const failed = outcomes.filter((o) => "error" in o) as Extract<Outcome, { error: string }>[];
     const worst = failed.reduce((a, b) => (rank(b.status) > rank(a.status) ? b : a));
     const error = outcomeError(worst);
-    const results = outcomes.map((o) => ("error" in o ? o : { analyzer: o.analyzer, result: JSON.parse(o.result) as unknown }));
-    throw new HttpError(error.status, `${failed.length} of ${n} messages failed: ${worst.error}`, { results }, error.headers);
+    const results = outcomes.map((o) =>
+      "error" in o ? o : { analyzer: o.analyzer, result: JSON.parse(o.result) as unknown },
+    );
+    throw new HttpError(
+      error.status,
+      `${failed.length} of ${n} messages failed: ${worst.error}`,
+      { results },
+      error.headers,
+    );
   };
 }
 
@@ -111,9 +125,10 @@ function delivered(o: Delivered): string {
   let prefix = prefixes.get(o.analyzer);
   if (prefix === undefined) {
     if (prefixes.size > 10_000) prefixes.clear(); // ids come from analyzers: keep the memo bounded
-    prefixes.set(o.analyzer, (prefix = `{"analyzer":${JSON.stringify(o.analyzer)},"result":`));
+    prefix = `{"analyzer":${JSON.stringify(o.analyzer)},"result":`;
+    prefixes.set(o.analyzer, prefix);
   }
-  return prefix + o.result + "}";
+  return `${prefix}${o.result}}`;
 }
 
 function jsonText(body: string): Response {

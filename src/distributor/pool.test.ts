@@ -48,7 +48,10 @@ test("a burst queued before a worker wakes is taken as one batch", async () => {
   const pool = startPool({ channel, workers: 1, batchMax: 3, handle: async (batch) => void batches.push(batch) });
   channel.close();
   await pool.done;
-  expect(batches).toEqual([[1, 2, 3], [4, 5]]);
+  expect(batches).toEqual([
+    [1, 2, 3],
+    [4, 5],
+  ]);
 });
 
 test("a throwing handler is reported and the worker goes on", async () => {

@@ -32,15 +32,19 @@ export type Pool = {
 
 export function startPool<T>(options: PoolOptions<T>): Pool {
   const { channel, workers, batchMax, handle } = options;
-  if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer, got ${workers}`);
-  if (!Number.isInteger(batchMax) || batchMax < 1) throw new RangeError(`batchMax must be a positive integer, got ${batchMax}`);
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new RangeError(`workers must be a positive integer, got ${workers}`);
+  if (!Number.isInteger(batchMax) || batchMax < 1)
+    throw new RangeError(`batchMax must be a positive integer, got ${batchMax}`);
   const onError = options.onError ?? ((error) => console.error("worker: batch handler failed:", error));
   let active = 0;
   let lastBatchAt = 0;
   const lingerMs = options.lingerMs ?? 0;
   // The linger (above) is the wake delay every idle worker asks the channel for.
   const linger: WakeDelay | undefined =
-    lingerMs > 0 ? () => (active === 0 || channel.size >= batchMax ? 0 : Math.max(0, lingerMs - (performance.now() - lastBatchAt))) : undefined;
+    lingerMs > 0
+      ? () => (active === 0 || channel.size >= batchMax ? 0 : Math.max(0, lingerMs - (performance.now() - lastBatchAt)))
+      : undefined;
 
   async function worker(): Promise<void> {
     for (;;) {

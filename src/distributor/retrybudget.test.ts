@@ -22,7 +22,9 @@ test("never holds more than its capacity", () => {
   for (let i = 0; i < 10_000; i++) budget.deposit();
   c.advance(60_000);
   // The clock stands still from here: only what was saved up can be withdrawn.
-  expect(Array.from({ length: 2 * budget.capacity }, () => budget.tryWithdraw()).filter(Boolean)).toHaveLength(budget.capacity);
+  expect(Array.from({ length: 2 * budget.capacity }, () => budget.tryWithdraw()).filter(Boolean)).toHaveLength(
+    budget.capacity,
+  );
 });
 
 test("a ratio of 0 with no floor refuses every retry once the initial burst is spent", () => {

@@ -15,8 +15,10 @@ export class RetryBudget {
   #now: () => number;
 
   constructor({ ratio, minPerSecond, now = () => performance.now() }: RetryBudgetOptions) {
-    if (!(ratio >= 0) || !Number.isFinite(ratio)) throw new RangeError(`ratio must be a finite number >= 0, got ${ratio}`);
-    if (!(minPerSecond >= 0) || !Number.isFinite(minPerSecond)) throw new RangeError(`minPerSecond must be a finite number >= 0, got ${minPerSecond}`);
+    if (!(ratio >= 0) || !Number.isFinite(ratio))
+      throw new RangeError(`ratio must be a finite number >= 0, got ${ratio}`);
+    if (!(minPerSecond >= 0) || !Number.isFinite(minPerSecond))
+      throw new RangeError(`minPerSecond must be a finite number >= 0, got ${minPerSecond}`);
     this.ratio = ratio;
     this.minPerSecond = minPerSecond;
     // Enough for the burst one dead analyzer causes; the rate is what the deposits set.

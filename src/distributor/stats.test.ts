@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
-import { DistributorStats } from "../protocol/stats.ts";
 import { seededRandom } from "../math/random.ts";
+import { DistributorStats } from "../protocol/stats.ts";
 import { Balancer } from "./balancer.ts";
 import { createCounters } from "./counters.ts";
 import { describeAnalyzers, statsSnapshot } from "./stats.ts";
@@ -52,9 +52,22 @@ test("the snapshot is a DistributorStats as the load tester checks it, counters 
   counters.delivered = 9;
   balancer.requestStarted(upstreams[1]);
   balancer.requestEnded(upstreams[1], 9, true);
-  const snapshot = statsSnapshot({ balancer, counters, channel: { size: 1, capacity: 100 }, pool: { workers: 4, active: 1 }, startedAt: performance.now() });
+  const snapshot = statsSnapshot({
+    balancer,
+    counters,
+    channel: { size: 1, capacity: 100 },
+    pool: { workers: 4, active: 1 },
+    startedAt: performance.now(),
+  });
   expect(DistributorStats.parse(snapshot)).toEqual(snapshot);
-  expect(snapshot).toMatchObject({ received: 10, delivered: 9, queue: { depth: 1, capacity: 100 }, workers: 4, activeWorkers: 1, uptimeSeconds: 0 });
+  expect(snapshot).toMatchObject({
+    received: 10,
+    delivered: 9,
+    queue: { depth: 1, capacity: 100 },
+    workers: 4,
+    activeWorkers: 1,
+    uptimeSeconds: 0,
+  });
   expect(snapshot.analyzers[1]).toMatchObject({ requests: 1, delivered: 9, failed: 0, inflight: 0 });
   balancer.stop();
 });

@@ -1,5 +1,13 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { bearerCheck, createJsonApp, limitBody, readLimitedBody, readText, SERVER_BODY_CAP, textResponse } from "./app.ts";
+import {
+  bearerCheck,
+  createJsonApp,
+  limitBody,
+  readLimitedBody,
+  readText,
+  SERVER_BODY_CAP,
+  textResponse,
+} from "./app.ts";
 import { BadRequestError, type HttpError } from "./errors.ts";
 
 // Answers built after the handler has awaited, as the distributor's are, small and large.
@@ -22,7 +30,9 @@ test.each([10, 8 * 1024, 100_000])("a %i-character answer arrives whole", async 
 });
 
 test("small answers keep Content-Length; large ones go chunked", async () => {
-  expect((await fetch(`${server.url.origin}/?size=10`)).headers.get("content-length")).toBe(String(Buffer.byteLength(JSON.stringify({ text: "é".repeat(10) }))));
+  expect((await fetch(`${server.url.origin}/?size=10`)).headers.get("content-length")).toBe(
+    String(Buffer.byteLength(JSON.stringify({ text: "é".repeat(10) }))),
+  );
   const large = await fetch(`${server.url.origin}/?size=20000`);
   expect(large.headers.get("transfer-encoding")).toBe("chunked");
 });
@@ -36,7 +46,8 @@ describe("the body limit", () => {
     const stream = new ReadableStream<Uint8Array>(
       {
         pull(controller) {
-          if (read.count === pieces.length) return fail ? controller.error(new Error("connection reset")) : controller.close();
+          if (read.count === pieces.length)
+            return fail ? controller.error(new Error("connection reset")) : controller.close();
           controller.enqueue(encoder.encode(pieces[read.count++]));
         },
       },
@@ -44,8 +55,13 @@ describe("the body limit", () => {
     );
     return { stream, read };
   }
-  const request = (body: RequestInit["body"], headers: Record<string, string> = {}) => new Request("http://x/", { method: "POST", body, headers });
-  const statusOf = (p: Promise<unknown>) => p.then(() => 200, (e: HttpError) => e.status);
+  const request = (body: RequestInit["body"], headers: Record<string, string> = {}) =>
+    new Request("http://x/", { method: "POST", body, headers });
+  const statusOf = (p: Promise<unknown>) =>
+    p.then(
+      () => 200,
+      (e: HttpError) => e.status,
+    );
 
   test("a declared length over the limit is refused before anything is read", async () => {
     const { stream, read } = streamOf(["0123456789", "0123456789"]);
@@ -93,8 +109,17 @@ describe("the body limit", () => {
   describe("as hono middleware, over HTTP", () => {
     let refused = 0;
     const app = createJsonApp();
-    app.post("/", limitBody(10, () => refused++), async (c) => c.json({ text: await readText(c) }));
-    const limited = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: app.fetch, maxRequestBodySize: SERVER_BODY_CAP });
+    app.post(
+      "/",
+      limitBody(10, () => refused++),
+      async (c) => c.json({ text: await readText(c) }),
+    );
+    const limited = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: app.fetch,
+      maxRequestBodySize: SERVER_BODY_CAP,
+    });
     afterAll(() => limited.stop(true));
     const post = (body: RequestInit["body"]) => fetch(limited.url, { method: "POST", body });
 
@@ -114,7 +139,9 @@ describe("the body limit", () => {
       const before = refused;
       const res = await post(body());
       expect(res.status).toBe(413);
-      expect(await res.json()).toEqual({ error: "body is larger than 10 bytes (MAX_BODY_BYTES): split it into smaller packets" });
+      expect(await res.json()).toEqual({
+        error: "body is larger than 10 bytes (MAX_BODY_BYTES): split it into smaller packets",
+      });
       expect(refused).toBe(before + 1);
     });
   });
@@ -131,6 +158,8 @@ describe("bearerCheck", () => {
     ["Basic s3cret", false],
     [undefined, false],
   ])("Authorization: %p is %p", (header, want) => {
-    expect(authorized(new Request("http://x/", { headers: header === undefined ? {} : { authorization: header } }))).toBe(want);
+    expect(
+      authorized(new Request("http://x/", { headers: header === undefined ? {} : { authorization: header } })),
+    ).toBe(want);
   });
 });

@@ -3,21 +3,32 @@
 // counts bytes as they arrive, so a chunked body without Content-Length is cut off too.
 
 import { createHash, timingSafeEqual } from "node:crypto";
+import type { Context } from "hono";
 import { Hono, type MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { getPath } from "hono/utils/url";
-import type { Context } from "hono";
 import type { z } from "zod";
-import { BadRequestError, errorResponse, HttpError, MethodNotAllowedError, NotFoundError, PayloadTooLargeError, UnauthorizedError } from "./errors.ts";
+import {
+  BadRequestError,
+  errorResponse,
+  HttpError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnauthorizedError,
+} from "./errors.ts";
 
 export function createJsonApp(): Hono {
   // Without a Host header (HTTP/1.0, as HAProxy's default httpchk sends) Bun hands over a relative
   // URL, which hono's path extraction would cut in the wrong place.
-  const app = new Hono({ getPath: (req) => getPath(req.url.charCodeAt(0) === 47 ? ({ url: `http://host${req.url}` } as Request) : req) });
+  const app = new Hono({
+    getPath: (req) => getPath(req.url.charCodeAt(0) === 47 ? ({ url: `http://host${req.url}` } as Request) : req),
+  });
   app.notFound((c) => errorResponse(new NotFoundError(c.req.method, c.req.path)));
   app.onError((error) => {
     // hono's own exceptions (e.g. a body stream that broke mid-read) keep their status.
-    if (error instanceof HTTPException) return errorResponse(new HttpError(error.status, error.message || "bad request"));
+    if (error instanceof HTTPException)
+      return errorResponse(new HttpError(error.status, error.message || "bad request"));
     return errorResponse(error);
   });
   return app;
@@ -37,7 +48,8 @@ export function limitBody(maxBytes: number, onRefuse?: () => void): MiddlewareHa
   return async function limitedBody(c, next) {
     const req = c.req.raw;
     try {
-      if (!declaredWithin(req, maxBytes) && req.body) c.req.raw = new Request(req, { body: await readUpTo(req.body, maxBytes) });
+      if (!declaredWithin(req, maxBytes) && req.body)
+        c.req.raw = new Request(req, { body: await readUpTo(req.body, maxBytes) });
     } catch (error) {
       onRefuse?.();
       return errorResponse(error);
@@ -92,7 +104,7 @@ async function readUpTo(body: ReadableStream<Uint8Array>, maxBytes: number): Pro
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    let chunk;
+    let chunk: Awaited<ReturnType<typeof reader.read>>;
     try {
       chunk = await reader.read();
     } catch (error) {
@@ -113,7 +125,9 @@ const utf8 = new TextDecoder();
 
 /** A body that broke off while being read (the client went away, a bad chunk): the client's 400. */
 function unreadableBody(error: unknown): BadRequestError {
-  return new BadRequestError(`request body could not be read: ${error instanceof Error ? error.message : String(error)}`);
+  return new BadRequestError(
+    `request body could not be read: ${error instanceof Error ? error.message : String(error)}`,
+  );
 }
 
 /**
@@ -154,7 +168,13 @@ export function textResponse(body: string, contentType: string): Response {
   const headers = { "content-type": contentType };
   if (body.length <= STREAM_ABOVE_CHARS) return new Response(body, { headers });
   // Bun's "direct" stream writes the string straight into the socket's buffer: no copy to bytes first.
-  const once = new ReadableStream({ type: "direct", pull: (c) => (c.write(body), c.close()) });
+  const once = new ReadableStream({
+    type: "direct",
+    pull(c) {
+      c.write(body);
+      c.close();
+    },
+  });
   return new Response(once, { headers });
 }
 const STREAM_ABOVE_CHARS = 8 * 1024;
@@ -171,7 +191,10 @@ export async function readJsonBody<S extends z.ZodType>(c: Context, schema: S, u
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const what = issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : `${issue.path.join(".") || "body"} ${issue.message}`;
+    const what =
+      issue.code === "unrecognized_keys"
+        ? `unknown field(s): ${issue.keys.join(", ")}`
+        : `${issue.path.join(".") || "body"} ${issue.message}`;
     throw new BadRequestError(`${what}: ${usage}`, { details: parsed.error.issues });
   }
   return parsed.data;

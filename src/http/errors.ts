@@ -33,7 +33,9 @@ export class PayloadTooLargeError extends HttpError {
 export class UnauthorizedError extends HttpError {
   override name = "UnauthorizedError";
   constructor() {
-    super(401, "missing or wrong bearer token: send Authorization: Bearer <token>", undefined, { "www-authenticate": "Bearer" });
+    super(401, "missing or wrong bearer token: send Authorization: Bearer <token>", undefined, {
+      "www-authenticate": "Bearer",
+    });
   }
 }
 
@@ -47,7 +49,9 @@ export class NotFoundError extends HttpError {
 export class MethodNotAllowedError extends HttpError {
   override name = "MethodNotAllowedError";
   constructor(method: string, path: string, allow: string[]) {
-    super(405, `${method} is not allowed on ${path}; use ${allow.join(" or ")}`, undefined, { allow: allow.join(", ") });
+    super(405, `${method} is not allowed on ${path}; use ${allow.join(" or ")}`, undefined, {
+      allow: allow.join(", "),
+    });
   }
 }
 
@@ -57,7 +61,9 @@ const RETRY_AFTER_SECONDS = "1";
 export class QueueFullError extends HttpError {
   override name = "QueueFullError";
   constructor(capacity: number) {
-    super(503, `queue full (${capacity} messages): retry later or slow down`, undefined, { "retry-after": RETRY_AFTER_SECONDS });
+    super(503, `queue full (${capacity} messages): retry later or slow down`, undefined, {
+      "retry-after": RETRY_AFTER_SECONDS,
+    });
   }
 }
 
@@ -71,13 +77,19 @@ export class NoHealthyAnalyzerError extends HttpError {
 export class ShuttingDownError extends HttpError {
   override name = "ShuttingDownError";
   constructor() {
-    super(503, "distributor is shutting down: retry on another instance", undefined, { "retry-after": RETRY_AFTER_SECONDS, connection: "close" });
+    super(503, "distributor is shutting down: retry on another instance", undefined, {
+      "retry-after": RETRY_AFTER_SECONDS,
+      connection: "close",
+    });
   }
 }
 
 export function errorResponse(error: unknown): Response {
   if (error instanceof HttpError) {
-    return Response.json({ error: error.message, ...error.details } satisfies ErrorBody, { status: error.status, headers: error.headers });
+    return Response.json({ error: error.message, ...error.details } satisfies ErrorBody, {
+      status: error.status,
+      headers: error.headers,
+    });
   }
   console.error("unexpected error:", error);
   return Response.json({ error: "internal error" } satisfies ErrorBody, { status: 500 });

@@ -60,7 +60,12 @@ export function labelValue(value: string): string {
   return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
 
-export type Family = { name: string; type: "counter" | "gauge"; help: string; samples: [labels: string, value: number][] };
+export type Family = {
+  name: string;
+  type: "counter" | "gauge";
+  help: string;
+  samples: [labels: string, value: number][];
+};
 
 export function family(name: string, type: Family["type"], help: string, samples: Family["samples"]): Family {
   return { name, type, help, samples };
@@ -71,7 +76,8 @@ export function renderFamilies(families: readonly Family[]): string[] {
   const out: string[] = [];
   for (const f of families) {
     out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
-    for (const [labels, value] of f.samples) out.push(labels === "" ? `${f.name} ${value}` : `${f.name}{${labels}} ${value}`);
+    for (const [labels, value] of f.samples)
+      out.push(labels === "" ? `${f.name} ${value}` : `${f.name}{${labels}} ${value}`);
   }
   return out;
 }

@@ -45,7 +45,16 @@ describe("parseArgs", () => {
     [["--seed=0"], { seed: 0 }],
     [["-t", "2s"], { timeoutMs: 2_000 }],
     [["-H", "Authorization: Bearer s3cret"], { headers: [["Authorization", "Bearer s3cret"]] }],
-    [["-H", "X-A: 1", "--header", "X-B: 2", "-H", "X-A: 3"], { headers: [["X-A", "1"], ["X-B", "2"], ["X-A", "3"]] }],
+    [
+      ["-H", "X-A: 1", "--header", "X-B: 2", "-H", "X-A: 3"],
+      {
+        headers: [
+          ["X-A", "1"],
+          ["X-B", "2"],
+          ["X-A", "3"],
+        ],
+      },
+    ],
     [["--header=X-Trace:abc"], { headers: [["X-Trace", "abc"]] }],
     [["-H", "  X-Pad  :  spaced out  "], { headers: [["X-Pad", "spaced out"]] }],
     [["-H", "X-Origin: http://a:1/b"], { headers: [["X-Origin", "http://a:1/b"]] }],
@@ -86,7 +95,10 @@ describe("parseArgs", () => {
     [["-H", "X-A: 1\r\nX-Injected: 2"], '-H must look like "Name: value", got "X-A: 1\\r\\nX-Injected: 2"'],
     [["-H"], "-H needs a value"],
     [["http://a/", "http://b/"], 'unexpected argument "http://b/" (the url is already "http://a/")'],
-    [["--url", "http://a/", "http://b/"], 'give the url once, either as --url or as an argument (got "http://a/" and "http://b/")'],
+    [
+      ["--url", "http://a/", "http://b/"],
+      'give the url once, either as --url or as an argument (got "http://a/" and "http://b/")',
+    ],
   ])("%j is refused: %s", (argv, message) => {
     expect(() => parse(...argv)).toThrow(new UsageError(message));
   });

@@ -92,7 +92,8 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number = de
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith("-") || arg === "-") {
-      if (positionalUrl !== undefined) throw new UsageError(`unexpected argument "${arg}" (the url is already "${positionalUrl}")`);
+      if (positionalUrl !== undefined)
+        throw new UsageError(`unexpected argument "${arg}" (the url is already "${positionalUrl}")`);
       positionalUrl = arg;
       continue;
     }
@@ -113,7 +114,8 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number = de
       repeated.set(spec.name, [...(repeated.get(spec.name) ?? []), value]);
       continue;
     }
-    if (values.has(spec.name)) throw new UsageError(`${spec.name} given twice ("${values.get(spec.name)}" and "${value}")`);
+    if (values.has(spec.name))
+      throw new UsageError(`${spec.name} given twice ("${values.get(spec.name)}" and "${value}")`);
     values.set(spec.name, value);
   }
 
@@ -121,14 +123,20 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number = de
 
   const flagUrl = values.get("--url");
   if (flagUrl !== undefined && positionalUrl !== undefined) {
-    throw new UsageError(`give the url once, either as --url or as an argument (got "${flagUrl}" and "${positionalUrl}")`);
+    throw new UsageError(
+      `give the url once, either as --url or as an argument (got "${flagUrl}" and "${positionalUrl}")`,
+    );
   }
 
   const durationText = values.get("-z");
   const durationMs = durationText === undefined ? undefined : duration("-z", durationText);
   const requestsText = values.get("-n");
   const requests =
-    requestsText !== undefined ? positiveInteger("-n", requestsText) : durationMs === undefined ? DEFAULT_REQUESTS : undefined;
+    requestsText !== undefined
+      ? positiveInteger("-n", requestsText)
+      : durationMs === undefined
+        ? DEFAULT_REQUESTS
+        : undefined;
   const rateText = values.get("-q");
   const seedText = values.get("--seed");
 
@@ -166,7 +174,8 @@ function positiveInteger(flag: string, text: string): number {
 
 function integer(flag: string, text: string): number {
   const value = Number(text);
-  if (!INTEGER.test(text) || !Number.isSafeInteger(value)) throw new UsageError(`${flag} must be an integer, got "${text}"`);
+  if (!INTEGER.test(text) || !Number.isSafeInteger(value))
+    throw new UsageError(`${flag} must be an integer, got "${text}"`);
   return value;
 }
 

@@ -6,7 +6,7 @@
 // so it is expected to get nothing rather than skew the verdict; one whose health changed is
 // kept at its full weight and flagged, since the test assumes shares held for the whole run.
 
-import { chiSquare, type ChiSquareResult } from "../math/chisquare.ts";
+import { type ChiSquareResult, chiSquare } from "../math/chisquare.ts";
 import type { DistributorStats } from "../protocol/stats.ts";
 
 /** p-values below this reject "the counts follow the weights". */
@@ -42,7 +42,11 @@ export type DistributionReport = {
 /**
  * @param accepted messages this run got a 2xx for, to notice deliveries missing or extra
  */
-export function compareDistribution(before: DistributorStats, after: DistributorStats, accepted: number): DistributionReport {
+export function compareDistribution(
+  before: DistributorStats,
+  after: DistributorStats,
+  accepted: number,
+): DistributionReport {
   const notes: string[] = [];
   const earlier = new Map(before.analyzers.map((a) => [a.id, a]));
   const later = new Set(after.analyzers.map((a) => a.id));
@@ -56,13 +60,23 @@ export function compareDistribution(before: DistributorStats, after: Distributor
     const healthyBefore = previous?.healthy ?? false;
     // A restarted distributor resets its counters; a negative delta would be nonsense.
     const received = Math.max(0, a.delivered - (previous?.delivered ?? 0));
-    return { id: a.id, url: a.url, weight: a.weight, healthyBefore, healthyAfter: a.healthy, received, appeared: !previous };
+    return {
+      id: a.id,
+      url: a.url,
+      weight: a.weight,
+      healthyBefore,
+      healthyAfter: a.healthy,
+      received,
+      appeared: !previous,
+    };
   });
 
   for (const row of rows) {
     if (row.appeared) continue;
     if (row.healthyBefore && !row.healthyAfter) {
-      notes.push(`${row.id} was unhealthy at the end of the run; it gets nothing while unhealthy, so its share falls short`);
+      notes.push(
+        `${row.id} was unhealthy at the end of the run; it gets nothing while unhealthy, so its share falls short`,
+      );
     } else if (!row.healthyBefore && row.healthyAfter) {
       notes.push(`${row.id} was unhealthy at the start of the run and healthy at the end`);
     } else if (!row.healthyBefore && !row.healthyAfter) {
@@ -78,8 +92,10 @@ export function compareDistribution(before: DistributorStats, after: Distributor
     return { ...r, expectedShare, observedShare, deviation: observedShare - expectedShare };
   });
 
-  if (total < accepted) notes.push(`${accepted - total} of the ${accepted} messages accepted were not seen delivered to an analyzer`);
-  if (total > accepted) notes.push(`analyzers received ${total - accepted} more messages than this run sent: other traffic during the run`);
+  if (total < accepted)
+    notes.push(`${accepted - total} of the ${accepted} messages accepted were not seen delivered to an analyzer`);
+  if (total > accepted)
+    notes.push(`analyzers received ${total - accepted} more messages than this run sent: other traffic during the run`);
 
   if (total === 0 || eligibleWeight === 0) {
     if (total === 0) notes.push("no messages were delivered during the run, so there is nothing to test");

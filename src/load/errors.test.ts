@@ -9,7 +9,11 @@ describe("classifyError", () => {
   test.each([
     [fetchError("ECONNREFUSED", "ECONNREFUSED: Unable to connect."), "connection", "ECONNREFUSED: Unable to connect."],
     [fetchError("ECONNRESET", "socket hang up"), "connection", "socket hang up"],
-    [fetchError("ENOTFOUND", "getaddrinfo ENOTFOUND nowhere.invalid"), "connection", "getaddrinfo ENOTFOUND nowhere.invalid"],
+    [
+      fetchError("ENOTFOUND", "getaddrinfo ENOTFOUND nowhere.invalid"),
+      "connection",
+      "getaddrinfo ENOTFOUND nowhere.invalid",
+    ],
     [new DOMException("The operation timed out.", "TimeoutError"), "timeout", "The operation timed out."],
     [new Error("boom"), "other", "boom"],
     ["a string", "other", "a string"],

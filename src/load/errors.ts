@@ -29,7 +29,8 @@ export function classifyError(error: unknown): { kind: ErrorKind; message: strin
   if (error instanceof Error || (typeof error === "object" && error !== null && "message" in error)) {
     const { name, message, code } = error as { name?: unknown; message?: unknown; code?: unknown };
     const text = String(message ?? "") || String(name ?? "error");
-    if (name === "TimeoutError" || code === "ETIMEDOUT" || code === "UND_ERR_CONNECT_TIMEOUT") return { kind: "timeout", message: text };
+    if (name === "TimeoutError" || code === "ETIMEDOUT" || code === "UND_ERR_CONNECT_TIMEOUT")
+      return { kind: "timeout", message: text };
     if (typeof code === "string" && CONNECTION_CODES.has(code)) return { kind: "connection", message: text };
     return { kind: "other", message: text };
   }

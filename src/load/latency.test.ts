@@ -57,7 +57,16 @@ describe("percentile (nearest rank)", () => {
   });
 
   test("every percentile of a single sample is that sample", () => {
-    expect(percentiles([4.2])).toEqual({ p10: 4.2, p25: 4.2, p50: 4.2, p75: 4.2, p90: 4.2, p95: 4.2, p99: 4.2, "p99.9": 4.2 });
+    expect(percentiles([4.2])).toEqual({
+      p10: 4.2,
+      p25: 4.2,
+      p50: 4.2,
+      p75: 4.2,
+      p90: 4.2,
+      p95: 4.2,
+      p99: 4.2,
+      "p99.9": 4.2,
+    });
   });
 
   test("the oha set of percentiles is keyed like oha", () => {

@@ -84,14 +84,18 @@ export type HistogramBucket = {
  * holds exactly the fastest samples, bucket i holds samples in (bound[i-1], bound[i]].
  */
 export function histogram(sorted: ArrayLike<number>, buckets: number = HISTOGRAM_BUCKETS): HistogramBucket[] {
-  if (!Number.isInteger(buckets) || buckets < 2) throw new RangeError(`buckets must be an integer >= 2, got ${buckets}`);
+  if (!Number.isInteger(buckets) || buckets < 2)
+    throw new RangeError(`buckets must be an integer >= 2, got ${buckets}`);
   if (sorted.length === 0) return [];
   const min = sorted[0]!;
   const max = sorted[sorted.length - 1]!;
   // Every sample the same: one bucket, rather than dividing by a zero step.
   if (max === min) return [{ upTo: min, count: sorted.length }];
   const step = (max - min) / (buckets - 1);
-  const out: HistogramBucket[] = Array.from({ length: buckets }, (_, i) => ({ upTo: i === buckets - 1 ? max : min + step * i, count: 0 }));
+  const out: HistogramBucket[] = Array.from({ length: buckets }, (_, i) => ({
+    upTo: i === buckets - 1 ? max : min + step * i,
+    count: 0,
+  }));
   for (let i = 0; i < sorted.length; i++) {
     const index = Math.min(Math.ceil((sorted[i]! - min) / step), buckets - 1);
     out[index]!.count++;

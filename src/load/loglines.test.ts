@@ -13,7 +13,8 @@ const FORMATS = {
   plain: /^\S+Z (INFO |DEBUG|WARN |ERROR) \[[a-z]+\] /,
   keyValue: /^ts=\S+Z level=(info|debug|warn|error) service=[a-z]+ msg="/,
   json: /^\{"ts":/,
-  nginx: /^\S+Z (INFO|WARN|ERROR) nginx\[[a-z]+\]: \S+ - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "(GET|POST|PUT|DELETE) \S+ HTTP\/1\.1" \d{3} \d+ /,
+  nginx:
+    /^\S+Z (INFO|WARN|ERROR) nginx\[[a-z]+\]: \S+ - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "(GET|POST|PUT|DELETE) \S+ HTTP\/1\.1" \d{3} \d+ /,
 };
 
 function level(line: string): string {

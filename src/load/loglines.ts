@@ -19,7 +19,14 @@ const LEVEL_TOTAL = LEVELS.reduce((sum, [, weight]) => sum + weight, 0);
 const SERVICES = ["auth", "checkout", "payments", "inventory", "search", "gateway", "billing", "notifications"];
 const METHODS = ["GET", "GET", "GET", "POST", "PUT", "DELETE"];
 // "{id}" is replaced by a number, as in REST paths.
-const PATHS = ["/api/v1/orders/{id}", "/api/v1/users/{id}", "/api/v1/cart", "/api/v2/search?q=shoes&page={id}", "/healthz", "/static/app.js"];
+const PATHS = [
+  "/api/v1/orders/{id}",
+  "/api/v1/users/{id}",
+  "/api/v1/cart",
+  "/api/v2/search?q=shoes&page={id}",
+  "/healthz",
+  "/static/app.js",
+];
 const AGENTS = ["curl/8.5.0", "Mozilla/5.0 (X11; Linux x86_64)", "okhttp/4.12.0", "Go-http-client/1.1"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
@@ -44,9 +51,11 @@ const MESSAGES: Record<Level, readonly ((g: Pieces) => string)[]> = {
     (g) => `rate limit near for client ${g.ip()}: ${g.int(900, 1_000)}/1000 requests`,
   ],
   ERROR: [
-    (g) => `charge failed for order ${g.orderId()} user=${g.userId()} amount=${g.int(1, 999)}.${g.int(10, 99)} code=E${g.int(1000, 9999)}`,
+    (g) =>
+      `charge failed for order ${g.orderId()} user=${g.userId()} amount=${g.int(1, 999)}.${g.int(10, 99)} code=E${g.int(1000, 9999)}`,
     (g) => `connection refused by ${g.ip()}:${g.int(1024, 65535)} after ${g.int(1, 30)} retries request_id=${g.uuid()}`,
-    (g) => `unhandled exception in worker ${g.int(1, 32)}: TypeError at handler.ts:${g.int(10, 900)} trace=${g.hex(16)}`,
+    (g) =>
+      `unhandled exception in worker ${g.int(1, 32)}: TypeError at handler.ts:${g.int(10, 900)} trace=${g.hex(16)}`,
   ],
 };
 
@@ -88,7 +97,8 @@ export function createLogGenerator(random: Random): () => string {
   const level = (): Level => {
     let roll = random() * LEVEL_TOTAL;
     for (const [name, weight] of LEVELS) {
-      if ((roll -= weight) < 0) return name;
+      roll -= weight;
+      if (roll < 0) return name;
     }
     return LEVELS[LEVELS.length - 1]![0];
   };

@@ -32,7 +32,9 @@ describe("renderBar", () => {
   });
 
   test("errors turn red on a TTY", () => {
-    expect(renderBar(state({ completed: 1, failures: 1, total: 2 }), createPaint(true), 2)).toContain("\x1b[31m1 errors\x1b[39m");
+    expect(renderBar(state({ completed: 1, failures: 1, total: 2 }), createPaint(true), 2)).toContain(
+      "\x1b[31m1 errors\x1b[39m",
+    );
   });
 });
 

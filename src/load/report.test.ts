@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
+import type { AnalyzerStatsEntry, DistributorStats } from "../protocol/stats.ts";
 import { createPaint } from "./colour.ts";
 import { compareDistribution } from "./distribution.ts";
-import { buildReport, type DistributionSection, exitCode, renderText, type RunSettings } from "./report.ts";
+import { buildReport, type DistributionSection, exitCode, type RunSettings, renderText } from "./report.ts";
 import type { RunResult } from "./runner.ts";
-import type { AnalyzerStatsEntry, DistributorStats } from "../protocol/stats.ts";
 
 const plain = createPaint(false);
 
@@ -20,12 +20,35 @@ const RESULT: RunResult = {
     { kind: "http", message: "503 queue is full", count: 1 },
   ],
 };
-const SETTINGS: RunSettings = { url: "http://localhost:6000/analyze", concurrency: 4, rate: null, packet: 5, async: false, seed: 7 };
-const SKIPPED: DistributionSection = { statsUrl: "http://localhost:6000/stats", skipped: "could not reach http://localhost:6000/stats: refused" };
+const SETTINGS: RunSettings = {
+  url: "http://localhost:6000/analyze",
+  concurrency: 4,
+  rate: null,
+  packet: 5,
+  async: false,
+  seed: 7,
+};
+const SKIPPED: DistributionSection = {
+  statsUrl: "http://localhost:6000/stats",
+  skipped: "could not reach http://localhost:6000/stats: refused",
+};
 
 function analyzer(id: string, port: number, weight: number, healthy: boolean, delivered: number): AnalyzerStatsEntry {
   const effectiveWeight = healthy ? weight : 0;
-  return { id, url: `http://127.0.0.1:${port}`, weight, effectiveWeight, healthy, share: 0, requests: 0, delivered, failed: 0, inflight: 0, healthChanges: 0, lastError: null };
+  return {
+    id,
+    url: `http://127.0.0.1:${port}`,
+    weight,
+    effectiveWeight,
+    healthy,
+    share: 0,
+    requests: 0,
+    delivered,
+    failed: 0,
+    inflight: 0,
+    healthChanges: 0,
+    lastError: null,
+  };
 }
 
 function snapshot(delivered: [number, number], healthy: [boolean, boolean] = [true, true]): DistributorStats {
@@ -47,7 +70,11 @@ function snapshot(delivered: [number, number], healthy: [boolean, boolean] = [tr
 }
 
 function measured(after: DistributorStats, accepted: number): DistributionSection {
-  return { statsUrl: "http://localhost:6000/stats", settled: true, ...compareDistribution(snapshot([0, 0]), after, accepted) };
+  return {
+    statsUrl: "http://localhost:6000/stats",
+    settled: true,
+    ...compareDistribution(snapshot([0, 0]), after, accepted),
+  };
 }
 
 describe("buildReport", () => {
@@ -71,7 +98,16 @@ describe("buildReport", () => {
   });
 
   test("percentiles are nearest-rank over the replies", () => {
-    expect(report.latencyPercentiles).toEqual({ p10: 1, p25: 3, p50: 5, p75: 8, p90: 9, p95: 10, p99: 10, "p99.9": 10 });
+    expect(report.latencyPercentiles).toEqual({
+      p10: 1,
+      p25: 3,
+      p50: 5,
+      p75: 8,
+      p90: 9,
+      p95: 10,
+      p99: 10,
+      "p99.9": 10,
+    });
   });
 
   test("the histogram spans fastest to slowest in 11 buckets, to the microsecond", () => {
@@ -80,7 +116,11 @@ describe("buildReport", () => {
   });
 
   test("a run with no replies has no latency figures, and JSON keeps them as null", () => {
-    const empty = buildReport({ ...RESULT, latencies: new Float64Array(0), successes: 0, failures: 12, statusCodes: {} }, SETTINGS, SKIPPED);
+    const empty = buildReport(
+      { ...RESULT, latencies: new Float64Array(0), successes: 0, failures: 12, statusCodes: {} },
+      SETTINGS,
+      SKIPPED,
+    );
     expect(empty.summary).toMatchObject({ slowestMs: null, fastestMs: null, averageMs: null, successRate: 0 });
     expect(empty.latencyPercentiles).toEqual({});
     expect(JSON.parse(JSON.stringify(empty)).summary.slowestMs).toBeNull();
@@ -106,7 +146,14 @@ describe("renderText", () => {
   const text = renderText(buildReport(RESULT, SETTINGS, SKIPPED), plain);
 
   test("follows oha's order: summary, histogram, percentiles, status codes, errors, then the distribution", () => {
-    const order = ["Summary:", "Response time histogram:", "Response time distribution:", "Status code distribution:", "Error distribution:", "Distribution across analyzers"];
+    const order = [
+      "Summary:",
+      "Response time histogram:",
+      "Response time distribution:",
+      "Status code distribution:",
+      "Error distribution:",
+      "Distribution across analyzers",
+    ];
     const positions = order.map((heading) => text.indexOf(heading));
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
@@ -140,7 +187,9 @@ describe("renderText", () => {
   });
 
   test("an open-loop run says so", () => {
-    expect(renderText(buildReport(RESULT, { ...SETTINGS, rate: 250 }, SKIPPED), plain)).toContain("open loop at 250 req/s, up to 4 in flight");
+    expect(renderText(buildReport(RESULT, { ...SETTINGS, rate: 250 }, SKIPPED), plain)).toContain(
+      "open loop at 250 req/s, up to 4 in flight",
+    );
   });
 
   test("the distribution table shows shares, deviation and a consistent verdict", () => {
@@ -161,7 +210,9 @@ describe("renderText", () => {
     // Expected 50 and 150, got 100 and 100: chi-square = 50²/50 + 50²/150 = 66.67.
     expect(text).toContain("  a1             1  yes → no       100    25.00%    50.00%  +25.00 pp");
     expect(text).toContain("  chi-square 66.67, 1 df, p = 3.2e-16: NOT consistent with weights (p < 0.001)");
-    expect(text).toContain("  note: a1 was unhealthy at the end of the run; it gets nothing while unhealthy, so its share falls short");
+    expect(text).toContain(
+      "  note: a1 was unhealthy at the end of the run; it gets nothing while unhealthy, so its share falls short",
+    );
   });
 
   test("deliveries still arriving when the report was taken are flagged", () => {

@@ -98,7 +98,9 @@ export function renderText(report: Report, paint: Paint): string {
   const ms = (value: number | null) => (value === null ? "-" : `${value.toFixed(3)} ms`);
   const rate = s.successRate === 1 ? paint.green : s.successRate === 0 ? paint.red : paint.yellow;
   const mode =
-    s.rate === null ? `closed loop, ${s.concurrency} concurrent` : `open loop at ${s.rate} req/s, up to ${s.concurrency} in flight`;
+    s.rate === null
+      ? `closed loop, ${s.concurrency} concurrent`
+      : `open loop at ${s.rate} req/s, up to ${s.concurrency} in flight`;
 
   out.push(paint.bold("Summary:"));
   out.push(`  Success rate:  ${rate(`${(s.successRate * 100).toFixed(2)}%`)}  (success = a 2xx response)`);
@@ -110,7 +112,9 @@ export function renderText(report: Report, paint: Paint): string {
   out.push(`  Logs/sec:      ${s.logsPerSec.toFixed(2)}`);
   out.push("");
   out.push(`  Requests:      ${s.requests} (${s.successes} succeeded, ${s.failures} failed); ${mode}`);
-  out.push(`  Logs:          ${s.logsAccepted} accepted, ${s.packet} per request, ${s.async ? "async (Prefer: respond-async)" : "sync"}`);
+  out.push(
+    `  Logs:          ${s.logsAccepted} accepted, ${s.packet} per request, ${s.async ? "async (Prefer: respond-async)" : "sync"}`,
+  );
   out.push(`  Target:        ${s.url}  (seed ${s.seed}; --seed ${s.seed} replays the same logs)`);
 
   if (report.histogram.length > 0) {
@@ -175,7 +179,9 @@ function renderDistribution(d: DistributionSection, paint: Paint): string[] {
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   // Names read left-aligned, numbers right-aligned.
-  const lines = rows.map((row) => `  ${row.map((cell, c) => (c === 0 || c === 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ")}`.trimEnd());
+  const lines = rows.map((row) =>
+    `  ${row.map((cell, c) => (c === 0 || c === 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ")}`.trimEnd(),
+  );
 
   const out = [title, ...lines];
   if (d.chiSquare) {

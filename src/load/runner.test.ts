@@ -148,7 +148,12 @@ describe("outcomes", () => {
 
   test("the live counters match the result", async () => {
     let i = 0;
-    const loadRun = new LoadRun({ send: async () => (i++ % 2 ? 500 : 200), bodies: [BODY], concurrency: 3, requests: 10 });
+    const loadRun = new LoadRun({
+      send: async () => (i++ % 2 ? 500 : 200),
+      bodies: [BODY],
+      concurrency: 3,
+      requests: 10,
+    });
     const result = await loadRun.run();
     expect([loadRun.completed, loadRun.failures]).toEqual([10, 5]);
     expect(result.failures).toBe(5);

@@ -62,9 +62,12 @@ export class LoadRun {
     if (requests !== undefined && (!Number.isInteger(requests) || requests < 1)) {
       throw new RangeError(`requests must be a positive integer, got ${requests}`);
     }
-    if (durationMs !== undefined && !(durationMs > 0)) throw new RangeError(`durationMs must be positive, got ${durationMs}`);
-    if (rate !== undefined && !(rate > 0 && Number.isFinite(rate))) throw new RangeError(`rate must be a positive number, got ${rate}`);
-    if (requests === undefined && durationMs === undefined) throw new RangeError("give requests or durationMs, or the run never ends");
+    if (durationMs !== undefined && !(durationMs > 0))
+      throw new RangeError(`durationMs must be positive, got ${durationMs}`);
+    if (rate !== undefined && !(rate > 0 && Number.isFinite(rate)))
+      throw new RangeError(`rate must be a positive number, got ${rate}`);
+    if (requests === undefined && durationMs === undefined)
+      throw new RangeError("give requests or durationMs, or the run never ends");
     if (bodies.length === 0) throw new RangeError("bodies must not be empty");
     this.#options = { ...options, now: options.now ?? (() => performance.now()), sleep: options.sleep ?? Bun.sleep };
     this.#interval = rate === undefined ? undefined : 1000 / rate;

@@ -11,7 +11,8 @@ const server = Bun.serve({
     const body = await request.text();
     const { headers } = request;
     seen.push({ prefer: headers.get("prefer"), contentType: headers.get("content-type"), body, headers });
-    if (body === "full") return Response.json({ error: "queue is full" }, { status: 503, headers: { "retry-after": "1" } });
+    if (body === "full")
+      return Response.json({ error: "queue is full" }, { status: 503, headers: { "retry-after": "1" } });
     if (body === "plain") return new Response("upstream  exploded\n", { status: 502 });
     if (body === "slow") await Bun.sleep(1_000);
     return Response.json({ analyzer: "a1", result: {} });
@@ -35,7 +36,16 @@ describe("createSender", () => {
   });
 
   test("extra headers go out on every request; a repeated name sends both values", async () => {
-    const send = createSender({ url, async: false, timeoutMs: 5_000, headers: [["Authorization", "Bearer s3cret"], ["X-Tag", "a"], ["X-Tag", "b"]] });
+    const send = createSender({
+      url,
+      async: false,
+      timeoutMs: 5_000,
+      headers: [
+        ["Authorization", "Bearer s3cret"],
+        ["X-Tag", "a"],
+        ["X-Tag", "b"],
+      ],
+    });
     for (let i = 0; i < 2; i++) {
       await send(bytes("{}"));
       expect(seen.at(-1)!.headers.get("authorization")).toBe("Bearer s3cret");
@@ -44,7 +54,15 @@ describe("createSender", () => {
   });
 
   test("an extra header replaces a default of the same name instead of joining it", async () => {
-    const send = createSender({ url, async: true, timeoutMs: 5_000, headers: [["Content-Type", "text/plain"], ["prefer", "wait=1"]] });
+    const send = createSender({
+      url,
+      async: true,
+      timeoutMs: 5_000,
+      headers: [
+        ["Content-Type", "text/plain"],
+        ["prefer", "wait=1"],
+      ],
+    });
     await send(bytes("{}"));
     expect(seen.at(-1)).toMatchObject({ contentType: "text/plain", prefer: "wait=1" });
   });

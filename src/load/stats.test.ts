@@ -4,7 +4,20 @@ import { createStatsFetcher, statsUrl, totalDelivered, waitForDelivery } from ".
 
 function analyzer(id: string, port: number, weight: number, delivered: number): AnalyzerStatsEntry {
   const share = weight / 4;
-  return { id, url: `http://127.0.0.1:${port}`, weight, effectiveWeight: weight, healthy: true, share, requests: delivered, delivered, failed: 0, inflight: 0, healthChanges: 1, lastError: null };
+  return {
+    id,
+    url: `http://127.0.0.1:${port}`,
+    weight,
+    effectiveWeight: weight,
+    healthy: true,
+    share,
+    requests: delivered,
+    delivered,
+    failed: 0,
+    inflight: 0,
+    healthChanges: 1,
+    lastError: null,
+  };
 }
 
 function snapshot(delivered: [number, number], depth = 0): DistributorStats {
@@ -63,7 +76,9 @@ describe("createStatsFetcher", () => {
   });
 
   test("an unreachable distributor fails with one line naming the URL", async () => {
-    await expect(createStatsFetcher("http://127.0.0.1:1/stats")()).rejects.toThrow("could not reach http://127.0.0.1:1/stats: ");
+    await expect(createStatsFetcher("http://127.0.0.1:1/stats")()).rejects.toThrow(
+      "could not reach http://127.0.0.1:1/stats: ",
+    );
   });
 });
 
@@ -86,7 +101,11 @@ describe("waitForDelivery", () => {
 
   test("returns at once when every accepted message is already delivered", async () => {
     const p = polling([snapshot([60, 180])]);
-    expect(await waitForDelivery({ ...p, before, expected: 200 })).toEqual({ stats: snapshot([60, 180]), settled: true, waitedMs: 0 });
+    expect(await waitForDelivery({ ...p, before, expected: 200 })).toEqual({
+      stats: snapshot([60, 180]),
+      settled: true,
+      waitedMs: 0,
+    });
     expect(p.polls).toBe(1);
   });
 
@@ -105,7 +124,13 @@ describe("waitForDelivery", () => {
 
   test("gives up after the timeout with the last snapshot", async () => {
     const growing = Array.from({ length: 200 }, (_, i) => snapshot([10 + i, 30], 100));
-    const result = await waitForDelivery({ ...polling(growing), before, expected: 200, intervalMs: 100, timeoutMs: 1_000 });
+    const result = await waitForDelivery({
+      ...polling(growing),
+      before,
+      expected: 200,
+      intervalMs: 100,
+      timeoutMs: 1_000,
+    });
     expect(result).toMatchObject({ settled: false, waitedMs: 1_000 });
     expect(result.stats.analyzers[0]!.delivered).toBe(20);
   });

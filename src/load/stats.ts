@@ -80,7 +80,8 @@ export async function waitForDelivery(options: SettleOptions): Promise<Settled> 
     const stats = await fetchStats();
     const delivered = totalDelivered(stats);
     const waitedMs = now() - start;
-    if (delivered >= target || (stats.queue.depth === 0 && delivered === previous)) return { stats, settled: true, waitedMs };
+    if (delivered >= target || (stats.queue.depth === 0 && delivered === previous))
+      return { stats, settled: true, waitedMs };
     if (waitedMs >= timeoutMs) return { stats, settled: false, waitedMs };
     previous = delivered;
     await sleep(intervalMs);

@@ -24,7 +24,8 @@ export function chiSquare(observed: readonly number[], expected: readonly number
   for (let i = 0; i < observed.length; i++) {
     const o = observed[i];
     const e = expected[i];
-    if (!(e >= 0) || !(o >= 0)) throw new RangeError(`counts must be non-negative, got observed ${o}, expected ${e} at ${i}`);
+    if (!(e >= 0) || !(o >= 0))
+      throw new RangeError(`counts must be non-negative, got observed ${o}, expected ${e} at ${i}`);
     if (e === 0) {
       // A count where none was expected is infinitely unlikely, not a division by zero.
       if (o > 0) return { statistic: Infinity, degreesOfFreedom: Math.max(categories, 1), pValue: 0 };

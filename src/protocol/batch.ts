@@ -10,6 +10,6 @@ export const NDJSON = "application/x-ndjson";
 /** The NDJSON answer to a batch: `idJson` is the analyzer's id already JSON-encoded. */
 export function batchAnswer(idJson: string, results: readonly unknown[]): string {
   let body = idJson;
-  for (const r of results) body += "\n" + JSON.stringify(r);
+  for (const r of results) body += `\n${JSON.stringify(r)}`;
   return body;
 }

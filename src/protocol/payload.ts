@@ -29,7 +29,9 @@ export function createPayloadParser(maxPacket: number): (text: string) => Payloa
     } catch (error) {
       // Deeply nested input can exhaust the parser's stack: still the client's malformed body.
       const reason = error instanceof SyntaxError ? error.message : "nested too deeply";
-      throw new BadRequestError(text.trim() === "" ? `empty body: ${USAGE}` : `body is not valid JSON (${reason}): ${USAGE}`);
+      throw new BadRequestError(
+        text.trim() === "" ? `empty body: ${USAGE}` : `body is not valid JSON (${reason}): ${USAGE}`,
+      );
     }
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
       throw new BadRequestError(`body must be a JSON object: ${USAGE}`);
@@ -47,7 +49,9 @@ export function createPayloadParser(maxPacket: number): (text: string) => Payloa
     const result = (isPacket ? packet : single).safeParse(body);
     if (result.success) throw new Error("unreachable: fast path and schema disagree"); // guards drift
     // Unknown fields first: {"logz": [...]} is a typo to point at, not a missing "log".
-    const sorted = result.error.issues.toSorted((a, b) => Number(b.code === "unrecognized_keys") - Number(a.code === "unrecognized_keys"));
+    const sorted = result.error.issues.toSorted(
+      (a, b) => Number(b.code === "unrecognized_keys") - Number(a.code === "unrecognized_keys"),
+    );
     const issues = sorted.slice(0, 10).map((issue) => ({
       path: issue.path.join("."),
       message: issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : issue.message,

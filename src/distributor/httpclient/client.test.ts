@@ -6,10 +6,14 @@ import { ClientError } from "./parser.ts";
 
 const JSON_HEADERS = { contentType: "application/json", accept: "application/x-ndjson" };
 const stops: (() => void)[] = [];
-afterAll(() => stops.forEach((stop) => stop()));
+afterAll(() => {
+  for (const stop of stops) stop();
+});
 
 /** A real TCP server that reads whole requests (Content-Length framed) and lets a test answer in raw bytes. */
-function rawServer(answer: (socket: Socket<{ buf: string }>, request: { head: string; body: string }, n: number) => void) {
+function rawServer(
+  answer: (socket: Socket<{ buf: string }>, request: { head: string; body: string }, n: number) => void,
+) {
   const seen = { requests: 0, connections: 0 };
   const server: TCPSocketListener<{ buf: string }> = Bun.listen<{ buf: string }>({
     hostname: "127.0.0.1",
@@ -47,11 +51,19 @@ async function dribble(socket: Socket<unknown>, parts: string[]) {
 }
 
 test("answers from Bun.serve: status, content type and body; the connection is kept and reused", async () => {
-  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: async (req) => Response.json({ got: await req.text(), path: new URL(req.url).pathname }, { status: 201 }) });
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: async (req) => Response.json({ got: await req.text(), path: new URL(req.url).pathname }, { status: 201 }),
+  });
   stops.push(() => server.stop(true));
   const client = new HttpClient(server.url.origin);
   const r = await client.post("/analyze?x=1", '{"logs":["é ✓"]}', JSON_HEADERS, 1000);
-  expect(r).toEqual({ status: 201, contentType: "application/json;charset=utf-8", body: JSON.stringify({ got: '{"logs":["é ✓"]}', path: "/analyze" }) });
+  expect(r).toEqual({
+    status: 201,
+    contentType: "application/json;charset=utf-8",
+    body: JSON.stringify({ got: '{"logs":["é ✓"]}', path: "/analyze" }),
+  });
   expect(client.idleCount).toBe(1);
   await client.post("/analyze", "{}", JSON_HEADERS, 1000);
   expect(client.idleCount).toBe(1);
@@ -60,17 +72,27 @@ test("answers from Bun.serve: status, content type and body; the connection is k
 test("one connection per concurrent request, all reused afterwards", async () => {
   const { client, seen } = rawServer((socket, req) => {
     // Answer late, so that the requests overlap.
-    setTimeout(() => socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(req.body)}\r\n\r\n${req.body}`), 10);
+    setTimeout(
+      () => socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(req.body)}\r\n\r\n${req.body}`),
+      10,
+    );
   });
   const bodies = Array.from({ length: 8 }, (_, i) => `{"n":${i}}`);
-  expect((await Promise.all(bodies.map((b) => client.post("/", b, JSON_HEADERS, 1000)))).map((r) => r.body)).toEqual(bodies);
+  expect((await Promise.all(bodies.map((b) => client.post("/", b, JSON_HEADERS, 1000)))).map((r) => r.body)).toEqual(
+    bodies,
+  );
   expect(seen.connections).toBe(8);
   await Promise.all(bodies.map((b) => client.post("/", b, JSON_HEADERS, 1000)));
   expect(seen).toEqual({ connections: 8, requests: 16 });
 });
 
 test("a large request body (4 MiB) goes whole, finished on drain", async () => {
-  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", maxRequestBodySize: 1 << 30, fetch: async (req) => new Response(String((await req.text()).length)) });
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    maxRequestBodySize: 1 << 30,
+    fetch: async (req) => new Response(String((await req.text()).length)),
+  });
   stops.push(() => server.stop(true));
   const big = "x".repeat(4 << 20);
   expect((await new HttpClient(server.url.origin).post("/", big, JSON_HEADERS, 5000)).body).toBe(String(big.length));
@@ -78,7 +100,15 @@ test("a large request body (4 MiB) goes whole, finished on drain", async () => {
 
 test("a chunked answer split at every awkward place, with extensions and trailers", async () => {
   const { client } = rawServer((socket) => {
-    void dribble(socket, ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: application/x-ndjson\r\n", "\r\n5", ";ext=1\r\nhel", "lo\r", "\n6\r\n wörl\r\n", "0\r\nX-Trailer: 1\r", "\n\r\n"]);
+    void dribble(socket, [
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: application/x-ndjson\r\n",
+      "\r\n5",
+      ";ext=1\r\nhel",
+      "lo\r",
+      "\n6\r\n wörl\r\n",
+      "0\r\nX-Trailer: 1\r",
+      "\n\r\n",
+    ]);
   });
   const r = await client.post("/", "{}", JSON_HEADERS, 1000);
   expect(r).toEqual({ status: 200, contentType: "application/x-ndjson", body: "hello wörl" });
@@ -87,9 +117,18 @@ test("a chunked answer split at every awkward place, with extensions and trailer
 
 test("a Content-Length body in several reads, after a 100 Continue", async () => {
   const { client } = rawServer((socket) => {
-    void dribble(socket, ["HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 10\r\n\r\nnot ", "now", " ok"]);
+    void dribble(socket, [
+      "HTTP/1.1 100 Continue\r\n\r\n",
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 10\r\n\r\nnot ",
+      "now",
+      " ok",
+    ]);
   });
-  expect(await client.post("/", "{}", JSON_HEADERS, 1000)).toEqual({ status: 503, contentType: "", body: "not now ok" });
+  expect(await client.post("/", "{}", JSON_HEADERS, 1000)).toEqual({
+    status: 503,
+    contentType: "",
+    body: "not now ok",
+  });
 });
 
 test("an answer framed by the end of the connection, and Connection: close, are not reused", async () => {
@@ -145,7 +184,11 @@ test.each([
   ["a header line without a colon", "HTTP/1.1 200 OK\r\nbroken\r\n\r\n", "malformed header line"],
   ["a bad Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "bad Content-Length"],
   ["a bad chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "bad chunk size"],
-  ["chunk data too long", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n", "chunk data not followed by CRLF"],
+  [
+    "chunk data too long",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n",
+    "chunk data not followed by CRLF",
+  ],
 ])("%s is a protocol error", async (_name, raw, message) => {
   const { client } = rawServer((socket) => socket.write(raw));
   const error = await client.post("/", "{}", JSON_HEADERS, 1000).catch((e) => e);
@@ -154,16 +197,23 @@ test.each([
   expect(client.idleCount).toBe(0);
 });
 
-test.each([10, 8 * 1024, 100_000])("a %i-character answer the servers build late (textResponse) arrives whole", async (size) => {
-  const server = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    async fetch() {
-      await Bun.sleep(1);
-      return textResponse(JSON.stringify({ text: "é".repeat(size) }), "application/json");
-    },
-  });
-  stops.push(() => server.stop(true));
-  const r = await new HttpClient(server.url.origin).post("/", "", { contentType: "text/plain", accept: "*/*" }, 2000);
-  expect(r).toEqual({ status: 200, contentType: "application/json", body: JSON.stringify({ text: "é".repeat(size) }) });
-});
+test.each([10, 8 * 1024, 100_000])(
+  "a %i-character answer the servers build late (textResponse) arrives whole",
+  async (size) => {
+    const server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      async fetch() {
+        await Bun.sleep(1);
+        return textResponse(JSON.stringify({ text: "é".repeat(size) }), "application/json");
+      },
+    });
+    stops.push(() => server.stop(true));
+    const r = await new HttpClient(server.url.origin).post("/", "", { contentType: "text/plain", accept: "*/*" }, 2000);
+    expect(r).toEqual({
+      status: 200,
+      contentType: "application/json",
+      body: JSON.stringify({ text: "é".repeat(size) }),
+    });
+  },
+);

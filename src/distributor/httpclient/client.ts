@@ -56,7 +56,12 @@ export class HttpClient {
   }
 
   /** POSTs `body` to `path` and reads the whole answer; rejects with a ClientError. */
-  async post(path: string, body: string, headers: { contentType: string; accept: string }, timeoutMs: number): Promise<ClientResponse> {
+  async post(
+    path: string,
+    body: string,
+    headers: { contentType: string; accept: string },
+    timeoutMs: number,
+  ): Promise<ClientResponse> {
     const bodyBytes = Buffer.byteLength(body);
     const head =
       `POST ${path} HTTP/1.1\r\nHost: ${this.#host}\r\nContent-Type: ${headers.contentType}\r\nAccept: ${headers.accept}\r\n` +
@@ -103,7 +108,13 @@ export class HttpClient {
   async #connect(deadline: number, timeoutMs: number): Promise<Conn> {
     const idle = this.#idle;
     const forget = (conn: Conn) => this.#forget(conn);
-    const conn: Omit<Conn, "socket"> & { socket?: Socket<Conn> } = { parser: new ResponseParser(), exchange: null, unsent: null, idleSince: 0, closed: false };
+    const conn: Omit<Conn, "socket"> & { socket?: Socket<Conn> } = {
+      parser: new ResponseParser(),
+      exchange: null,
+      unsent: null,
+      idleSince: 0,
+      closed: false,
+    };
     const connecting = Bun.connect<Conn>({
       hostname: this.#hostname,
       port: this.#port,
@@ -170,27 +181,42 @@ export class HttpClient {
       return conn as Conn;
     } catch (error) {
       // A connection that comes up after we gave up on it is closed at once.
-      connecting.then((socket) => socket.end(), () => {});
+      connecting.then(
+        (socket) => socket.end(),
+        () => {},
+      );
       if (error instanceof ClientError) throw error;
       const e = error as { code?: string; message?: string };
-      const message = e.code ? `${e.code}${e.message && e.message !== e.code ? ` (${e.message})` : ""}` : String(e.message ?? error);
+      const message = e.code
+        ? `${e.code}${e.message && e.message !== e.code ? ` (${e.message})` : ""}`
+        : String(e.message ?? error);
       throw new ClientError("connect", message);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  #exchange(conn: Conn, request: string, requestBytes: number, deadline: number, timeoutMs: number): Promise<ClientResponse> {
-    if (conn.closed) return Promise.reject(new ClientError("closed", "connection closed before the request was sent", true));
+  #exchange(
+    conn: Conn,
+    request: string,
+    requestBytes: number,
+    deadline: number,
+    timeoutMs: number,
+  ): Promise<ClientResponse> {
+    if (conn.closed)
+      return Promise.reject(new ClientError("closed", "connection closed before the request was sent", true));
     const { promise, resolve, reject } = Promise.withResolvers<ClientResponse>();
-    const timer = setTimeout(() => {
-      if (conn.exchange === null) return;
-      conn.exchange = null;
-      // The answer may still come: the connection cannot carry anything else now.
-      this.#forget(conn);
-      conn.socket.terminate();
-      reject(timeoutError(timeoutMs));
-    }, Math.max(0, deadline - performance.now()));
+    const timer = setTimeout(
+      () => {
+        if (conn.exchange === null) return;
+        conn.exchange = null;
+        // The answer may still come: the connection cannot carry anything else now.
+        this.#forget(conn);
+        conn.socket.terminate();
+        reject(timeoutError(timeoutMs));
+      },
+      Math.max(0, deadline - performance.now()),
+    );
     conn.exchange = { resolve, reject, answered: false };
     conn.parser.reset();
     // Most requests go in one write; the rest of a large one follows on drain.

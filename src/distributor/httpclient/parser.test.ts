@@ -1,17 +1,19 @@
 import { describe, expect, test } from "bun:test";
-import { ClientError, ResponseParser } from "./parser.ts";
+import { ClientError, type ClientResponse, ResponseParser } from "./parser.ts";
 
 /** Feeds `raw` to a fresh parser in pieces of `size` bytes; the response, and the parser. */
 function parse(raw: string, size: number) {
   const parser = new ResponseParser();
   const bytes = Buffer.from(raw, "utf8");
-  let response;
-  for (let i = 0; i < bytes.length && response === undefined; i += size) response = parser.push(bytes.subarray(i, i + size));
+  let response: ClientResponse | undefined;
+  for (let i = 0; i < bytes.length && response === undefined; i += size)
+    response = parser.push(bytes.subarray(i, i + size));
   return { response, parser };
 }
 
 const LENGTH = 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n{"ok":"été"}';
-const CHUNKED = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n7\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n";
+const CHUNKED =
+  "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n7\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n";
 
 describe("ResponseParser", () => {
   test.each([1, 2, 7, 1000])("reads a Content-Length body fed %i bytes at a time", (size) => {
@@ -31,7 +33,9 @@ describe("ResponseParser", () => {
 
   test("a body delimited by the connection's close ends at end(), and the connection is not reused", () => {
     const parser = new ResponseParser();
-    expect(parser.push(Buffer.from("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\nbusy, "))).toBeUndefined();
+    expect(
+      parser.push(Buffer.from("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\nbusy, ")),
+    ).toBeUndefined();
     expect(parser.push(Buffer.from("come back later"))).toBeUndefined();
     expect(parser.end()).toEqual({ status: 503, contentType: "", body: "busy, come back later" });
     expect(parser.keepAlive).toBe(false);
@@ -49,7 +53,11 @@ describe("ResponseParser", () => {
     ["a header line without a colon", "HTTP/1.1 200 OK\r\nbroken\r\n\r\n", "malformed header line"],
     ["a negative Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "bad Content-Length"],
     ["a chunk size that is not hex", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "bad chunk size"],
-    ["chunk data without its CRLF", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX", "chunk data not followed by CRLF"],
+    [
+      "chunk data without its CRLF",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX",
+      "chunk data not followed by CRLF",
+    ],
   ])("%s is a protocol error", (_, raw, message) => {
     let error: unknown;
     try {

@@ -45,14 +45,15 @@ export class ResponseParser {
   }
 
   push(chunk: Buffer): ClientResponse | undefined {
-    let buf = this.#pending === null ? chunk : Buffer.concat([this.#pending, chunk]);
+    const buf = this.#pending === null ? chunk : Buffer.concat([this.#pending, chunk]);
     this.#pending = null;
     let pos = 0;
     for (;;) {
       if (this.#state === "head") {
         const end = buf.indexOf("\r\n\r\n", pos, "latin1");
         if (end < 0) {
-          if (buf.length - pos > MAX_HEAD_BYTES) throw new ClientError("protocol", `response head larger than ${MAX_HEAD_BYTES} bytes`);
+          if (buf.length - pos > MAX_HEAD_BYTES)
+            throw new ClientError("protocol", `response head larger than ${MAX_HEAD_BYTES} bytes`);
           this.#keep(buf, pos);
           return undefined;
         }
@@ -103,7 +104,8 @@ export class ResponseParser {
   #readHead(head: string): boolean {
     const lines = head.split("\r\n");
     const status = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(lines[0]!);
-    if (!status) throw new ClientError("protocol", `not an HTTP/1.x status line: ${JSON.stringify(lines[0]!.slice(0, 80))}`);
+    if (!status)
+      throw new ClientError("protocol", `not an HTTP/1.x status line: ${JSON.stringify(lines[0]!.slice(0, 80))}`);
     const code = Number(status[2]);
     if (code >= 100 && code < 200) return true;
     let length = -1;
@@ -117,14 +119,16 @@ export class ResponseParser {
       const name = line.slice(0, colon).trim().toLowerCase();
       const value = line.slice(colon + 1).trim();
       if (name === "content-length") {
-        if (!/^\d+$/.test(value) || (length >= 0 && Number(value) !== length)) throw new ClientError("protocol", `bad Content-Length: ${JSON.stringify(value)}`);
+        if (!/^\d+$/.test(value) || (length >= 0 && Number(value) !== length))
+          throw new ClientError("protocol", `bad Content-Length: ${JSON.stringify(value)}`);
         length = Number(value);
       } else if (name === "transfer-encoding") chunked = /(^|,)\s*chunked\s*$/i.test(value);
       else if (name === "connection") connection = value.toLowerCase();
       else if (name === "content-type") this.#contentType = value;
     }
     this.#status = code;
-    this.keepAlive = status[1] === "1" ? !/(^|,)\s*close\s*(,|$)/.test(connection) : /(^|,)\s*keep-alive\s*(,|$)/.test(connection);
+    this.keepAlive =
+      status[1] === "1" ? !/(^|,)\s*close\s*(,|$)/.test(connection) : /(^|,)\s*keep-alive\s*(,|$)/.test(connection);
     if (code === 204 || code === 304) this.#state = "done";
     else if (chunked) this.#state = "chunked";
     else if (length >= 0) {
@@ -143,7 +147,8 @@ export class ResponseParser {
       if (this.#chunk === "size" || this.#chunk === "trailer") {
         const end = buf.indexOf("\r\n", pos, "latin1");
         if (end < 0) {
-          if (buf.length - pos > MAX_HEAD_BYTES) throw new ClientError("protocol", "chunk size or trailer line too long");
+          if (buf.length - pos > MAX_HEAD_BYTES)
+            throw new ClientError("protocol", "chunk size or trailer line too long");
           return this.#more(buf, pos);
         }
         const line = buf.toString("latin1", pos, end);
@@ -155,7 +160,8 @@ export class ResponseParser {
           return pos;
         }
         const size = line.split(";")[0]!.trim(); // chunk extensions are ignored, as RFC 9112 allows
-        if (!/^[0-9a-fA-F]{1,8}$/.test(size)) throw new ClientError("protocol", `bad chunk size: ${JSON.stringify(size.slice(0, 20))}`);
+        if (!/^[0-9a-fA-F]{1,8}$/.test(size))
+          throw new ClientError("protocol", `bad chunk size: ${JSON.stringify(size.slice(0, 20))}`);
         this.#chunkLeft = parseInt(size, 16);
         this.#chunk = this.#chunkLeft === 0 ? "trailer" : "data";
       } else if (this.#chunk === "data") {
@@ -167,7 +173,8 @@ export class ResponseParser {
         this.#chunk = "crlf";
       } else {
         if (buf.length - pos < 2) return this.#more(buf, pos);
-        if (buf[pos] !== 13 || buf[pos + 1] !== 10) throw new ClientError("protocol", "chunk data not followed by CRLF");
+        if (buf[pos] !== 13 || buf[pos + 1] !== 10)
+          throw new ClientError("protocol", "chunk data not followed by CRLF");
         pos += 2;
         this.#chunk = "size";
       }
