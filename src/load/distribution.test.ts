@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import type { AnalyzerStatsEntry, DistributorStats } from "../protocol/stats.ts";
+import { type AnalyzerStatsEntry, type DistributorStats, zeroCounters } from "../protocol/stats.ts";
 import { compareDistribution, SIGNIFICANCE } from "./distribution.ts";
 
 type Analyzer = Pick<AnalyzerStatsEntry, "id" | "weight" | "delivered"> & Partial<AnalyzerStatsEntry>;
@@ -18,16 +18,7 @@ function stats(...analyzers: Analyzer[]): DistributorStats {
     ...a,
   }));
   const delivered = full.reduce((sum, a) => sum + a.delivered, 0);
-  const counters = {
-    received: delivered,
-    delivered,
-    retried: 0,
-    rejected: 0,
-    failed: 0,
-    retriedRequests: 0,
-    retriesDenied: 0,
-    invalid: 0,
-  };
+  const counters = { ...zeroCounters(), received: delivered, delivered };
   return {
     analyzers: full,
     ...counters,

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import type { AnalyzerStatsEntry, DistributorStats } from "../protocol/stats.ts";
+import { type AnalyzerStatsEntry, type DistributorStats, zeroCounters } from "../protocol/stats.ts";
 import { createPaint } from "./colour.ts";
 import { compareDistribution } from "./distribution.ts";
 import { buildReport, type DistributionSection, exitCode, type RunSettings, renderText } from "./report.ts";
@@ -54,14 +54,7 @@ function analyzer(id: string, port: number, weight: number, healthy: boolean, de
 function snapshot(delivered: [number, number], healthy: [boolean, boolean] = [true, true]): DistributorStats {
   return {
     analyzers: [analyzer("a1", 5001, 1, healthy[0], delivered[0]), analyzer("a2", 5002, 3, healthy[1], delivered[1])],
-    received: 0,
-    delivered: 0,
-    retried: 0,
-    rejected: 0,
-    failed: 0,
-    retriedRequests: 0,
-    retriesDenied: 0,
-    invalid: 0,
+    ...zeroCounters(),
     queue: { depth: 0, capacity: 100 },
     workers: 4,
     activeWorkers: 0,

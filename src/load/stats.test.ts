@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import type { AnalyzerStatsEntry, DistributorStats } from "../protocol/stats.ts";
+import { type AnalyzerStatsEntry, type DistributorStats, zeroCounters } from "../protocol/stats.ts";
 import { createStatsFetcher, statsUrl, totalDelivered, waitForDelivery } from "./stats.ts";
 
 function analyzer(id: string, port: number, weight: number, delivered: number): AnalyzerStatsEntry {
@@ -23,14 +23,9 @@ function analyzer(id: string, port: number, weight: number, delivered: number): 
 function snapshot(delivered: [number, number], depth = 0): DistributorStats {
   return {
     analyzers: [analyzer("a1", 5001, 1, delivered[0]), analyzer("a2", 5002, 3, delivered[1])],
+    ...zeroCounters(),
     received: delivered[0] + delivered[1] + depth,
     delivered: delivered[0] + delivered[1],
-    retried: 0,
-    rejected: 0,
-    failed: 0,
-    retriedRequests: 0,
-    retriesDenied: 0,
-    invalid: 0,
     queue: { depth, capacity: 1000 },
     workers: 4,
     activeWorkers: 0,

@@ -56,6 +56,11 @@ export const DistributorCounters = z.object({
 });
 export type DistributorCounters = z.infer<typeof DistributorCounters>;
 
+/** Every counter at zero: a distributor's at start, and the base of readers' examples. */
+export function zeroCounters(): DistributorCounters {
+  return Object.fromEntries(Object.keys(DistributorCounters.shape).map((k) => [k, 0])) as DistributorCounters;
+}
+
 /** The distributor's GET /stats answer. */
 export const DistributorStats = z.object({
   analyzers: z.array(AnalyzerStatsEntry),
