@@ -1,6 +1,6 @@
 // `bun run bench`: the distributor against HAProxy and nginx in front of the same analyzers, driven by
 // the same load generator in alternating rounds. This file only wires the pieces in bench/; see
-// USAGE in bench/args.ts (or --help) for the flags and the README's "Benchmarks" for the method.
+// USAGE in bench/args.ts (or --help) for the flags and docs/benchmarks.md for the method.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

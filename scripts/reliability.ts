@@ -1,5 +1,5 @@
 // `bun run reliability`: runs every fault scenario of testkit/faults.ts against real processes and
-// prints the README's Reliability table (and the same as JSON with --json).
+// prints the Reliability table of docs/operations.md (and the same as JSON with --json).
 
 import { type FaultReport, scenarios } from "../testkit/faults.ts";
 
