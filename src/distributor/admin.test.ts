@@ -1,0 +1,173 @@
+// The admin API in-process (app.request), over a real Balancer: listing the analyzers and changing
+// one's weight at run time, with the picks following at once.
+
+import { describe, expect, test } from "bun:test";
+import { z } from "zod";
+import { createJsonApp } from "../http/app.ts";
+import { chiSquare, expectedCounts } from "../math/chisquare.ts";
+import { seededRandom } from "../math/random.ts";
+import type { ErrorBody } from "../protocol/error.ts";
+import { type AnalyzerChanged, type AnalyzerList, AnalyzerStatsEntry } from "../protocol/stats.ts";
+import { registerAdmin } from "./admin.ts";
+import { Balancer } from "./balancer.ts";
+import { describeAnalyzers } from "./stats.ts";
+import { createUpstream } from "./upstream.ts";
+
+const URLS = ["http://127.0.0.1:5001", "http://127.0.0.1:5002", "http://127.0.0.1:5003"];
+
+function rig(token?: string) {
+  const upstreams = URLS.map((url) => createUpstream(url, 1));
+  const balancer = new Balancer(upstreams, { random: seededRandom(3) });
+  upstreams.forEach((u, i) => {
+    balancer.setHealthy(u, true, "startup");
+    balancer.learnId(u, `a${i + 1}`);
+  });
+  const app = createJsonApp();
+  registerAdmin(app, { balancer, token });
+  const put = (analyzer: string, body: string, headers: Record<string, string> = {}) =>
+    app.request(`/admin/analyzers/${analyzer}`, { method: "PUT", body, headers });
+  /** How `n` seeded picks fall over the analyzers, in their order. */
+  const picks = (n: number) => {
+    const counts = balancer.upstreams.map(() => 0);
+    for (let i = 0; i < n; i++) counts[balancer.upstreams.indexOf(balancer.pick()!)]++;
+    return counts;
+  };
+  return { app, balancer, upstreams, put, picks };
+}
+
+const errorOf = async (res: Response) => ((await res.json()) as ErrorBody).error;
+
+describe("GET /admin/analyzers", () => {
+  test("lists every analyzer, in order, as /stats describes it", async () => {
+    const { app, balancer, upstreams } = rig();
+    balancer.setHealthy(upstreams[1], false, "connection refused");
+    const res = await app.request("/admin/analyzers");
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as AnalyzerList;
+    expect(z.strictObject({ analyzers: z.array(AnalyzerStatsEntry.strict()) }).parse(body)).toEqual(body);
+    expect(body.analyzers).toEqual(describeAnalyzers(balancer));
+    expect(body.analyzers.map((a) => [a.id, a.url, a.healthy, a.effectiveWeight, a.lastError])).toEqual([
+      ["a1", URLS[0], true, 1, null],
+      ["a2", URLS[1], false, 0, "connection refused"],
+      ["a3", URLS[2], true, 1, null],
+    ]);
+  });
+});
+
+describe("PUT /admin/analyzers/<id or url>", () => {
+  test.each([
+    ["its id", "a2"],
+    ["its url", encodeURIComponent(URLS[1])],
+  ])("addressed by %s, takes the new weight at once: the next picks follow it", async (_, key) => {
+    const { put, picks, upstreams } = rig();
+    const res = await put(key, '{"weight": 4}');
+    expect(res.status).toBe(200);
+    const { analyzer } = (await res.json()) as AnalyzerChanged;
+    expect(analyzer).toMatchObject({ id: "a2", url: URLS[1], weight: 4, effectiveWeight: 4, share: 4 / 6 });
+    expect(upstreams[1]).toMatchObject({ weight: 4, weightPinned: true });
+    expect(chiSquare(picks(30_000), expectedCounts([1, 4, 1], 30_000)).pValue).toBeGreaterThan(1e-4);
+  });
+
+  test("weight 0 drains the analyzer: it stays healthy and gets no new message", async () => {
+    const { put, picks, upstreams } = rig();
+    const res = await put("a3", '{"weight": 0}');
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as AnalyzerChanged).analyzer).toMatchObject({ weight: 0, healthy: true, share: 0 });
+    expect(upstreams[2].healthy).toBe(true);
+    const counts = picks(10_000);
+    expect(counts[2]).toBe(0);
+    expect(chiSquare(counts, expectedCounts([1, 1, 0], 10_000)).pValue).toBeGreaterThan(1e-4);
+  });
+
+  test("the weight set is pinned: discovery dealing weights again leaves it, and sets the others", async () => {
+    const { put, balancer, picks } = rig();
+    expect((await put("a1", '{"weight": 5}')).status).toBe(200);
+    balancer.setTargets([
+      { url: URLS[0], weight: 1 },
+      { url: URLS[1], weight: 2 },
+      { url: URLS[2], weight: 3 },
+    ]);
+    expect(balancer.upstreams.map((u) => u.weight)).toEqual([5, 2, 3]);
+    expect(chiSquare(picks(30_000), expectedCounts([5, 2, 3], 30_000)).pValue).toBeGreaterThan(1e-4);
+  });
+
+  test("an unknown analyzer is a 404 that names the known ones, and changes nothing", async () => {
+    const { put, upstreams } = rig();
+    const res = await put("zz", '{"weight": 2}');
+    expect(res.status).toBe(404);
+    expect(await errorOf(res)).toBe('no analyzer with id or url "zz"; known: a1, a2, a3');
+    expect(upstreams.map((u) => [u.weight, u.weightPinned])).toEqual(Array(3).fill([1, false]));
+  });
+
+  const usage = ': send {"weight": <number >= 0>}';
+  test.each([
+    ["a body that is not JSON", "{weight: 2", `body must be JSON${usage}`],
+    ["an empty body", "", `body must be JSON${usage}`],
+    ["a negative weight", '{"weight": -1}', `weight must be >= 0 (0 drains the analyzer)${usage}`],
+    ["a weight that is a string", '{"weight": "2"}', `weight must be a number${usage}`],
+    ["a weight too large to be finite", '{"weight": 1e999}', `weight must be a number${usage}`],
+    ["no weight", "{}", `weight must be a number${usage}`],
+    ["an unknown field", '{"weight": 1, "drain": true}', `unknown field(s): drain${usage}`],
+    ["a body that is not an object", "[2]", `body Invalid input: expected object, received array${usage}`],
+  ])("%s is a 400 that says what is wrong, and changes nothing", async (_, body, error) => {
+    const { put, upstreams } = rig();
+    const res = await put("a1", body);
+    expect(res.status).toBe(400);
+    expect(await errorOf(res)).toBe(error);
+    expect(upstreams[0]).toMatchObject({ weight: 1, weightPinned: false });
+  });
+
+  test("a body over 4 KiB is refused with 413", async () => {
+    const { put, upstreams } = rig();
+    const res = await put("a1", `{"weight": 2, "pad": "${"x".repeat(5000)}"}`);
+    expect(res.status).toBe(413);
+    expect(upstreams[0].weight).toBe(1);
+  });
+});
+
+describe("other methods", () => {
+  test.each([
+    ["POST", "/admin/analyzers", "GET"],
+    ["DELETE", "/admin/analyzers", "GET"],
+    ["GET", "/admin/analyzers/a1", "PUT"],
+    ["POST", "/admin/analyzers/a1", "PUT"],
+    ["DELETE", "/admin/analyzers/a1", "PUT"],
+  ])("%s %s is a 405 that allows %s", async (method, path, allow) => {
+    const { app } = rig();
+    const res = await app.request(path, { method });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe(allow);
+  });
+});
+
+describe("with an admin token", () => {
+  const cases = [
+    ["no Authorization header", 401, {}],
+    ["a wrong bearer token", 401, { authorization: "Bearer wrong" }],
+    ["the token without the Bearer scheme", 401, { authorization: "adm1n" }],
+    ["the right bearer token", 200, { authorization: "Bearer adm1n" }],
+  ] as const;
+
+  test.each(cases)("listing with %s answers %i", async (_, status, headers) => {
+    const { app } = rig("adm1n");
+    const res = await app.request("/admin/analyzers", { headers });
+    expect(res.status).toBe(status);
+    if (status === 401) expect(res.headers.get("www-authenticate")).toBe("Bearer");
+  });
+
+  test.each(cases)(
+    "a weight change with %s answers %i, and only the right token changes the weight",
+    async (_, status, headers) => {
+      const { put, upstreams } = rig("adm1n");
+      const res = await put("a1", '{"weight": 3}', headers);
+      expect(res.status).toBe(status);
+      expect(upstreams[0].weight).toBe(status === 200 ? 3 : 1);
+    },
+  );
+
+  test("without a token configured, no header is needed", async () => {
+    const { app, put } = rig();
+    expect((await app.request("/admin/analyzers")).status).toBe(200);
+    expect((await put("a1", '{"weight": 3}')).status).toBe(200);
+  });
+});

@@ -1,0 +1,370 @@
+// The dispatcher's own logic over a real Balancer and real Upstreams, with its `forward` scripted per
+// analyzer so that every outcome (results, 5xx, timeout, no connection, 4xx) is the test's to choose.
+// test/dispatch.test.ts runs it against real analyzers over HTTP.
+
+import { describe, expect, test } from "bun:test";
+import { chiSquare, expectedCounts } from "../math/chisquare.ts";
+import { seededRandom } from "../math/random.ts";
+import { Balancer } from "./balancer.ts";
+import { createCounters } from "./counters.ts";
+import { createDispatcher, type Job, NO_HEALTHY_ANALYZER, type Outcome } from "./dispatch.ts";
+import type { ForwardResult } from "./forward.ts";
+import { RetryBudget } from "./retrybudget.ts";
+import { createUpstream, type Upstream } from "./upstream.ts";
+
+/** What an analyzer does with a request: answer, or fail in one of the ways forward.ts reports. */
+type Behaviour = "ok" | "5xx" | "timeout" | "unreachable" | "4xx";
+
+const FAILURES: Record<Exclude<Behaviour, "ok">, Extract<ForwardResult, { ok: false }>> = {
+  "5xx": { ok: false, retryable: true, unreachable: false, timedOut: false, reason: "answered 500: boom" },
+  timeout: { ok: false, retryable: true, unreachable: false, timedOut: true, reason: "timed out after 1000 ms" },
+  unreachable: { ok: false, retryable: true, unreachable: true, timedOut: false, reason: "connection refused" },
+  "4xx": { ok: false, retryable: false, unreachable: false, timedOut: false, reason: "answered 400: bad log" },
+};
+
+/** The analysis a scripted analyzer gives a log: the log itself, so each result shows where it came from. */
+const resultFor = (log: string) => JSON.stringify({ log });
+
+type Call = { upstream: Upstream; logs: string[]; inflightDuring: number };
+
+type RigOptions = {
+  weights?: number[];
+  /** Per analyzer: one behaviour for every request, or one per request in turn (the last repeats). */
+  behaviours?: (Behaviour | Behaviour[])[];
+  maxAttempts?: number;
+  maxEjectionPercent?: number;
+  budget?: RetryBudget;
+  seed?: number;
+};
+
+function rig({
+  weights = [1, 1, 1],
+  behaviours = [],
+  maxAttempts = 3,
+  maxEjectionPercent,
+  budget,
+  seed = 7,
+}: RigOptions = {}) {
+  const upstreams = weights.map((w, i) => createUpstream(`http://a${i + 1}.test:9000`, w));
+  const balancer = new Balancer(upstreams, { random: seededRandom(seed), maxEjectionPercent });
+  for (const u of upstreams) balancer.setHealthy(u, true, "test");
+  const counters = createCounters();
+  const calls: Call[] = [];
+  const observed: [Upstream, number][] = [];
+  const lost: [count: number, attempts: number, outcome: Outcome][] = [];
+  const turns = new Map<Upstream, number>();
+
+  async function forward(upstream: Upstream, logs: string[]): Promise<ForwardResult> {
+    calls.push({ upstream, logs, inflightDuring: upstream.inflight });
+    await Promise.resolve(); // answer later, as a real request does
+    const script = behaviours[upstreams.indexOf(upstream)] ?? "ok";
+    const turn = turns.get(upstream) ?? 0;
+    turns.set(upstream, turn + 1);
+    const behaviour = typeof script === "string" ? script : script[Math.min(turn, script.length - 1)];
+    if (behaviour !== "ok") return FAILURES[behaviour];
+    return { ok: true, analyzer: upstream.id, results: logs.map(resultFor) };
+  }
+
+  const dispatch = createDispatcher({
+    balancer,
+    forward,
+    counters,
+    maxAttempts,
+    budget,
+    observe: (upstream, seconds) => observed.push([upstream, seconds]),
+    onLost: (count, attempts, outcome) => lost.push([count, attempts, outcome]),
+  });
+  /** Logs sent to each analyzer, in the balancer's order. */
+  const logsTo = () =>
+    upstreams.map((u) => calls.filter((c) => c.upstream === u).reduce((n, c) => n + c.logs.length, 0));
+  return { upstreams, balancer, counters, calls, observed, lost, dispatch, logsTo };
+}
+
+/** A client request of `n` logs named `prefix i`, whose outcomes land in `outcomes`, each exactly once. */
+function job(n: number, prefix = "line"): { job: Job; outcomes: Outcome[] } {
+  const outcomes: Outcome[] = [];
+  const reply = {
+    settle(i: number, o: Outcome) {
+      if (outcomes[i] !== undefined) throw new Error(`message ${i} settled twice`);
+      outcomes[i] = o;
+    },
+  };
+  return { job: { logs: Array.from({ length: n }, (_, i) => `${prefix} ${i}`), reply }, outcomes };
+}
+
+const asyncJob = (n: number, prefix = "async"): Job => ({
+  logs: Array.from({ length: n }, (_, i) => `${prefix} ${i}`),
+  reply: null,
+});
+
+/** Lets the event loop go round a few times (no clock involved), so anything ready runs. */
+const turnsOfTheLoop = async (n = 5) => {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+describe("splitting a batch", () => {
+  test("each picked analyzer gets one request carrying all of its messages from every job in the batch", async () => {
+    const { dispatch, calls, upstreams } = rig();
+    const first = job(30, "first");
+    const second = job(20, "second");
+    await dispatch([first.job, second.job]);
+    expect(calls).toHaveLength(3);
+    expect(new Set(calls.map((c) => c.upstream))).toEqual(new Set(upstreams));
+    expect(calls.flatMap((c) => c.logs).sort()).toEqual([...first.job.logs, ...second.job.logs].sort());
+    for (const c of calls)
+      expect(c.logs.some((l) => l.startsWith("first")) && c.logs.some((l) => l.startsWith("second"))).toBe(true);
+  });
+
+  test("each message's result comes back at its own index, from the analyzer that was sent it", async () => {
+    const { dispatch, calls } = rig();
+    const jobs = [job(30, "first"), job(20, "second"), job(1, "third")];
+    await dispatch(jobs.map((j) => j.job));
+    const sentTo = new Map(calls.flatMap((c) => c.logs.map((log) => [log, c.upstream.id] as const)));
+    for (const { job: j, outcomes } of jobs) {
+      expect(outcomes).toHaveLength(j.logs.length);
+      for (const [i, o] of outcomes.entries())
+        expect(o).toEqual({ analyzer: sentTo.get(j.logs[i])!, result: resultFor(j.logs[i]) });
+    }
+  });
+
+  test("an async job's results are skipped over, so a sync job sharing its request still gets its own", async () => {
+    const { dispatch, calls, counters } = rig({ weights: [1] });
+    const sync = job(3, "sync");
+    await dispatch([asyncJob(4), sync.job, asyncJob(2, "later")]);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].logs).toHaveLength(9);
+    expect(sync.outcomes.map((o) => "result" in o && o.result)).toEqual(sync.job.logs.map(resultFor));
+    expect(counters.delivered).toBe(9);
+  });
+
+  test.each([
+    [[1, 2, 5], 40_000],
+    [[3, 1, 1, 1], 40_000],
+    [[0.5, 4], 20_000],
+  ])(
+    "messages spread over analyzers of weights %p in proportion to them (%i messages, chi-square p > 1e-4)",
+    async (weights, n) => {
+      const { dispatch, logsTo } = rig({ weights, seed: 11 });
+      await dispatch([job(n).job]);
+      expect(chiSquare(logsTo(), expectedCounts(weights, n)).pValue).toBeGreaterThan(1e-4);
+    },
+  );
+
+  test("a failing analyzer's messages go to the others in proportion to their own weights", async () => {
+    // Never ejected (cap 0): it keeps its first-attempt share, and every retry avoids it.
+    const { dispatch, counters, upstreams } = rig({
+      weights: [1, 2, 3],
+      behaviours: ["5xx"],
+      maxEjectionPercent: 0,
+    });
+    const n = 30_000;
+    await dispatch([job(n).job]);
+    expect(upstreams[0].healthy).toBe(true);
+    expect(counters).toMatchObject({ delivered: n, failed: 0 });
+    const delivered = upstreams.map((u) => u.delivered);
+    expect(delivered[0]).toBe(0);
+    expect(chiSquare(delivered, expectedCounts([0, 2, 3], n)).pValue).toBeGreaterThan(1e-4);
+    // ...while its own first-attempt share was still its weight's.
+    expect(chiSquare([upstreams[0].failed, n - upstreams[0].failed], expectedCounts([1, 5], n)).pValue).toBeGreaterThan(
+      1e-4,
+    );
+  });
+});
+
+describe("a failed request", () => {
+  test("a retryable failure retries its messages on another analyzer and counts them", async () => {
+    const { dispatch, counters, calls, upstreams } = rig({ weights: [1, 1], behaviours: ["5xx"] });
+    const { job: j, outcomes } = job(40);
+    await dispatch([j]);
+    const onFirst = calls[0].upstream === upstreams[0] ? calls[0].logs.length : calls[1].logs.length;
+    expect(onFirst).toBeGreaterThan(0);
+    expect(outcomes.every((o) => "analyzer" in o && o.analyzer === upstreams[1].id)).toBe(true);
+    expect(counters).toMatchObject({
+      delivered: 40,
+      retried: onFirst,
+      retriedRequests: 1,
+      failed: 0,
+      retriesDenied: 0,
+    });
+    // round 1: one request each; round 2: the retry, on the other one
+    expect(calls.map((c) => c.upstream.id).sort()).toEqual(["a1.test:9000", "a2.test:9000", "a2.test:9000"]);
+    expect(calls.at(-1)!.logs).toEqual(calls.find((c) => c.upstream === upstreams[0])!.logs);
+  });
+
+  // Two analyzers, so a cap of 50% lets one be ejected and a cap of 0% none.
+  test.each([
+    ["no connection marks the analyzer down whatever the ejection cap", "unreachable", 0, false, "connection refused"],
+    ["no connection marks it down under a cap that allows it too", "unreachable", 50, false, "connection refused"],
+    ["a 5xx marks it down while the ejection cap allows", "5xx", 50, false, "answered 500: boom"],
+    ["a 5xx leaves it up once the cap is reached", "5xx", 0, true, null],
+    ["a timeout marks it down while the ejection cap allows", "timeout", 50, false, "timed out after 1000 ms"],
+    ["a timeout leaves it up once the cap is reached", "timeout", 0, true, null],
+    ["a 4xx never marks it down", "4xx", 100, true, null],
+  ] as const)("%s", async (_, behaviour, maxEjectionPercent, healthy, lastError) => {
+    const { dispatch, upstreams, balancer } = rig({ weights: [1, 1], behaviours: [behaviour], maxEjectionPercent });
+    await dispatch([job(20).job]);
+    expect(upstreams[0]).toMatchObject({ healthy, lastError });
+    expect(balancer.healthyCount).toBe(healthy ? 2 : 1);
+  });
+
+  test("a non-retryable failure (4xx) fails its messages at once, with the analyzer's answer, and nothing is retried", async () => {
+    const { dispatch, counters, calls, upstreams } = rig({ weights: [1, 1], behaviours: ["4xx"] });
+    const { job: j, outcomes } = job(40);
+    await dispatch([j]);
+    const refused = calls.find((c) => c.upstream === upstreams[0])!.logs;
+    expect(refused.length).toBeGreaterThan(0);
+    expect(calls).toHaveLength(2);
+    for (const [i, o] of outcomes.entries()) {
+      if (refused.includes(j.logs[i])) {
+        expect(o).toEqual({
+          status: 502,
+          error: "analyzer a1.test:9000 answered 400: bad log; gave up after 1 attempt(s)",
+        });
+      } else expect(o).toMatchObject({ analyzer: upstreams[1].id });
+    }
+    expect(counters).toMatchObject({ delivered: 40 - refused.length, failed: refused.length, retried: 0 });
+    expect(counters).toMatchObject({ retriedRequests: 0, retriesDenied: 0 });
+  });
+
+  test.each([
+    ["a 5xx", 502, "5xx"],
+    ["a timeout", 504, "timeout"],
+  ] as const)(
+    "a message that meets %s on every attempt fails %i with the reason after maxAttempts",
+    async (_, status, behaviour) => {
+      const { dispatch, counters, calls } = rig({
+        behaviours: [behaviour, behaviour, behaviour],
+        maxEjectionPercent: 0,
+      });
+      const { job: j, outcomes } = job(1);
+      await dispatch([j]);
+      expect(calls).toHaveLength(3);
+      for (let i = 1; i < calls.length; i++) expect(calls[i].upstream).not.toBe(calls[i - 1].upstream);
+      const last = calls[2].upstream.id;
+      const error = `analyzer ${last} ${FAILURES[behaviour].reason}; gave up after 3 attempt(s)`;
+      expect(outcomes).toEqual([{ status, error }]);
+      expect(counters).toMatchObject({ failed: 1, retried: 2, retriedRequests: 2, delivered: 0 });
+    },
+  );
+
+  test("messages that run out of analyzers before attempts fail 503 for a waiting client", async () => {
+    const { dispatch, counters, calls, upstreams } = rig({
+      weights: [1, 1],
+      behaviours: ["unreachable", "unreachable"],
+      maxAttempts: 5,
+    });
+    const { job: j, outcomes } = job(1);
+    await dispatch([j]);
+    expect(calls).toHaveLength(2); // one attempt on each, then none is left
+    expect(upstreams.map((u) => u.healthy)).toEqual([false, false]);
+    expect(outcomes).toEqual([{ status: 503, error: NO_HEALTHY_ANALYZER }]);
+    expect(counters).toMatchObject({ failed: 1, retried: 2 });
+  });
+});
+
+describe("the retry budget", () => {
+  test("with the budget spent a failed request is not retried: its messages fail and the denial is counted", async () => {
+    const budget = new RetryBudget({ ratio: 0, minPerSecond: 0, now: () => 0 });
+    for (let i = 1; i < budget.capacity; i++) budget.tryWithdraw(); // one retry left
+    const { dispatch, counters, calls } = rig({ weights: [1], behaviours: ["5xx"], budget });
+    const { job: j, outcomes } = job(3);
+    await dispatch([j]);
+    expect(calls).toHaveLength(2); // the first failure is retried, the second is not
+    expect(counters).toMatchObject({ retriedRequests: 1, retried: 3, retriesDenied: 1, failed: 3 });
+    expect(outcomes).toEqual(
+      Array(3).fill({
+        status: 502,
+        error: "analyzer a1.test:9000 answered 500: boom (retry budget spent); gave up after 2 attempt(s)",
+      }),
+    );
+  });
+
+  test.each([
+    [
+      "a success that deposits a whole token pays for a retry",
+      1,
+      { retriedRequests: 1, retriesDenied: 0, delivered: 2 },
+    ],
+    ["without deposits the retry is denied", 0, { retriedRequests: 0, retriesDenied: 1, delivered: 1 }],
+  ])("%s", async (_, ratio, want) => {
+    const budget = new RetryBudget({ ratio, minPerSecond: 0, now: () => 0 });
+    while (budget.tryWithdraw());
+    const { dispatch, counters } = rig({ weights: [1], behaviours: [["ok", "5xx", "ok"]], budget });
+    await dispatch([job(1).job]);
+    await dispatch([job(1).job]);
+    expect(counters).toMatchObject(want);
+  });
+});
+
+describe("when no analyzer is healthy", () => {
+  test("a waiting client's messages fail 503 at once and nothing is sent", async () => {
+    const { dispatch, counters, calls, balancer, upstreams } = rig();
+    for (const u of upstreams) balancer.setHealthy(u, false, "down");
+    const { job: j, outcomes } = job(4);
+    await dispatch([j]);
+    expect(calls).toHaveLength(0);
+    expect(outcomes).toEqual(Array(4).fill({ status: 503, error: NO_HEALTHY_ANALYZER }));
+    expect(counters).toMatchObject({ failed: 4, delivered: 0, retried: 0 });
+  });
+
+  test("async messages wait for an analyzer to come back, and waiting uses up no attempts", async () => {
+    // maxAttempts 3: a failure before the wait and one after it still leave a third attempt.
+    const { dispatch, counters, calls, balancer, upstreams, lost } = rig({
+      weights: [1],
+      behaviours: [["unreachable", "5xx", "ok"]],
+      maxAttempts: 3,
+    });
+    let finished = false;
+    const done = dispatch([asyncJob(3)]).then(() => {
+      finished = true;
+    });
+    await turnsOfTheLoop();
+    expect(upstreams[0].healthy).toBe(false);
+    expect({ finished, calls: calls.length, failed: counters.failed, lost: lost.length }).toEqual({
+      finished: false,
+      calls: 1,
+      failed: 0,
+      lost: 0,
+    });
+    balancer.setHealthy(upstreams[0], true, "back");
+    await done;
+    expect(calls).toHaveLength(3);
+    expect(counters).toMatchObject({ delivered: 3, failed: 0, retried: 6 });
+    expect(lost).toEqual([]);
+  });
+
+  test("async messages given up on after maxAttempts are reported lost, with the reason", async () => {
+    const { dispatch, counters, lost } = rig({ weights: [1], behaviours: ["5xx"], maxAttempts: 2 });
+    await dispatch([asyncJob(3)]);
+    expect(lost).toEqual([
+      [3, 2, { status: 502, error: "analyzer a1.test:9000 answered 500: boom; gave up after 2 attempt(s)" }],
+    ]);
+    expect(counters.failed).toBe(3);
+  });
+});
+
+describe("what the balancer and observers are told", () => {
+  test("each analyzer counts its requests, delivered and failed messages, with one in flight while it is asked", async () => {
+    const { dispatch, calls, upstreams } = rig({
+      weights: [1, 1, 1],
+      behaviours: ["ok", "4xx", "ok"],
+    });
+    await dispatch([job(60).job]);
+    expect(calls.every((c) => c.inflightDuring === 1)).toBe(true);
+    const sent = (u: Upstream) => calls.filter((c) => c.upstream === u).reduce((n, c) => n + c.logs.length, 0);
+    expect(upstreams.map((u) => [u.requests, u.delivered, u.failed, u.inflight])).toEqual([
+      [1, sent(upstreams[0]), 0, 0],
+      [1, 0, sent(upstreams[1]), 0],
+      [1, sent(upstreams[2]), 0, 0],
+    ]);
+  });
+
+  test("observe hears of every analyzer request once, with its analyzer and a duration in seconds", async () => {
+    const { dispatch, calls, observed } = rig({ weights: [1, 1], behaviours: ["5xx"] });
+    await dispatch([job(20).job]);
+    const ids = (list: Upstream[]) => list.map((u) => u.id).sort();
+    expect(ids(observed.map(([u]) => u))).toEqual(ids(calls.map((c) => c.upstream)));
+    expect(observed).toHaveLength(3); // two in the first round, the retry
+    expect(observed.every(([, seconds]) => seconds >= 0 && Number.isFinite(seconds))).toBe(true);
+  });
+});
