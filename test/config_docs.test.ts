@@ -1,5 +1,6 @@
 // docs/configuration.md shows each program's settings as their descriptions render them
 // (src/distributor/config.ts, src/analyzer/config.ts); `bun run docs:config` rewrites the tables.
+// How a table renders is settingsTable's, tested beside it in src/config/env.test.ts.
 
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
@@ -43,26 +44,6 @@ describe("the settings' descriptions", () => {
       }
     },
   );
-});
-
-describe("settingsTable", () => {
-  const table = settingsTable(distributorSettings).split("\n");
-
-  test("has a header and one row per setting, in the order they are described", () => {
-    expect(table[0]).toBe("| variable | default | allowed | meaning |");
-    expect(table.slice(2).map((row) => row.split(" | ")[0])).toEqual(
-      Object.values(distributorSettings).map((s) => `| \`${s.env}\``),
-    );
-  });
-
-  test.each([
-    ["PORT", "| `PORT` | `6000` | whole number from 0 to 65535 | port to listen on (`0` picks a free one) |"],
-    ["RETRY_BUDGET_RATIO", "| `RETRY_BUDGET_RATIO` | `0.2` | number from 0 to 100 |"],
-    ["ANALYZERS", "| `ANALYZERS` | `http://localhost:5000` |"],
-    ["AUTH_TOKEN", "| `AUTH_TOKEN` | unset | any text |"],
-  ])("shows %s with the default its schema (or the program) supplies and its bounds", (variable, start) => {
-    expect(table.find((row) => row.startsWith(`| \`${variable}\``))).toStartWith(start);
-  });
 });
 
 describe("renderConfigDocs", () => {

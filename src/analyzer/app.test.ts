@@ -1,0 +1,339 @@
+import { afterAll, afterEach, describe, expect, spyOn, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PROMETHEUS_CONTENT_TYPE } from "../http/prometheus.ts";
+import { NDJSON } from "../protocol/batch.ts";
+import type { ErrorBody } from "../protocol/error.ts";
+import type { AnalyzerFault, AnalyzerStats } from "../protocol/stats.ts";
+import { analyzeLine } from "./analysis.ts";
+import { type AnalyzerOptions, createAnalyzer } from "./app.ts";
+import { loadAnalyzerConfig } from "./config.ts";
+
+/** An analyzer with the defaults a bare `bun analyzer.ts` has, id "a1", changed by `options`. */
+function analyzer(options: Partial<AnalyzerOptions> = {}) {
+  const { port: _, host: __, ...defaults } = loadAnalyzerConfig({});
+  return createAnalyzer({ ...defaults, id: "a1", ...options });
+}
+type Analyzer = ReturnType<typeof analyzer>;
+
+const analyze = (a: Analyzer, body: string, headers: Record<string, string> = {}) =>
+  a.app.request("/analyze", { method: "POST", body, headers });
+const setFault = (a: Analyzer, change: Partial<AnalyzerFault> | string, headers: Record<string, string> = {}) =>
+  a.app.request("/fault", {
+    method: "POST",
+    body: typeof change === "string" ? change : JSON.stringify(change),
+    headers,
+  });
+const statsOf = async (a: Analyzer) => (await (await a.app.request("/stats")).json()) as AnalyzerStats;
+
+// No syslog timestamps here: their year comes from the clock.
+const LINES = ["2024-05-01T12:00:00Z ERROR disk full on 10.0.0.1", "INFO user 42 logged in", "no level at all"];
+
+/** Resolves once `done()` holds, checking between turns of the event loop (the requests run in-process). */
+async function until(done: () => boolean): Promise<void> {
+  // setTimeout rather than Bun.sleep, which the latency test replaces.
+  while (!done()) await new Promise((resolve) => setTimeout(resolve, 1));
+}
+
+/** A promise's state without waiting for it. */
+function settledFlag(p: Response | Promise<Response>): { settled: boolean } {
+  const flag = { settled: false };
+  Promise.resolve(p).then(
+    () => (flag.settled = true),
+    () => (flag.settled = true),
+  );
+  return flag;
+}
+
+describe("POST /analyze", () => {
+  test.each([
+    ["application/json"],
+    ["text/plain"],
+    ["application/x-www-form-urlencoded"], // what `curl -d` sends
+    [""],
+  ])("answers a single line with its analysis whatever the Content-Type (%p)", async (contentType) => {
+    const res = await analyze(analyzer(), JSON.stringify({ log: LINES[0] }), { "content-type": contentType });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ analyzer: "a1", result: analyzeLine(LINES[0]) });
+  });
+
+  test("answers a packet with every line's analysis in order, as plain JSON", async () => {
+    const res = await analyze(analyzer(), JSON.stringify({ logs: LINES }));
+    expect(res.headers.get("content-type")).toStartWith("application/json");
+    expect(await res.json()).toEqual({ analyzer: "a1", results: LINES.map((l) => analyzeLine(l)) });
+  });
+
+  // The distributor's form (src/protocol/batch.ts), answered at once or after a wait, small or
+  // larger than what Bun sends in one write.
+  const big = Array.from({ length: 200 }, (_, i) => `WARN request ${i} took long on 10.0.0.${i % 256}`);
+  test.each([
+    ["a small packet at once", LINES, 0],
+    ["a large packet at once", big, 0],
+    ["a small packet after a simulated latency", LINES, 0.001],
+    ["a large packet after a simulated latency", big, 0.001],
+  ])("answers %s in NDJSON when asked: the id, then one result per line", async (_, logs, latencySeconds) => {
+    const res = await analyze(analyzer({ latencySeconds }), JSON.stringify({ logs }), {
+      accept: "application/x-ndjson, application/json",
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe(NDJSON);
+    const lines = (await res.text()).split("\n");
+    expect(lines).toHaveLength(logs.length + 1);
+    expect(JSON.parse(lines[0])).toBe("a1");
+    expect(lines.slice(1).map((l) => JSON.parse(l))).toEqual(logs.map((l) => analyzeLine(l)));
+  });
+
+  test("answers a single line in plain JSON even when NDJSON is asked for: batches are packets", async () => {
+    const res = await analyze(analyzer(), JSON.stringify({ log: LINES[1] }), { accept: NDJSON });
+    expect(res.headers.get("content-type")).toStartWith("application/json");
+    expect(await res.json()).toEqual({ analyzer: "a1", result: analyzeLine(LINES[1]) });
+  });
+
+  test("refuses a malformed body with a 400 and its details, without counting it", async () => {
+    const a = analyzer();
+    const res = await analyze(a, '{"logz":["a"]}');
+    expect(res.status).toBe(400);
+    expect((await res.json()) as ErrorBody).toEqual({
+      error: 'unknown field(s): logz: send {"log": "<line>"} or {"logs": ["<line>", ...]}',
+      details: [
+        { path: "", message: "unknown field(s): logz" },
+        { path: "log", message: "is required" },
+      ],
+    });
+    expect(await statsOf(a)).toMatchObject({ requests: 0, processed: 0 });
+  });
+
+  test("refuses a body over MAX_BODY_BYTES with a 413", async () => {
+    const res = await analyze(analyzer({ maxBodyBytes: 20 }), JSON.stringify({ log: "x".repeat(20) }));
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as ErrorBody).error).toStartWith("body is larger than 20 bytes");
+  });
+});
+
+describe("GET /stats and /metrics", () => {
+  test("count requests, lines analyzed and lines by level", async () => {
+    const a = analyzer();
+    await analyze(a, JSON.stringify({ log: LINES[0] }));
+    await analyze(a, JSON.stringify({ logs: LINES }), { accept: NDJSON });
+    const stats: AnalyzerStats = await statsOf(a);
+    expect(stats).toEqual({
+      id: "a1",
+      processed: 4,
+      requests: 2,
+      simulatedFailures: 0,
+      byLevel: { ERROR: 2, INFO: 1, NONE: 1 },
+      fault: { down: false, hang: false, failureRate: 0, latency: 0 },
+    });
+
+    const metrics = await a.app.request("/metrics");
+    expect(metrics.headers.get("content-type")).toBe(PROMETHEUS_CONTENT_TYPE);
+    const lines = (await metrics.text()).split("\n");
+    for (const line of [
+      'analyzer_messages_processed_total{analyzer="a1"} 4',
+      'analyzer_requests_total{analyzer="a1"} 2',
+      'analyzer_simulated_failures_total{analyzer="a1"} 0',
+      'analyzer_messages_by_level_total{analyzer="a1",level="ERROR"} 2',
+      'analyzer_messages_by_level_total{analyzer="a1",level="NONE"} 1',
+      'analyzer_up{analyzer="a1"} 1',
+    ]) {
+      expect(lines).toContain(line);
+    }
+  });
+
+  test("start from the configured fault", async () => {
+    expect((await statsOf(analyzer({ failureRate: 0.25, latencySeconds: 2 }))).fault).toEqual({
+      down: false,
+      hang: false,
+      failureRate: 0.25,
+      latency: 2,
+    });
+  });
+});
+
+describe("POST /fault", () => {
+  test("down answers 503 on /analyze and /health, and 0 on analyzer_up, until undone", async () => {
+    const a = analyzer();
+    const set = await setFault(a, { down: true });
+    expect(await set.json()).toEqual({ id: "a1", fault: { down: true, hang: false, failureRate: 0, latency: 0 } });
+
+    const refused = await analyze(a, JSON.stringify({ log: "x" }));
+    expect(refused.status).toBe(503);
+    expect((await refused.json()) as ErrorBody).toEqual({ error: "analyzer a1 is down (simulated with POST /fault)" });
+    const health = await a.app.request("/health");
+    expect(health.status).toBe(503);
+    expect(await health.json()).toEqual({ status: "unhealthy", id: "a1" });
+    expect(await (await a.app.request("/metrics")).text()).toContain('analyzer_up{analyzer="a1"} 0\n');
+
+    await setFault(a, { down: false });
+    expect((await analyze(a, JSON.stringify({ log: "x" }))).status).toBe(200);
+    const healthy = await a.app.request("/health");
+    expect(healthy.status).toBe(200);
+    expect(await healthy.json()).toEqual({ status: "healthy", id: "a1" });
+  });
+
+  test("failureRate 1 answers 500 to every request, counted as simulated failures and not as analyzed", async () => {
+    const a = analyzer();
+    await setFault(a, { failureRate: 1 });
+    for (let i = 0; i < 3; i++) {
+      const res = await analyze(a, JSON.stringify({ logs: LINES }));
+      expect(res.status).toBe(500);
+      expect((await res.json()) as ErrorBody).toEqual({ error: "simulated failure (failure rate 1)" });
+    }
+    expect(await statsOf(a)).toMatchObject({ requests: 3, simulatedFailures: 3, processed: 0, byLevel: {} });
+  });
+
+  test("a failure rate fails a request exactly when the random draw falls below it", async () => {
+    const draws = [0.49, 0.5, 0.99, 0];
+    const a = analyzer({ failureRate: 0.5, random: () => draws.shift()! });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await analyze(a, JSON.stringify({ log: "x" }))).status);
+    expect(statuses).toEqual([500, 200, 200, 500]);
+    expect((await statsOf(a)).simulatedFailures).toBe(2);
+  });
+
+  describe("latency", () => {
+    afterEach(() => {
+      (Bun.sleep as unknown as { mockRestore(): void }).mockRestore();
+    });
+
+    test("waits that many seconds after counting the request and before analyzing it", async () => {
+      const a = analyzer();
+      await setFault(a, { latency: 0.25 });
+      const wake = Promise.withResolvers<void>();
+      const sleep = spyOn(Bun, "sleep").mockImplementation(() => wake.promise);
+      const answer = analyze(a, JSON.stringify({ log: LINES[0] }));
+      await until(() => sleep.mock.calls.length > 0);
+      expect(sleep.mock.calls).toEqual([[250]]);
+      expect(a.counts).toMatchObject({ requests: 1, processed: 0 });
+      wake.resolve();
+      expect(await (await answer).json()).toEqual({ analyzer: "a1", result: analyzeLine(LINES[0]) });
+      expect(a.counts.processed).toBe(1);
+    });
+  });
+
+  test("hang leaves /analyze and /health unanswered until it is undone, then both answer", async () => {
+    const a = analyzer();
+    await setFault(a, { hang: true });
+    const answer = analyze(a, JSON.stringify({ log: LINES[1] }));
+    const health = a.app.request("/health");
+    const answered = settledFlag(answer);
+    const healthAnswered = settledFlag(health);
+    await until(() => a.counts.requests === 1);
+    await new Promise((resolve) => setTimeout(resolve, 5)); // a few more turns of the event loop: nothing may come out of them
+    expect({ answered: answered.settled, health: healthAnswered.settled, processed: a.counts.processed }).toEqual({
+      answered: false,
+      health: false,
+      processed: 0,
+    });
+
+    const undo = await setFault(a, { hang: false });
+    expect(((await undo.json()) as { fault: AnalyzerFault }).fault.hang).toBe(false);
+    expect(await (await answer).json()).toEqual({ analyzer: "a1", result: analyzeLine(LINES[1]) });
+    expect((await health).status).toBe(200);
+    // A request after that is answered at once.
+    expect((await analyze(a, JSON.stringify({ log: "x" }))).status).toBe(200);
+  });
+
+  test("changes only the fields sent", async () => {
+    const a = analyzer({ failureRate: 0.1 });
+    await setFault(a, { latency: 0.5 });
+    await setFault(a, { down: true });
+    expect((await statsOf(a)).fault).toEqual({ down: true, hang: false, failureRate: 0.1, latency: 0.5 });
+  });
+
+  test.each([
+    ["an unknown field", '{"slow": true}', /^unknown field\(s\): slow: send e\.g\. \{"down": true/],
+    ["a failure rate over 1", '{"failureRate": 2}', /^failureRate /],
+    ["a latency that is text", '{"latency": "1s"}', /^latency /],
+    ["down that is a string", '{"down": "yes"}', /^down /],
+    ["a body that is not JSON", "down", /^body must be JSON: send e\.g\./],
+  ])("refuses %s with a 400 and changes nothing", async (_, body, message) => {
+    const a = analyzer();
+    const res = await setFault(a, body);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as ErrorBody).error).toMatch(message);
+    expect((await statsOf(a)).fault).toEqual({ down: false, hang: false, failureRate: 0, latency: 0 });
+  });
+});
+
+describe("ADMIN_TOKEN", () => {
+  test.each([
+    ["no Authorization header", {}],
+    ["a wrong token", { authorization: "Bearer guess" }],
+    ["the token without Bearer", { authorization: "s3cret" }],
+    ["another scheme", { authorization: "Basic czNjcmV0" }],
+  ])("refuses POST /fault with %s: 401 with WWW-Authenticate, fault unchanged", async (_, headers) => {
+    const a = analyzer({ adminToken: "s3cret" });
+    const res = await setFault(a, { down: true }, headers);
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toBe("Bearer");
+    expect(((await res.json()) as ErrorBody).error).toStartWith("missing or wrong bearer token");
+    expect(a.fault.down).toBe(false);
+  });
+
+  test("lets POST /fault through with the token, and protects nothing else", async () => {
+    const a = analyzer({ adminToken: "s3cret" });
+    expect((await setFault(a, { down: true }, { authorization: "Bearer s3cret" })).status).toBe(200);
+    expect(a.fault.down).toBe(true);
+    expect((await a.app.request("/stats")).status).toBe(200);
+    expect((await a.app.request("/metrics")).status).toBe(200);
+  });
+
+  test("when unset, POST /fault needs no token", async () => {
+    expect((await setFault(analyzer(), { down: true })).status).toBe(200);
+  });
+});
+
+describe("routing", () => {
+  test.each([
+    ["GET", "/analyze", "POST"],
+    ["PUT", "/analyze", "POST"],
+    ["POST", "/health", "GET"],
+    ["POST", "/stats", "GET"],
+    ["DELETE", "/metrics", "GET"],
+    ["GET", "/fault", "POST"],
+  ])("%s %s is a 405 with Allow: %s and a JSON error", async (method, path, allow) => {
+    const res = await analyzer().app.request(path, { method });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe(allow);
+    expect((await res.json()) as ErrorBody).toEqual({ error: `${method} is not allowed on ${path}; use ${allow}` });
+  });
+
+  test.each([
+    ["GET", "/nope"],
+    ["POST", "/analyze/more"],
+  ])("%s %s is a 404 with a JSON error", async (method, path) => {
+    const res = await analyzer().app.request(path, { method });
+    expect(res.status).toBe(404);
+    expect((await res.json()) as ErrorBody).toEqual({ error: `no such endpoint: ${method} ${path}` });
+  });
+});
+
+describe("AUDIT_FILE", () => {
+  const dir = mkdtempSync(join(tmpdir(), "analyzer-audit-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("receives every analyzed line, one JSON string per line, and nothing refused or failed", async () => {
+    const auditFile = join(dir, "audit.ndjson");
+    const a = analyzer({ auditFile, random: () => 0 });
+    const tricky = 'a line with "quotes",\na newline and é';
+    await analyze(a, JSON.stringify({ log: LINES[0] }));
+    await analyze(a, JSON.stringify({ logs: [tricky, LINES[2]] }), { accept: NDJSON });
+    await analyze(a, '{"log": ""}'); // 400
+    await setFault(a, { failureRate: 1 });
+    await analyze(a, JSON.stringify({ log: "failed on purpose" })); // 500
+    await setFault(a, { failureRate: 0 });
+    await analyze(a, JSON.stringify({ log: LINES[1] }));
+
+    const audit = readFileSync(auditFile, "utf8");
+    expect(audit.endsWith("\n")).toBe(true);
+    expect(
+      audit
+        .slice(0, -1)
+        .split("\n")
+        .map((l) => JSON.parse(l)),
+    ).toEqual([LINES[0], tricky, LINES[2], LINES[1]]);
+    expect(a.counts.processed).toBe(4);
+  });
+});
