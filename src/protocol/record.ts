@@ -1,0 +1,40 @@
+// One log message as it travels from the distributor to an analyzer, whatever format its agent
+// sent it in (src/protocol/formats/). A plain line is a string; a structured record keeps the
+// fields its agent sent beside the message (time, level, attributes), so that the analyzer can use
+// a supplied time or level instead of guessing them from the text. The distributor routes each
+// record on its own and sends an analyzer `{"logs": [record, ...]}`.
+
+export type LogFields = Record<string, unknown>;
+
+export type LogRecord = string | { message: string; fields: LogFields };
+
+/** What a format's decoder found in one request body. */
+export type Decoded = {
+  records: LogRecord[];
+  /** Records refused on their own (no message in them), when the format can say so per record. */
+  rejected?: { count: number; reason: string };
+};
+
+/** Where an agent's object keeps its message: the first of these keys whose value is a string. */
+export const MESSAGE_KEYS = ["log", "message", "msg", "MESSAGE", "short_message", "body"] as const;
+
+/** An agent's object as a record: its message, and every other field beside it; undefined without one. */
+export function recordFromObject(object: Record<string, unknown>): LogRecord | undefined {
+  for (const key of MESSAGE_KEYS) {
+    const message = object[key];
+    if (typeof message !== "string") continue;
+    const fields: LogFields = {};
+    let any = false;
+    for (const k in object) {
+      if (k === key || !Object.hasOwn(object, k)) continue;
+      fields[k] = object[k];
+      any = true;
+    }
+    return any ? { message, fields } : message;
+  }
+  return undefined;
+}
+
+export function messageOf(record: LogRecord): string {
+  return typeof record === "string" ? record : record.message;
+}
