@@ -10,7 +10,7 @@ const run = (...argv: string[]): BenchOptions => {
 describe("parseArgs", () => {
   test("defaults: every scenario, the three main targets, 3 rounds of 5 s with 64 connections", () => {
     expect(run()).toEqual({
-      scenarios: ["single", "packet", "async", "failover"],
+      scenarios: ["single", "packet", "ndjson", "async", "failover"],
       targets: ["distributor", "haproxy", "nginx"],
       durationMs: 5_000,
       rounds: 3,
@@ -29,6 +29,7 @@ describe("parseArgs", () => {
 
   test("lists keep the canonical order and drop repeats, whatever the spelling", () => {
     expect(run("--scenarios", "failover, single,single").scenarios).toEqual(["single", "failover"]);
+    expect(run("--scenarios", "packet,ndjson").scenarios).toEqual(["packet", "ndjson"]);
     expect(run("--targets=nginx,distributor").targets).toEqual(["distributor", "nginx"]);
   });
 
@@ -61,7 +62,7 @@ describe("parseArgs", () => {
   });
 
   test.each([
-    [["--scenarios", "bursty"], 'must be one of single, packet, async, failover, got "bursty"'],
+    [["--scenarios", "bursty"], 'must be one of single, packet, ndjson, async, failover, got "bursty"'],
     [["--targets", ","], "needs at least one of"],
     [["--rounds", "0"], '--rounds must be a positive integer, got "0"'],
     [["--connections", "1.5"], '--connections must be a positive integer, got "1.5"'],

@@ -16,7 +16,8 @@ export type LoadSpec = {
   /** The request body, also written to `bodyFile` for generators that read it from a file. */
   body: string;
   bodyFile: string;
-  /** Logs per request: 1 for {"log": ...}, more for {"logs": [...]} (load_tester builds its own). */
+  contentType: string;
+  /** Logs per request: 1 for {"log": ...}, more for {"logs": [...]} or NDJSON (load_tester builds its own). */
   packet: number;
   /** Send Prefer: respond-async. */
   async: boolean;
@@ -48,6 +49,8 @@ export type Generator = {
   version(): string;
   /** Where `command` needs something other than the repo root. */
   cwd?: string;
+  /** Sends bodies of its own making, {"log"} or {"logs"}, instead of `body` (load_tester): no other format. */
+  ownBodies?: boolean;
 };
 
 export const ALL_GENERATORS: readonly Generator[] = [oha, wrk, hey, loadTester];

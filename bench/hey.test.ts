@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { parseHey } from "./hey.ts";
+import type { LoadSpec } from "./generator.ts";
+import { hey, parseHey } from "./hey.ts";
 
 // Trimmed from real hey runs.
 const MIXED = `
@@ -84,5 +85,27 @@ describe("parseHey", () => {
 
   test("output without a summary is an error", () => {
     expect(() => parseHey("flag provided but not defined: -x\n")).toThrow('no "Total: … secs" line');
+  });
+});
+
+describe("hey.command", () => {
+  const spec = (contentType: string, async = false): LoadSpec => ({
+    url: "http://127.0.0.1:6000/analyze",
+    durationMs: 1500,
+    connections: 8,
+    body: "{}",
+    bodyFile: "/tmp/body",
+    contentType,
+    packet: 1,
+    async,
+    dir: "/tmp",
+  });
+
+  test("POSTs the body file with the body's Content-Type; only async asks for Prefer: respond-async", async () => {
+    const argv = await hey.command(spec("application/x-ndjson"));
+    expect(argv.join(" ")).toContain("-m POST -T application/x-ndjson");
+    expect(argv.slice(-3)).toEqual(["-D", "/tmp/body", "http://127.0.0.1:6000/analyze"]);
+    expect(argv).not.toContain("Prefer: respond-async");
+    expect(await hey.command(spec("application/json", true))).toContain("Prefer: respond-async");
   });
 });

@@ -62,7 +62,7 @@ export const hey: Generator = {
       "-m",
       "POST",
       "-T",
-      "application/json",
+      spec.contentType,
     ];
     if (spec.async) argv.push("-H", "Prefer: respond-async");
     return [...argv, "-D", spec.bodyFile, spec.url];

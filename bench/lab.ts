@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { AnalyzerCluster } from "./analyzers.ts";
 import type { BenchOptions, TargetName } from "./args.ts";
-import { PACKET_SIZE, requestBody } from "./bodies.ts";
+import { BODY_KINDS, type BodyKind, benchBody, type RequestBody } from "./bodies.ts";
 import { chooseGenerator } from "./generator.ts";
 import { startHaproxy } from "./haproxy.ts";
 import type { Lab } from "./measure.ts";
@@ -57,12 +57,12 @@ export async function startLab(options: BenchOptions, dir: string): Promise<{ la
         break;
     }
   }
-  const bodies = new Map<number, { body: string; file: string }>();
-  for (const packet of [1, PACKET_SIZE]) {
-    const body = requestBody(packet);
-    const file = join(dir, `body-${packet}.json`);
-    await Bun.write(file, body);
-    bodies.set(packet, { body, file });
+  const bodies = new Map<BodyKind, RequestBody & { file: string }>();
+  for (const kind of BODY_KINDS) {
+    const body = benchBody(kind);
+    const file = join(dir, `body-${kind}.${kind === "ndjson" ? "ndjson" : "json"}`);
+    await Bun.write(file, body.body);
+    bodies.set(kind, { ...body, file });
   }
   const lab: Lab = {
     analyzers,

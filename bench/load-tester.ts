@@ -41,6 +41,7 @@ export const loadTester: Generator = {
   available: () => existsSync(`${ROOT}${ENTRY}`),
   version: () => `${ENTRY} (this repo, Bun ${Bun.version})`,
   cwd: ROOT,
+  ownBodies: true,
   async command(spec) {
     const argv = [
       process.execPath,

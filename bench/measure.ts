@@ -1,12 +1,12 @@
 // One measurement: one scenario against one target for one round, with the analyzers' counters read
-// around it. `async` waits for the distributor to deliver everything it accepted; `failover` kills
+// around it. `ndjson` sends the packet's logs as NDJSON, the way log agents ship them. `async` waits for the distributor to deliver everything it accepted; `failover` kills
 // an analyzer (kill -9) part-way through and starts it again on its port a second later.
 
 import type { DistributorStats } from "../src/protocol/stats.ts";
 import { countedDuring, reconcile } from "./accounting.ts";
 import type { AnalyzerCluster, AnalyzerCounters } from "./analyzers.ts";
 import type { Scenario, TargetName } from "./args.ts";
-import { PACKET_SIZE } from "./bodies.ts";
+import { type BodyKind, bodyKind, type RequestBody } from "./bodies.ts";
 import { type Generator, type LoadResult, type LoadSpec, runLoad } from "./generator.ts";
 import type { Measurement } from "./summary.ts";
 import { FAIRNESS, type Target, waitUntil } from "./targets.ts";
@@ -17,8 +17,8 @@ export type Lab = {
   /** The distributor's /stats, for the async scenario (undefined when it is not a target). */
   distributorStats: (() => Promise<DistributorStats>) | undefined;
   generator: Generator;
-  /** Body files by packet size. */
-  bodies: ReadonlyMap<number, { body: string; file: string }>;
+  /** Each body, and the file it is also written to. */
+  bodies: ReadonlyMap<BodyKind, RequestBody & { file: string }>;
   dir: string;
   durationMs: number;
   connections: number;
@@ -31,22 +31,39 @@ const SETTLE_MS = 100;
 // Delivering what the queue holds once the load stops is part of the async measurement, within reason.
 const CATCH_UP_TIMEOUT_MS = 60_000;
 
-export function loadSpec(lab: Lab, target: Target, scenario: Scenario, durationMs = lab.durationMs): LoadSpec {
-  const packet = scenario === "packet" ? PACKET_SIZE : 1;
-  const { body, file } = lab.bodies.get(packet)!;
+export function loadSpec(
+  lab: Pick<Lab, "bodies" | "durationMs" | "connections" | "dir">,
+  target: Pick<Target, "analyzeUrl">,
+  scenario: Scenario,
+  durationMs = lab.durationMs,
+): LoadSpec {
+  const { body, file, contentType, logs } = lab.bodies.get(bodyKind(scenario))!;
   return {
     url: target.analyzeUrl,
     durationMs,
     connections: lab.connections,
     body,
     bodyFile: file,
-    packet,
+    contentType,
+    packet: logs,
     async: scenario === "async",
     dir: lab.dir,
   };
 }
 
-export function unsupported(round: number, scenario: Scenario, target: TargetName): Measurement {
+/** Why `target` with `generator` cannot run `scenario`, or undefined when it can. */
+export function unsupportedReason(
+  scenario: Scenario,
+  target: Pick<Target, "name" | "supportsAsync">,
+  generator: Pick<Generator, "name" | "ownBodies">,
+): string | undefined {
+  if (scenario === "async" && !target.supportsAsync) return `${target.name} cannot do async`;
+  if (bodyKind(scenario) === "ndjson" && generator.ownBodies)
+    return `${generator.name} sends only its own {"log"}/{"logs"} bodies, not NDJSON`;
+  return undefined;
+}
+
+export function unsupported(round: number, scenario: Scenario, target: TargetName, reason: string): Measurement {
   return {
     round,
     scenario,
@@ -69,7 +86,7 @@ export function unsupported(round: number, scenario: Scenario, target: TargetNam
     lostIsUpperBound: false,
     unacknowledged: 0,
     statusCodes: {},
-    notes: [`${target} cannot do ${scenario}`],
+    notes: [reason],
   };
 }
 

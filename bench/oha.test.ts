@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { parseOha } from "./oha.ts";
+import type { LoadSpec } from "./generator.ts";
+import { oha, parseOha } from "./oha.ts";
 
 // The shape of `oha --output-format json` (times in seconds), trimmed.
 const OUTPUT = JSON.stringify({
@@ -45,5 +46,27 @@ describe("parseOha", () => {
 
   test("output that is not oha's JSON is an error", () => {
     expect(() => parseOha('{"nope": 1}')).toThrow("no summary.total");
+  });
+});
+
+describe("oha.command", () => {
+  const spec = (contentType: string, async = false): LoadSpec => ({
+    url: "http://127.0.0.1:6000/analyze",
+    durationMs: 1500,
+    connections: 8,
+    body: "{}",
+    bodyFile: "/tmp/body",
+    contentType,
+    packet: 1,
+    async,
+    dir: "/tmp",
+  });
+
+  test("POSTs the body file with the body's Content-Type; only async asks for Prefer: respond-async", async () => {
+    const argv = await oha.command(spec("application/x-ndjson"));
+    expect(argv.join(" ")).toContain("-m POST -T application/x-ndjson");
+    expect(argv.slice(-3)).toEqual(["-D", "/tmp/body", "http://127.0.0.1:6000/analyze"]);
+    expect(argv).not.toContain("Prefer: respond-async");
+    expect(await oha.command(spec("application/json", true))).toContain("Prefer: respond-async");
   });
 });

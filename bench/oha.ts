@@ -59,7 +59,7 @@ export const oha: Generator = {
       "-t",
       "10s",
     ];
-    argv.push("-m", "POST", "-T", "application/json");
+    argv.push("-m", "POST", "-T", spec.contentType);
     if (spec.async) argv.push("-H", "Prefer: respond-async");
     return [...argv, "-D", spec.bodyFile, spec.url];
   },

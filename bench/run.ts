@@ -2,7 +2,7 @@
 
 import type { BenchOptions } from "./args.ts";
 import { runLoad } from "./generator.ts";
-import { type Lab, loadSpec, measure, unsupported } from "./measure.ts";
+import { type Lab, loadSpec, measure, unsupported, unsupportedReason } from "./measure.ts";
 import { plan } from "./plan.ts";
 import type { Measurement } from "./summary.ts";
 
@@ -20,13 +20,14 @@ export async function runBench(lab: Lab, options: BenchOptions, log: (line: stri
   const measurements: Measurement[] = [];
   for (const [i, step] of steps.entries()) {
     const target = lab.targets.get(step.target)!;
-    const supported = step.scenario !== "async" || target.supportsAsync;
-    const m = supported
-      ? await measure(lab, step.round, step.scenario, target)
-      : unsupported(step.round, step.scenario, step.target);
+    const reason = unsupportedReason(step.scenario, target, lab.generator);
+    const m =
+      reason === undefined
+        ? await measure(lab, step.round, step.scenario, target)
+        : unsupported(step.round, step.scenario, step.target, reason);
     measurements.push(m);
     const where = `[${String(i + 1).padStart(width)}/${steps.length}] round ${step.round} ${step.scenario} ${step.target}`;
-    log(supported ? `${where}: ${describe(m)}` : `${where}: n/a`);
+    log(reason === undefined ? `${where}: ${describe(m)}` : `${where}: n/a (${reason})`);
   }
   return measurements;
 }

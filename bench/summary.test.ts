@@ -15,7 +15,7 @@ function m(
     target,
     supported: true,
     elapsedMs: 5000,
-    requestsPerSec: scenario === "packet" ? logsPerSec / 100 : logsPerSec,
+    requestsPerSec: scenario === "packet" || scenario === "ndjson" ? logsPerSec / 100 : logsPerSec,
     logsPerSec,
     p50Ms: 1,
     p99Ms: 10,
@@ -85,6 +85,21 @@ describe("summarize", () => {
     expect(haproxyAsync).toMatchObject({ supported: false, logsPerSec: null, errors: null, ratioToHaproxy: null });
     const async = rows.find((r) => r.scenario === "async" && r.target === "distributor")!;
     expect(async).toMatchObject({ ratioToHaproxy: 2, ratioBase: "single" });
+  });
+
+  test("ndjson is compared with HAProxy's ndjson, not with its {logs} packets", () => {
+    const rows = summarize(
+      [
+        m(1, "packet", "haproxy", 500_000),
+        m(1, "packet", "distributor", 350_000),
+        m(1, "ndjson", "haproxy", 400_000),
+        m(1, "ndjson", "distributor", 440_000),
+      ],
+      ["packet", "ndjson"],
+      ["distributor", "haproxy"],
+    );
+    const ndjson = rows.find((r) => r.scenario === "ndjson" && r.target === "distributor")!;
+    expect(ndjson).toMatchObject({ ratioToHaproxy: 1.1, ratioBase: "ndjson" });
   });
 
   test("without HAProxy there is no ratio", () => {

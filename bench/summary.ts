@@ -8,7 +8,8 @@ export type Measurement = {
   round: number;
   scenario: Scenario;
   target: TargetName;
-  /** false when the target cannot do the scenario (HAProxy and nginx know no async): shown as n/a. */
+  /** false when the target cannot do the scenario (HAProxy and nginx know no async), or the generator cannot
+   * send its body (load_tester and NDJSON): shown as n/a, the reason in `notes`. */
   supported: boolean;
   elapsedMs: number;
   requestsPerSec: number;

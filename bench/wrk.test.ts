@@ -35,12 +35,15 @@ describe("parseWrk", () => {
 });
 
 describe("wrkScript", () => {
-  test("POSTs the body file as JSON; only async asks for Prefer: respond-async", () => {
-    const sync = wrkScript({ bodyFile: "/tmp/b d/body-1.json", async: false });
-    expect(sync).toContain('io.open("/tmp/b d/body-1.json", "rb")');
+  test("POSTs the body file with its Content-Type; only async asks for Prefer: respond-async", () => {
+    const sync = wrkScript({ bodyFile: "/tmp/b d/body-single.json", contentType: "application/json", async: false });
+    expect(sync).toContain('io.open("/tmp/b d/body-single.json", "rb")');
     expect(sync).toContain('wrk.method = "POST"');
     expect(sync).toContain('wrk.headers["Content-Type"] = "application/json"');
     expect(sync).not.toContain("Prefer");
-    expect(wrkScript({ bodyFile: "/b", async: true })).toContain('wrk.headers["Prefer"] = "respond-async"');
+    const async = wrkScript({ bodyFile: "/b", contentType: "application/json", async: true });
+    expect(async).toContain('wrk.headers["Prefer"] = "respond-async"');
+    const ndjson = wrkScript({ bodyFile: "/b.ndjson", contentType: "application/x-ndjson", async: false });
+    expect(ndjson).toContain('wrk.headers["Content-Type"] = "application/x-ndjson"');
   });
 });
