@@ -5,6 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { chiSquare, expectedCounts } from "../math/chisquare.ts";
 import { seededRandom } from "../math/random.ts";
+import { type LogRecord, messageOf } from "../protocol/record.ts";
 import { Balancer } from "./balancer.ts";
 import { createCounters } from "./counters.ts";
 import { createDispatcher, type Job, NO_HEALTHY_ANALYZER, type Outcome } from "./dispatch.ts";
@@ -25,7 +26,7 @@ const FAILURES: Record<Exclude<Behaviour, "ok">, Extract<ForwardResult, { ok: fa
 /** The analysis a scripted analyzer gives a log: the log itself, so each result shows where it came from. */
 const resultFor = (log: string) => JSON.stringify({ log });
 
-type Call = { upstream: Upstream; logs: string[]; inflightDuring: number };
+type Call = { upstream: Upstream; logs: string[]; records: LogRecord[]; inflightDuring: number };
 
 type RigOptions = {
   weights?: number[];
@@ -54,8 +55,9 @@ function rig({
   const lost: [count: number, attempts: number, outcome: Outcome][] = [];
   const turns = new Map<Upstream, number>();
 
-  async function forward(upstream: Upstream, logs: string[]): Promise<ForwardResult> {
-    calls.push({ upstream, logs, inflightDuring: upstream.inflight });
+  async function forward(upstream: Upstream, records: LogRecord[]): Promise<ForwardResult> {
+    const logs = records.map(messageOf);
+    calls.push({ upstream, logs, records, inflightDuring: upstream.inflight });
     await Promise.resolve(); // answer later, as a real request does
     const script = behaviours[upstreams.indexOf(upstream)] ?? "ok";
     const turn = turns.get(upstream) ?? 0;
@@ -81,7 +83,7 @@ function rig({
 }
 
 /** A client request of `n` logs named `prefix i`, whose outcomes land in `outcomes`, each exactly once. */
-function job(n: number, prefix = "line"): { job: Job; outcomes: Outcome[] } {
+function job(n: number, prefix = "line"): { job: Job & { logs: string[] }; outcomes: Outcome[] } {
   const outcomes: Outcome[] = [];
   const reply = {
     settle(i: number, o: Outcome) {
@@ -113,6 +115,16 @@ describe("splitting a batch", () => {
     expect(calls.flatMap((c) => c.logs).sort()).toEqual([...first.job.logs, ...second.job.logs].sort());
     for (const c of calls)
       expect(c.logs.some((l) => l.startsWith("first")) && c.logs.some((l) => l.startsWith("second"))).toBe(true);
+  });
+
+  test("a structured record travels to its analyzer as it was queued, fields and all", async () => {
+    const { dispatch, calls } = rig({ weights: [1] });
+    const record = { message: "disk full", fields: { level: "error", time: "2026-11-24T19:46:28Z" } };
+    const outcomes: Outcome[] = [];
+    await dispatch([{ logs: ["plain", record], reply: { settle: (i, o) => (outcomes[i] = o) } }]);
+    expect(calls[0].records).toEqual(["plain", record]);
+    expect(calls[0].records[1]).toBe(record);
+    expect(outcomes.map((o) => "result" in o && o.result)).toEqual([resultFor("plain"), resultFor("disk full")]);
   });
 
   test("each message's result comes back at its own index, from the analyzer that was sent it", async () => {

@@ -12,6 +12,7 @@
 // positions go where does not change how many go where, so every analyzer's expected share stays
 // exactly its weight's, and a 100-line packet costs a few slices instead of 100 objects.
 
+import type { LogRecord } from "../protocol/record.ts";
 import type { Balancer } from "./balancer.ts";
 import type { Counters } from "./counters.ts";
 import type { Forward } from "./forward.ts";
@@ -24,9 +25,9 @@ export type Outcome = { analyzer: string; result: string } | { status: 502 | 503
 /** Collects a request's outcomes; `settle` is called exactly once per message index. */
 export type Reply = { settle(index: number, outcome: Outcome): void };
 
-/** One client request's messages, queued as a unit. */
+/** One client request's messages (records, src/protocol/record.ts), queued as a unit. */
 export type Job = {
-  readonly logs: readonly string[];
+  readonly logs: readonly LogRecord[];
   /** null for async requests: nobody waits for the outcomes. */
   readonly reply: Reply | null;
 };
@@ -97,7 +98,7 @@ export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Pr
   }
 
   async function deliver(upstream: Upstream, parts: Part[], retry: Part[]): Promise<void> {
-    const logs: string[] = [];
+    const logs: LogRecord[] = [];
     for (const p of parts) for (let i = p.start; i < p.end; i++) logs.push(p.job.logs[i]);
     balancer.requestStarted(upstream);
     const started = performance.now();

@@ -1,4 +1,5 @@
-// Sends one batch of messages to one analyzer in its batch form, {"logs": [...]}, over a kept-alive
+// Sends one batch of messages to one analyzer in its batch form, {"logs": [record, ...]} (each a
+// string, or {"message", "fields"}: src/protocol/record.ts), over a kept-alive
 // connection (httpclient/), and classifies what came back for the dispatcher.
 // It asks for NDJSON (`Accept: application/x-ndjson`): the analyzer's id, then one result per line,
 // each line a complete JSON value. The distributor splices those lines into its own answers as they
@@ -6,6 +7,7 @@
 // An analyzer that answers plain JSON works too; its results are re-encoded.
 
 import { NDJSON } from "../protocol/batch.ts";
+import type { LogRecord } from "../protocol/record.ts";
 import { HttpClient } from "./httpclient/client.ts";
 import { ClientError, type ClientResponse } from "./httpclient/parser.ts";
 import type { Upstream } from "./upstream.ts";
@@ -19,7 +21,7 @@ export type ForwardResult =
    */
   | { ok: false; retryable: boolean; unreachable: boolean; timedOut: boolean; reason: string };
 
-export type Forward = (upstream: Upstream, logs: string[]) => Promise<ForwardResult>;
+export type Forward = (upstream: Upstream, logs: LogRecord[]) => Promise<ForwardResult>;
 
 export function createForward(timeoutMs: number): Forward {
   // One client per analyzer; one that discovery drops takes its idle connections with it.

@@ -1,30 +1,40 @@
-// POST /analyze's handler over a real Channel and Balancer. The test stands in for the worker pool:
-// it takes the queued jobs and settles their replies with the outcomes it wants, as dispatch does.
+// The ingest handler over a real Channel and Balancer, with POST /analyze's format (formats.ts) and
+// with a format of the test's own. The test stands in for the worker pool: it takes the queued jobs
+// and settles their replies with the outcomes it wants, as dispatch does.
 
 import { describe, expect, test } from "bun:test";
-import { createPayloadParser } from "../protocol/payload.ts";
+import { HttpError } from "../http/errors.ts";
 import { Balancer } from "./balancer.ts";
 import { Channel } from "./channel.ts";
 import { createCounters } from "./counters.ts";
 import type { Job, Outcome } from "./dispatch.ts";
-import { createAnalyzeHandler, prefersAsync } from "./ingest.ts";
+import { analyzeFormat } from "./formats.ts";
+import { createIngestHandler, type IngestFormat, prefersAsync } from "./ingest.ts";
 import { createUpstream } from "./upstream.ts";
 
-type RigOptions = { capacity?: number; healthy?: boolean; authToken?: string; maxBodyBytes?: number };
+type RigOptions = {
+  capacity?: number;
+  healthy?: boolean;
+  authToken?: string;
+  maxBodyBytes?: number;
+  // biome-ignore lint/suspicious/noExplicitAny: any format's decoded type
+  format?: IngestFormat<any>;
+};
 
-function rig({ capacity = 100, healthy = true, authToken, maxBodyBytes = 1000 }: RigOptions = {}) {
+function rig({ capacity = 100, healthy = true, authToken, maxBodyBytes = 1000, format }: RigOptions = {}) {
   const upstream = createUpstream("http://127.0.0.1:5001", 1);
   const balancer = new Balancer([upstream]);
   if (healthy) balancer.setHealthy(upstream, true, "test");
   const channel = new Channel<Job>(capacity, (job) => job.logs.length);
   const counters = createCounters();
   const durations: number[] = [];
-  const analyze = createAnalyzeHandler({
+  const analyze = createIngestHandler({
+    format: format ?? analyzeFormat(10),
     channel,
     balancer,
     counters,
     maxBodyBytes,
-    parsePayload: createPayloadParser(10),
+    maxPacket: 10,
     authToken,
     observe: (seconds) => durations.push(seconds),
   });
@@ -285,5 +295,103 @@ describe("what is refused before admission", () => {
     const res = post({ log: "a" }, { authorization: "Bearer s3cret" });
     await settleNext(ok("a1", { n: 0 }));
     expect((await res).status).toBe(200);
+  });
+});
+
+// A format of the test's own: one record per comma-separated word, refusing "bad" with a 415, and
+// answering with what it was told, so the test sees exactly what the handler hands a format.
+type WordsDecoded = { records: string[]; contentType: string };
+function wordsFormat(seen: { bodies: Uint8Array[]; responded: unknown[] }): IngestFormat<WordsDecoded> {
+  return {
+    name: "words",
+    decode(body, contentType) {
+      seen.bodies.push(body);
+      const text = new TextDecoder().decode(body);
+      if (text === "bad") throw new HttpError(415, "words only");
+      return { records: text === "" ? [] : text.split(","), contentType };
+    },
+    respond(decoded, _req, acceptance) {
+      seen.responded.push(acceptance);
+      return Response.json({ words: decoded.records.length, contentType: decoded.contentType }, { status: 201 });
+    },
+  };
+}
+
+describe("any format through the same handler", () => {
+  const words = () => {
+    const seen = { bodies: [] as Uint8Array[], responded: [] as unknown[] };
+    return { seen, ...rig({ format: wordsFormat(seen) }) };
+  };
+
+  test("the format gets the body's bytes and Content-Type, its records are queued, and it builds the answer", async () => {
+    const { post, settleNext, seen } = words();
+    const res = post("a,b,ü", { "content-type": "text/words" });
+    const job = await settleNext(ok("a1", { n: 0 }), ok("a2", { n: 1 }), ok("a1", { n: 2 }));
+    expect(job.logs).toEqual(["a", "b", "ü"]);
+    expect((await res).status).toBe(201);
+    expect(await (await res).json()).toEqual({ words: 3, contentType: "text/words" });
+    expect(seen.bodies[0]).toEqual(new TextEncoder().encode("a,b,ü"));
+    expect(seen.responded).toEqual([
+      { async: false, results: [ok("a1", { n: 0 }), ok("a2", { n: 1 }), ok("a1", { n: 2 })] },
+    ]);
+  });
+
+  test("respond-async: the format answers once the records are queued", async () => {
+    const { post, channel, seen } = words();
+    expect((await post("a,b", { prefer: "respond-async" })).status).toBe(201);
+    expect(seen.responded).toEqual([{ async: true }]);
+    expect(channel.size).toBe(2);
+  });
+
+  test("a format's own refusal (415) is the answer, counted as invalid, nothing queued", async () => {
+    const { post, channel, counters } = words();
+    const res = await post("bad");
+    expect(res.status).toBe(415);
+    expect(await res.json()).toEqual({ error: "words only" });
+    expect(channel.size).toBe(0);
+    expect(counters.invalid).toBe(1);
+  });
+
+  test("MAX_PACKET counts records whatever the format: 11 words are refused with 400", async () => {
+    const { post, channel, counters, seen } = words();
+    const res = await post(Array(11).fill("w").join(","));
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).error).toBe("11 messages in one request, more than MAX_PACKET (10): split it");
+    expect(channel.size).toBe(0);
+    expect(counters.invalid).toBe(1);
+    expect(seen.responded).toEqual([]);
+  });
+
+  test("no records: nothing is queued and the format answers at once", async () => {
+    const { post, channel, seen, counters } = words();
+    expect((await post("")).status).toBe(201);
+    expect(channel.size).toBe(0);
+    expect(seen.responded).toEqual([{ async: false, results: [] }]);
+    expect(counters.received).toBe(0);
+  });
+
+  test("one record failing fails the whole request: the worst status, and the format is never asked to answer", async () => {
+    const { answer, seen } = words();
+    const res = await answer("a,b,c", ok("a1", {}), failed(503, "no healthy analyzer"), failed(502, "boom"));
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("1");
+    // Only /analyze lists every outcome; other formats get the reason alone.
+    expect(await res.json()).toEqual({ error: "2 of 3 messages failed: no healthy analyzer" });
+    expect(seen.responded).toEqual([]);
+  });
+
+  test("a single record's failure is its own error", async () => {
+    const { answer } = words();
+    const res = await answer("a", failed(504, "timed out after 2000 ms"));
+    expect(res.status).toBe(504);
+    expect(await res.json()).toEqual({ error: "timed out after 2000 ms" });
+  });
+
+  test("the token and the body limit come before the format sees anything", async () => {
+    const seen = { bodies: [] as Uint8Array[], responded: [] as unknown[] };
+    const { post } = rig({ format: wordsFormat(seen), authToken: "t", maxBodyBytes: 5 });
+    expect((await post("a,b")).status).toBe(401);
+    expect((await post("a,b,c,d", { authorization: "Bearer t" })).status).toBe(413);
+    expect(seen.bodies).toEqual([]);
   });
 });

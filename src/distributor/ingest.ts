@@ -1,11 +1,15 @@
-// POST /analyze on the distributor: check the token, read the body within its limit, validate,
-// admit the whole request into the queue or refuse it at once (503 + Retry-After), then either
-// answer 202 (Prefer: respond-async) or wait for every message's outcome and answer with the
-// results in input order. One handler of a bare Request, so Bun's router and the hono app that
-// both lead here behave the same, and every error becomes its answer in one place.
+// Every endpoint that takes log messages (POST /analyze, and each agent's protocol): check the
+// token, read the body within MAX_BODY_BYTES, let the format decode it into records, refuse more
+// than MAX_PACKET of them, admit them all into the queue or refuse them all at once (503 +
+// Retry-After), then either answer once they are queued (Prefer: respond-async) or wait until every
+// record's delivery is settled. The format builds the answer, and only when every record was
+// accepted: agents retry a request that failed, so one failed record fails the whole request.
+// One handler of a bare Request, so Bun's router and the hono app that both lead here behave the
+// same, and every error becomes its answer in one place.
 
-import { bearerCheck, readLimitedBody, textResponse } from "../http/app.ts";
+import { bearerCheck, readLimitedBytes, textResponse } from "../http/app.ts";
 import {
+  BadRequestError,
   errorResponse,
   HttpError,
   NoHealthyAnalyzerError,
@@ -13,45 +17,68 @@ import {
   ShuttingDownError,
   UnauthorizedError,
 } from "../http/errors.ts";
-import type { Payload } from "../protocol/payload.ts";
+import type { Decoded, LogRecord } from "../protocol/record.ts";
 import type { Balancer } from "./balancer.ts";
 import type { Channel } from "./channel.ts";
 import type { Counters } from "./counters.ts";
 import type { Job, Outcome, Reply } from "./dispatch.ts";
 
-type IngestOptions = {
+/** One record's analysis: the analyzer's id and its result as JSON text (see forward.ts). */
+export type Delivered = Extract<Outcome, { result: string }>;
+
+/** How a request's records were accepted: queued (respond-async), or delivered, each with its analysis in order. */
+export type Acceptance = { readonly async: true } | { readonly async: false; readonly results: readonly Delivered[] };
+
+/** A wire format an endpoint takes: src/protocol/formats/ decodes it, and builds its answer. */
+export type IngestFormat<D extends Decoded = Decoded> = {
+  readonly name: string;
+  /** The records in a body; throws an HttpError (400, 415) a person can act on. */
+  decode(body: Uint8Array, contentType: string, req: Request): D;
+  /** The answer once every record is accepted. */
+  respond(decoded: D, req: Request, acceptance: Acceptance): Response;
+  /** Whether the error body of a failed delivery lists every record's outcome (POST /analyze's does). */
+  listsOutcomes?(decoded: D): boolean;
+};
+
+export type IngestOptions<D extends Decoded = Decoded> = {
+  format: IngestFormat<D>;
   channel: Channel<Job>;
   balancer: Balancer;
   counters: Counters;
-};
-
-export type AnalyzeOptions = IngestOptions & {
   maxBodyBytes: number;
-  parsePayload: (text: string) => Payload;
+  /** Records per request (MAX_PACKET), whatever the format. */
+  maxPacket: number;
   /** When set, requests must carry `Authorization: Bearer <authToken>`. */
   authToken?: string;
   /** Told how long each request took, arrival to answer, in seconds. */
   observe?: (seconds: number) => void;
 };
 
-/** The POST /analyze handler: every answer, errors included, comes out of it as a Response. */
-export function createAnalyzeHandler(options: AnalyzeOptions): (req: Request) => Promise<Response> {
-  const { counters, maxBodyBytes, parsePayload, observe } = options;
-  const ingest = createIngest(options);
+/** The handler of one format's endpoint: every answer, errors included, comes out of it as a Response. */
+export function createIngestHandler<D extends Decoded>(options: IngestOptions<D>): (req: Request) => Promise<Response> {
+  const { format, counters, maxBodyBytes, maxPacket, observe } = options;
+  const admit = createAdmission(options);
   const authorized = options.authToken ? bearerCheck(options.authToken) : undefined;
 
-  return async function analyze(req: Request): Promise<Response> {
+  return async function ingest(req: Request): Promise<Response> {
     const started = performance.now();
     try {
       if (authorized && !authorized(req)) throw new UnauthorizedError();
-      let payload: Payload;
+      let decoded: D;
       try {
-        payload = parsePayload(await readLimitedBody(req, maxBodyBytes));
+        const body = await readLimitedBytes(req, maxBodyBytes);
+        decoded = format.decode(body, req.headers.get("content-type") ?? "", req);
+        const n = decoded.records.length;
+        if (n > maxPacket) {
+          throw new BadRequestError(`${n} messages in one request, more than MAX_PACKET (${maxPacket}): split it`);
+        }
       } catch (error) {
         counters.invalid++;
         throw error;
       }
-      return await ingest(payload, prefersAsync(req.headers.get("prefer")));
+      const async = prefersAsync(req.headers.get("prefer"));
+      const acceptance = await admit(decoded.records, async, format.listsOutcomes?.(decoded) ?? false);
+      return format.respond(decoded, req, acceptance);
     } catch (error) {
       return errorResponse(error);
     } finally {
@@ -65,12 +92,20 @@ export function prefersAsync(prefer: string | null | undefined): boolean {
   return prefer != null && /(^|[,\s])respond-async\s*(,|;|$)/i.test(prefer);
 }
 
-// Admission and the answer, for a payload already read and validated.
-function createIngest(options: IngestOptions) {
+const ASYNC: Acceptance = { async: true };
+const NOTHING: Acceptance = { async: false, results: [] };
+
+// Admission and delivery, for records already decoded.
+function createAdmission(options: Pick<IngestOptions, "channel" | "balancer" | "counters">) {
   const { channel, balancer, counters } = options;
 
-  return async function ingest(payload: Payload, async: boolean): Promise<Response> {
-    const n = payload.logs.length;
+  return async function admit(
+    records: readonly LogRecord[],
+    async: boolean,
+    listsOutcomes: boolean,
+  ): Promise<Acceptance> {
+    const n = records.length;
+    if (n === 0) return async ? ASYNC : NOTHING; // e.g. an OTLP export with no records: nothing to deliver
     if (channel.closed) {
       counters.rejected += n;
       throw new ShuttingDownError();
@@ -82,46 +117,39 @@ function createIngest(options: IngestOptions) {
     }
     const reply = async ? null : new Collector(n);
     // The whole request is one queue item, admitted whole or refused whole; capacity counts messages.
-    if (!channel.trySend({ logs: payload.logs, reply })) {
+    if (!channel.trySend({ logs: records, reply })) {
       counters.rejected += n;
       throw new QueueFullError(channel.capacity);
     }
     counters.received += n;
-    if (reply === null) return Response.json({ accepted: n }, { status: 202 });
+    if (reply === null) return ASYNC;
 
     const outcomes = await reply.done;
-    if (!payload.packet) {
-      const o = outcomes[0];
-      if ("error" in o) throw outcomeError(o);
-      return jsonText(delivered(o));
-    }
-    if (reply.failures === 0) {
-      let body = '{"results":[';
-      for (let i = 0; i < n; i++) body += (i === 0 ? "" : ",") + delivered(outcomes[i] as Delivered);
-      return jsonText(`${body}]}`);
-    }
-    // Partial failure: the worst status for the request, every message's own outcome in the body.
-    const failed = outcomes.filter((o) => "error" in o) as Extract<Outcome, { error: string }>[];
+    if (reply.failures === 0) return { async: false, results: outcomes as Delivered[] };
+    if (n === 1 && !listsOutcomes) throw outcomeError(outcomes[0] as Failed);
+    // The worst status for the request; /analyze lists every message's own outcome in the body.
+    const failed = outcomes.filter((o) => "error" in o) as Failed[];
     const worst = failed.reduce((a, b) => (rank(b.status) > rank(a.status) ? b : a));
     const error = outcomeError(worst);
-    const results = outcomes.map((o) =>
-      "error" in o ? o : { analyzer: o.analyzer, result: JSON.parse(o.result) as unknown },
-    );
+    const results = listsOutcomes
+      ? outcomes.map((o) => ("error" in o ? o : { analyzer: o.analyzer, result: JSON.parse(o.result) as unknown }))
+      : undefined;
     throw new HttpError(
       error.status,
       `${failed.length} of ${n} messages failed: ${worst.error}`,
-      { results },
+      results && { results },
       error.headers,
     );
   };
 }
 
-type Delivered = Extract<Outcome, { result: string }>;
+type Failed = Extract<Outcome, { error: string }>;
 
 // The analysis arrives as JSON text (see forward.ts) and is spliced in as it is; only the
 // short prefix per analyzer is encoded, once.
 const prefixes = new Map<string, string>();
-function delivered(o: Delivered): string {
+/** `{"analyzer": <id>, "result": <analysis>}` as JSON text. */
+export function deliveredJson(o: Delivered): string {
   let prefix = prefixes.get(o.analyzer);
   if (prefix === undefined) {
     if (prefixes.size > 10_000) prefixes.clear(); // ids come from analyzers: keep the memo bounded
@@ -131,11 +159,12 @@ function delivered(o: Delivered): string {
   return `${prefix}${o.result}}`;
 }
 
-function jsonText(body: string): Response {
+/** A JSON answer already serialized. */
+export function jsonText(body: string): Response {
   return textResponse(body, "application/json");
 }
 
-function outcomeError(o: Extract<Outcome, { error: string }>): HttpError {
+function outcomeError(o: Failed): HttpError {
   return o.status === 503 ? new NoHealthyAnalyzerError() : new HttpError(o.status, o.error);
 }
 

@@ -67,6 +67,16 @@ export async function readLimitedBody(req: Request, maxBytes: number): Promise<s
   return utf8.decode(await readUpTo(req.body, maxBytes));
 }
 
+/** The request body as bytes, within `maxBytes` as readLimitedBody counts them: for formats that are not text. */
+export async function readLimitedBytes(req: Request, maxBytes: number): Promise<Uint8Array> {
+  if (!declaredWithin(req, maxBytes) && req.body) return readUpTo(req.body, maxBytes);
+  try {
+    return await req.bytes();
+  } catch (error) {
+    throw unreadableBody(error);
+  }
+}
+
 /**
  * Bun's own body cap, set out of the way so that every oversized body gets our JSON 413: the limit
  * refuses a declared length without reading the body and stops a chunked one at the limit, so
