@@ -71,7 +71,7 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
   const app = createJsonApp();
   // Every endpoint that takes messages, one handler per format (formats.ts).
   const ingest = new Map<string, (req: Request) => Promise<Response>>();
-  for (const { paths, format } of ingestRoutes({ maxPacket: config.maxPacket })) {
+  for (const { paths, format } of ingestRoutes({ maxPacket: config.maxPacket, maxBodyBytes: config.maxBodyBytes })) {
     const handle = createIngestHandler({
       format,
       channel,

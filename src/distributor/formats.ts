@@ -3,6 +3,7 @@
 // agents act on by adding its format here. A format's decoding and answers live in
 // src/protocol/formats/ (pure functions); this file only ties them to paths.
 
+import { decodeOtlp, otlpResponse } from "../protocol/formats/otlp.ts";
 import { createPayloadParser } from "../protocol/payload.ts";
 import type { Decoded } from "../protocol/record.ts";
 import { type Acceptance, deliveredJson, type IngestFormat, jsonText } from "./ingest.ts";
@@ -14,10 +15,13 @@ export type IngestRoute = {
   readonly format: IngestFormat<any>;
 };
 
-export type FormatSettings = { maxPacket: number };
+export type FormatSettings = { maxPacket: number; maxBodyBytes: number };
 
 export function ingestRoutes(settings: FormatSettings): IngestRoute[] {
-  return [{ paths: ["/analyze"], format: analyzeFormat(settings.maxPacket) }];
+  return [
+    { paths: ["/analyze"], format: analyzeFormat(settings.maxPacket) },
+    { paths: ["/v1/logs"], format: otlpFormat(settings.maxBodyBytes) },
+  ];
 }
 
 type AnalyzeDecoded = Decoded & { single: boolean };
@@ -45,4 +49,15 @@ function analyzeAnswer(decoded: AnalyzeDecoded, _req: Request, acceptance: Accep
   let body = '{"results":[';
   for (let i = 0; i < results.length; i++) body += (i === 0 ? "" : ",") + deliveredJson(results[i]);
   return jsonText(`${body}]}`);
+}
+
+/** POST /v1/logs, OTLP/HTTP logs: a gzip body counts against MAX_BODY_BYTES inflated too, as the spec asks. */
+export function otlpFormat(maxBodyBytes: number): IngestFormat {
+  return {
+    name: "otlp",
+    decode: (body, contentType, req) =>
+      decodeOtlp(body, contentType, { contentEncoding: req.headers.get("content-encoding"), maxBytes: maxBodyBytes }),
+    // OTLP has one success answer, respond-async or not: an ExportLogsServiceResponse.
+    respond: (decoded, req) => otlpResponse(decoded, req.headers.get("content-type") ?? ""),
+  };
 }
