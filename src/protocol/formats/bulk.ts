@@ -63,7 +63,7 @@ const USAGE = 'send NDJSON action/document pairs: {"index":{"_index":"logs"}} th
 const NO_MESSAGE = `the document has no message: give it one of ${MESSAGE_KEYS.join(", ")} as a string`;
 const utf8 = new TextDecoder();
 
-/** The records in a bulk body; throws a BadRequestError naming the line when the body is not a bulk body. */
+/** The records in a bulk body (inflated already); throws a BadRequestError naming the line when it is not one. */
 export function decodeBulk(body: Uint8Array, _contentType: string, options: BulkOptions = {}): BulkDecoded {
   const startedAt = (options.now ?? performance.now)();
   const defaultIndex = options.index ?? "";
