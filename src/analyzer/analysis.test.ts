@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { Analysis, Level } from "./analysis.ts";
-import { analyzeLine, MASK } from "./analysis.ts";
+import { analyzeLine, analyzeRecord, MASK } from "./analysis.ts";
 
 // Syslog lines carry no year; every test reads them on this day.
 const DEC_1_2026 = () => new Date("2026-12-01T00:00:00Z");
@@ -366,5 +366,89 @@ describe("arguments", () => {
     const after = new Date().getUTCFullYear();
     // Jan 1 is never more than a day ahead, so it is always this year's (either year, at New Year).
     expect([`${before}-01-01T00:00:00.000Z`, `${after}-01-01T00:00:00.000Z`]).toContain(ts!);
+  });
+});
+
+describe("a record's own time and level", () => {
+  const LINE = "2024-05-01T12:00:00Z ERROR disk full on 10.0.0.1";
+  const record = (fields: Record<string, unknown>, message = LINE) =>
+    analyzeRecord({ message, fields }, { now: DEC_1_2026 });
+
+  test("a plain line is analyzed as analyzeLine does", () => {
+    expect(analyzeRecord(LINE, { now: DEC_1_2026 })).toEqual(analyze(LINE));
+  });
+
+  test("without time or level fields the text decides, and the rest of the analysis is the message's", () => {
+    expect(record({ host: "web-1" })).toEqual(analyze(LINE));
+  });
+
+  test.each([
+    ["level", "info", "INFO"],
+    ["level", "Warning", "WARN"],
+    ["level", 30, "INFO"], // pino
+    ["level", "50", "ERROR"],
+    ["log.level", "debug", "DEBUG"], // Elastic
+    ["severity", "critical", "CRITICAL"],
+    ["severityText", "WARN", "WARN"], // OpenTelemetry
+    ["severity_text", "fatal", "FATAL"],
+    ["levelname", "WARNING", "WARN"], // Python logging
+    ["lvl", "dbug", "DEBUG"],
+    ["loglevel", "notice", "NOTICE"],
+    ["severityNumber", 9, "INFO"], // OpenTelemetry: 9-12
+    ["severityNumber", 24, "FATAL"],
+    ["severityNumber", 1, "TRACE"],
+    ["PRIORITY", "3", "ERROR"], // journald: the syslog severity
+    ["PRIORITY", 6, "INFO"],
+  ] as const)("%s = %p supplies the level %s, over the text's", (key, value, level) => {
+    expect(record({ [key]: value }).level).toBe(level);
+  });
+
+  test.each([
+    ["level", "loud"],
+    ["level", 35],
+    ["severityNumber", 0],
+    ["severityNumber", 25],
+    ["PRIORITY", 8],
+    ["level", ""],
+    ["level", null],
+    ["level", { name: "info" }],
+  ] as const)("%s = %p is not a level: the text's ERROR stays", (key, value) => {
+    expect(record({ [key]: value }).level).toBe("ERROR");
+  });
+
+  test("the first level field that reads as a level wins, in the documented order", () => {
+    expect(record({ severity: "debug", level: "info" }).level).toBe("INFO");
+    expect(record({ level: "loud", severity: "debug" }).level).toBe("DEBUG");
+  });
+
+  test.each([
+    ["@timestamp", "2026-11-24T19:46:28.123Z", "2026-11-24T19:46:28.123Z"], // Elastic, Vector
+    ["timestamp", "2026-11-24 19:46:28+01:00", "2026-11-24T18:46:28.000Z"],
+    ["time", 1764013588123, "2025-11-24T19:46:28.123Z"], // pino: epoch ms
+    ["date", 1764013588.5, "2025-11-24T19:46:28.500Z"], // Fluent Bit: epoch seconds, a double
+    ["ts", "1764013588123456789", "2025-11-24T19:46:28.123Z"], // Loki: nanoseconds as a string
+    ["timeUnixNano", "1764013588123456789", "2025-11-24T19:46:28.123Z"], // OpenTelemetry
+    ["observedTimeUnixNano", "1764013588000000000", "2025-11-24T19:46:28.000Z"],
+    ["time", 1764013588123456, "2025-11-24T19:46:28.123Z"], // microseconds
+    ["time", "24/Nov/2026:19:46:28 +0000", "2026-11-24T19:46:28.000Z"], // a format the text parser reads
+    ["time", "Nov 24 19:46:28", "2026-11-24T19:46:28.000Z"], // syslog: the year from the clock
+  ] as const)("%s = %p supplies the time %s, over the text's", (key, value, timestamp) => {
+    expect(record({ [key]: value }).timestamp).toBe(timestamp);
+  });
+
+  test.each([
+    ["time", "yesterday"],
+    ["time", ""],
+    ["time", null],
+    ["time", true],
+    ["time", Number.NaN],
+    ["time", 1e30],
+  ] as const)("%s = %p is not a time: the text's stays", (key, value) => {
+    expect(record({ [key]: value }).timestamp).toBe("2024-05-01T12:00:00.000Z");
+  });
+
+  test("a message with no time or level of its own gets them from its fields alone", () => {
+    const a = record({ level: "warn", time: "2026-11-24T19:46:28Z" }, "disk almost full");
+    expect(a).toMatchObject({ level: "WARN", timestamp: "2026-11-24T19:46:28.000Z", template: "disk almost full" });
   });
 });

@@ -4,6 +4,8 @@
 // module load, and each keeps backtracking bounded per position (no nested or overlapping
 // quantifiers): a hostile 1 MB line costs a few linear scans, not a quadratic blow-up.
 
+import type { LogRecord } from "../protocol/record.ts";
+
 export type Level = "TRACE" | "DEBUG" | "INFO" | "NOTICE" | "WARN" | "ERROR" | "CRITICAL" | "ALERT" | "EMERG" | "FATAL";
 
 export type Analysis = {
@@ -337,6 +339,99 @@ function templateOf(line: string, ipv6Spans: readonly number[]): string {
 // ---------------------------------------------------------------------------------------------
 
 const systemNow = () => new Date();
+
+// ---------------------------------------------------------------------------------------------
+// A record's own fields (src/protocol/record.ts)
+
+// An agent that parsed a line already knows its time and level: those fields are the truth, and
+// the text is only searched when they are missing or unreadable. The names are those the agents
+// this project takes send: Elastic (@timestamp, log.level), Vector (timestamp), Fluent Bit (date,
+// or time), pino and bunyan (time, level as a number), Loki and Go's zap and slog (ts, level),
+// Python's logging (levelname), OpenTelemetry (timeUnixNano, observedTimeUnixNano, severityText,
+// severityNumber), journald (PRIORITY, the syslog severity). The first field present that reads as
+// a time (or a level) wins. docs/api.md lists them.
+export const TIME_FIELDS = [
+  "@timestamp",
+  "timestamp",
+  "time",
+  "ts",
+  "date",
+  "timeUnixNano",
+  "observedTimeUnixNano",
+] as const;
+export const LEVEL_FIELDS = [
+  "level",
+  "log.level",
+  "severity",
+  "severityText",
+  "severity_text",
+  "levelname",
+  "lvl",
+  "loglevel",
+  "severityNumber",
+  "PRIORITY",
+] as const;
+
+// OpenTelemetry's SeverityNumber: 1-4 TRACE, 5-8 DEBUG, 9-12 INFO, 13-16 WARN, 17-20 ERROR, 21-24 FATAL.
+const OTEL_SEVERITIES: readonly Level[] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+
+function levelOfField(key: string, value: unknown): Level | null {
+  const text = typeof value === "number" ? String(value) : typeof value === "string" ? value.trim() : null;
+  if (text === null || text === "") return null;
+  if (!/^\d+$/.test(text)) return LEVEL_ALIASES.get(text.toUpperCase()) ?? null;
+  const n = Number(text);
+  if (key === "severityNumber") return n >= 1 && n <= 24 ? OTEL_SEVERITIES[(n - 1) >> 2] : null;
+  if (key === "PRIORITY") return n <= 7 ? SYSLOG_SEVERITIES[n] : null;
+  return NUMERIC_LEVELS.get(text) ?? null;
+}
+
+/** Epoch ms from a number of seconds, milliseconds, microseconds or nanoseconds, told apart by size. */
+function epochMillis(n: number): number {
+  const abs = Math.abs(n);
+  if (abs < 1e11) return n * 1000;
+  if (abs < 1e14) return n;
+  if (abs < 1e17) return n / 1000;
+  return n / 1e6;
+}
+
+function timeOfField(value: unknown, now: () => Date): string | null {
+  let ms: number | null = null;
+  if (typeof value === "number") ms = epochMillis(value);
+  else if (typeof value === "string") {
+    // OpenTelemetry and Loki send nanoseconds as a decimal string.
+    ms = /^\d+(?:\.\d+)?$/.test(value) ? epochMillis(Number(value)) : null;
+    if (ms === null) return findTimestamp(value, now);
+  }
+  if (ms === null || !Number.isFinite(ms)) return null;
+  const date = new Date(Math.floor(ms));
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/** The analysis of a record: its message's, with the time and level its fields supply, if they do. */
+export function analyzeRecord(record: LogRecord, options: AnalyzeOptions = {}): Analysis {
+  if (typeof record === "string") return analyzeLine(record, options);
+  const analysis = analyzeLine(record.message, options);
+  const { fields } = record;
+  for (const key of LEVEL_FIELDS) {
+    if (!Object.hasOwn(fields, key)) continue;
+    const level = levelOfField(key, fields[key]);
+    if (level !== null) {
+      analysis.level = level;
+      break;
+    }
+  }
+  for (const key of TIME_FIELDS) {
+    if (!Object.hasOwn(fields, key)) continue;
+    const timestamp = timeOfField(fields[key], options.now ?? systemNow);
+    if (timestamp !== null) {
+      analysis.timestamp = timestamp;
+      break;
+    }
+  }
+  return analysis;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 export function analyzeLine(line: string, options: AnalyzeOptions = {}): Analysis {
   if (typeof line !== "string") {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { PROMETHEUS_CONTENT_TYPE } from "../http/prometheus.ts";
 import { NDJSON } from "../protocol/batch.ts";
 import type { ErrorBody } from "../protocol/error.ts";
+import { USAGE } from "../protocol/formats/generic.ts";
 import type { AnalyzerFault, AnalyzerStats } from "../protocol/stats.ts";
 import { analyzeLine } from "./analysis.ts";
 import { type AnalyzerOptions, createAnalyzer } from "./app.ts";
@@ -95,11 +96,7 @@ describe("POST /analyze", () => {
     const res = await analyze(a, '{"logz":["a"]}');
     expect(res.status).toBe(400);
     expect((await res.json()) as ErrorBody).toEqual({
-      error: 'unknown field(s): logz: send {"log": "<line>"} or {"logs": ["<line>", ...]}',
-      details: [
-        { path: "", message: "unknown field(s): logz" },
-        { path: "log", message: "is required" },
-      ],
+      error: `the object has no message: put it under one of log, message, msg, MESSAGE, short_message, body: ${USAGE}`,
     });
     expect(await statsOf(a)).toMatchObject({ requests: 0, processed: 0 });
   });
@@ -320,11 +317,14 @@ describe("AUDIT_FILE", () => {
     const tricky = 'a line with "quotes",\na newline and é';
     await analyze(a, JSON.stringify({ log: LINES[0] }));
     await analyze(a, JSON.stringify({ logs: [tricky, LINES[2]] }), { accept: NDJSON });
-    await analyze(a, '{"log": ""}'); // 400
+    await analyze(a, '{"logz": "x"}'); // 400
     await setFault(a, { failureRate: 1 });
     await analyze(a, JSON.stringify({ log: "failed on purpose" })); // 500
     await setFault(a, { failureRate: 0 });
     await analyze(a, JSON.stringify({ log: LINES[1] }));
+    // Records with fields, and text: the message alone is audited.
+    await analyze(a, JSON.stringify({ logs: [{ message: "m1", fields: { level: "warn" } }, ""] }), { accept: NDJSON });
+    await analyze(a, "t1\n\nt2\n");
 
     const audit = readFileSync(auditFile, "utf8");
     expect(audit.endsWith("\n")).toBe(true);
@@ -333,7 +333,7 @@ describe("AUDIT_FILE", () => {
         .slice(0, -1)
         .split("\n")
         .map((l) => JSON.parse(l)),
-    ).toEqual([LINES[0], tricky, LINES[2], LINES[1]]);
-    expect(a.counts.processed).toBe(4);
+    ).toEqual([LINES[0], tricky, LINES[2], LINES[1], "m1", "", "t1", "t2"]);
+    expect(a.counts.processed).toBe(8);
   });
 });

@@ -8,7 +8,7 @@ import {
   createJsonApp,
   limitBody,
   readJsonBody,
-  readText,
+  readLimitedBytes,
   requireToken,
   textResponse,
 } from "../http/app.ts";
@@ -16,16 +16,14 @@ import { HttpError } from "../http/errors.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../http/prometheus.ts";
 import type { Random } from "../math/random.ts";
 import { batchAnswer, NDJSON } from "../protocol/batch.ts";
-import { createPayloadParser } from "../protocol/payload.ts";
+import { decodeGeneric } from "../protocol/formats/generic.ts";
+import { type LogRecord, messageOf } from "../protocol/record.ts";
 import type { AnalyzerStats } from "../protocol/stats.ts";
-import { type Analysis, analyzeLine } from "./analysis.ts";
+import { type Analysis, analyzeRecord } from "./analysis.ts";
 import type { AnalyzerConfig } from "./config.ts";
 import { renderAnalyzerMetrics } from "./metrics.ts";
 
 export type AnalyzerOptions = Omit<AnalyzerConfig, "port" | "host" | "id"> & { id: string; random?: Random };
-
-// The analyzer takes whatever batch the distributor sends; MAX_BODY_BYTES is its real limit.
-const ANALYZER_MAX_PACKET = 1_000_000;
 
 const faultSchema = z.strictObject({
   down: z.boolean().optional(),
@@ -45,19 +43,21 @@ export function createAnalyzer(options: AnalyzerOptions) {
     return hung.promise;
   };
   const counts = { processed: 0, requests: 0, simulatedFailures: 0, byLevel: {} as Record<string, number> };
-  const parsePayload = createPayloadParser(ANALYZER_MAX_PACKET);
   const idJson = JSON.stringify(id);
 
-  function analyze(line: string): Analysis {
-    const analysis = analyzeLine(line);
+  function analyze(record: LogRecord): Analysis {
+    const analysis = analyzeRecord(record);
     const level = analysis.level ?? "NONE";
     counts.byLevel[level] = (counts.byLevel[level] ?? 0) + 1;
     return analysis;
   }
 
   const app = createJsonApp();
-  app.post("/analyze", limitBody(maxBodyBytes), async (c) => {
-    const payload = parsePayload(await readText(c));
+  // The same bodies as the distributor's POST /analyze (src/protocol/formats/generic.ts), records
+  // with their fields included; it takes whatever batch the distributor sends: MAX_BODY_BYTES is its limit.
+  app.post("/analyze", async (c) => {
+    const body = await readLimitedBytes(c.req.raw, maxBodyBytes);
+    const { records, single } = decodeGeneric(body, c.req.header("content-type") ?? "");
     counts.requests++;
     // An answer sent after a wait leaves Bun's cork: big ones then need textResponse (src/http/app.ts).
     const late = fault.hang || fault.latency > 0;
@@ -68,17 +68,18 @@ export function createAnalyzer(options: AnalyzerOptions) {
       throw new HttpError(500, `simulated failure (failure rate ${fault.failureRate})`);
     }
     if (fault.latency > 0) await Bun.sleep(fault.latency * 1000);
-    const results = payload.logs.map(analyze);
-    // Written before answering, so it survives a kill -9 that comes before the answer arrives.
+    const results = records.map(analyze);
+    // Written before answering, so it survives a kill -9 that comes before the answer arrives: one
+    // line per message, its text JSON-encoded (fields are not audited).
     if (options.auditFile)
-      appendFileSync(options.auditFile, payload.logs.map((l) => `${JSON.stringify(l)}\n`).join(""));
+      appendFileSync(options.auditFile, records.map((r) => `${JSON.stringify(messageOf(r))}\n`).join(""));
     counts.processed += results.length;
-    if (payload.packet && c.req.header("accept")?.includes(NDJSON)) {
+    if (!single && c.req.header("accept")?.includes(NDJSON)) {
       // The distributor's form (src/protocol/batch.ts): the id, then one result per line.
       const body = batchAnswer(idJson, results);
       return late ? textResponse(body, NDJSON) : c.body(body, 200, { "content-type": NDJSON });
     }
-    return payload.packet ? c.json({ analyzer: id, results }) : c.json({ analyzer: id, result: results[0] });
+    return single ? c.json({ analyzer: id, result: results[0] }) : c.json({ analyzer: id, results });
   });
   allowOnly(app, "/analyze", ["POST"]);
   app.get("/health", async (c) => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Server } from "bun";
 import { SERVER_BODY_CAP } from "../http/app.ts";
 import { batchAnswer, NDJSON } from "../protocol/batch.ts";
+import { type LogRecord, messageOf } from "../protocol/record.ts";
 import { createDistributor } from "./app.ts";
 import { loadDistributorConfig } from "./config.ts";
 
@@ -23,7 +24,7 @@ beforeAll(() => {
     routes: {
       "/health": () => Response.json({ status: "healthy", id: "stub" }),
       "/analyze": async (req) => {
-        const { logs } = (await req.json()) as { logs: string[] };
+        const logs = ((await req.json()) as { logs: LogRecord[] }).logs.map(messageOf);
         if (logs.some((l) => l.startsWith("fail"))) return new Response("simulated failure", { status: 500 });
         if (logs.some((l) => l.startsWith("slow"))) await Bun.sleep(SLOW_MS);
         return new Response(
@@ -138,7 +139,14 @@ describe("with a healthy analyzer", () => {
     ["a query string", 200, { path: "/analyze?x=1", body: '{"log":"a"}' }],
     ["Prefer: respond-async", 202, single("a", { prefer: "respond-async" })],
     ["invalid JSON", 400, { body: "{bad" }],
-    ["an unknown field", 400, { body: '{"log":"a","x":1}' }],
+    ["an object with fields beside its log", 200, { body: '{"log":"a","x":1}' }],
+    [
+      "NDJSON",
+      200,
+      { body: '{"message":"a"}\n{"msg":"b","level":"warn"}\n', headers: { "content-type": "application/x-ndjson" } },
+    ],
+    ["text lines", 200, { body: "a\nb\n", headers: { "content-type": "application/x-www-form-urlencoded" } }],
+    ["an object without a message", 400, { body: '{"logz":["a"]}' }],
     ["an empty body", 400, { body: "" }],
     ["a packet over MAX_PACKET", 400, packet(["a", "b", "c", "d", "e", "f"])],
     ["a body over MAX_BODY_BYTES, its length declared", 413, { body: tooLarge }],

@@ -3,9 +3,11 @@
 // agents act on by adding its format here. A format's decoding and answers live in
 // src/protocol/formats/ (pure functions); this file only ties them to paths.
 
+import { decodeContent } from "../http/encoding.ts";
+import { type BulkDecoded, bulkIndexOf, bulkResponse, decodeBulk } from "../protocol/formats/bulk.ts";
+import { decodeGeneric, type GenericDecoded } from "../protocol/formats/generic.ts";
+import { decodeLoki, LOKI_PUSH_PATH, lokiResponse } from "../protocol/formats/loki.ts";
 import { decodeOtlp, otlpResponse } from "../protocol/formats/otlp.ts";
-import { createPayloadParser } from "../protocol/payload.ts";
-import type { Decoded } from "../protocol/record.ts";
 import { type Acceptance, deliveredJson, type IngestFormat, jsonText } from "./ingest.ts";
 
 export type IngestRoute = {
@@ -19,30 +21,30 @@ export type FormatSettings = { maxPacket: number; maxBodyBytes: number };
 
 export function ingestRoutes(settings: FormatSettings): IngestRoute[] {
   return [
-    { paths: ["/analyze"], format: analyzeFormat(settings.maxPacket) },
+    { paths: ["/analyze"], format: analyzeFormat(settings.maxBodyBytes) },
     { paths: ["/v1/logs"], format: otlpFormat(settings.maxBodyBytes) },
+    { paths: ["/_bulk", "/:index/_bulk"], format: bulkFormat(settings.maxBodyBytes) },
+    { paths: [LOKI_PUSH_PATH], format: lokiFormat(settings.maxBodyBytes) },
   ];
 }
 
-type AnalyzeDecoded = Decoded & { single: boolean };
-
-const utf8 = new TextDecoder();
-
-/** POST /analyze: answers with every message's analysis, as one result for a single log. */
-export function analyzeFormat(maxPacket: number): IngestFormat<AnalyzeDecoded> {
-  const parse = createPayloadParser(maxPacket);
+/**
+ * POST /analyze: our own bodies and the generic ones agents send (src/protocol/formats/generic.ts),
+ * gzip or not; answers with every message's analysis, as one result for a single log or object.
+ */
+export function analyzeFormat(maxBodyBytes: number): IngestFormat<GenericDecoded> {
   return {
     name: "analyze",
-    decode(body) {
-      const payload = parse(utf8.decode(body));
-      return { records: payload.logs, single: !payload.packet };
+    decode(body, contentType, req) {
+      const encoding = req.headers.get("content-encoding");
+      return decodeGeneric(encoding === null ? body : decodeContent(body, encoding, maxBodyBytes), contentType);
     },
     respond: analyzeAnswer,
     listsOutcomes: (decoded) => !decoded.single,
   };
 }
 
-function analyzeAnswer(decoded: AnalyzeDecoded, _req: Request, acceptance: Acceptance): Response {
+function analyzeAnswer(decoded: GenericDecoded, _req: Request, acceptance: Acceptance): Response {
   if (acceptance.async) return Response.json({ accepted: decoded.records.length }, { status: 202 });
   const { results } = acceptance;
   if (decoded.single) return jsonText(deliveredJson(results[0]));
@@ -59,5 +61,36 @@ export function otlpFormat(maxBodyBytes: number): IngestFormat {
       decodeOtlp(body, contentType, { contentEncoding: req.headers.get("content-encoding"), maxBytes: maxBodyBytes }),
     // OTLP has one success answer, respond-async or not: an ExportLogsServiceResponse.
     respond: (decoded, req) => otlpResponse(decoded, req.headers.get("content-type") ?? ""),
+  };
+}
+
+/**
+ * POST /_bulk and /<index>/_bulk, Elasticsearch's bulk API: gzip too (Filebeat's default). Each
+ * item answers for itself; the same answer whether the client waited or said respond-async.
+ */
+export function bulkFormat(maxBodyBytes: number): IngestFormat<BulkDecoded> {
+  return {
+    name: "bulk",
+    decode(body, contentType, req) {
+      const encoding = req.headers.get("content-encoding");
+      const inflated = encoding === null ? body : decodeContent(body, encoding, maxBodyBytes);
+      return decodeBulk(inflated, contentType, { index: bulkIndexOf(new URL(req.url).pathname) });
+    },
+    respond: (decoded) => bulkResponse(decoded),
+  };
+}
+
+/** POST /loki/api/v1/push: JSON (gzip too) or snappy protobuf, answered 204 as Loki does. */
+export function lokiFormat(maxBodyBytes: number): IngestFormat {
+  return {
+    name: "loki",
+    decode(body, contentType, req) {
+      const encoding = req.headers.get("content-encoding");
+      // Loki snappy-decodes protobuf whatever Content-Encoding says, and some clients say "snappy".
+      const plain = encoding === null || encoding.trim().toLowerCase() === "snappy";
+      const inflated = plain ? body : decodeContent(body, encoding, maxBodyBytes);
+      return decodeLoki(inflated, contentType, { maxBytes: maxBodyBytes });
+    },
+    respond: () => lokiResponse(),
   };
 }

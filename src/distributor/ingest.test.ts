@@ -29,7 +29,7 @@ function rig({ capacity = 100, healthy = true, authToken, maxBodyBytes = 1000, f
   const counters = createCounters();
   const durations: number[] = [];
   const analyze = createIngestHandler({
-    format: format ?? analyzeFormat(10),
+    format: format ?? analyzeFormat(maxBodyBytes),
     channel,
     balancer,
     counters,
@@ -257,7 +257,8 @@ describe("a failed delivery", () => {
 describe("what is refused before admission", () => {
   test.each([
     ["invalid JSON", "{bad", /not valid JSON/],
-    ["an unknown field", '{"log":"a","x":1}', /unknown field\(s\): x/],
+    ["an object without a message", '{"logz":["a"]}', /has no message/],
+    ["a packet with a field beside logs", '{"logs":["a"],"x":1}', /unknown field\(s\): x/],
     ["an empty body", "", /empty body/],
     ["a packet over MAX_PACKET", JSON.stringify({ logs: Array(11).fill("x") }), /MAX_PACKET/],
   ])("%s: 400, counted as invalid, nothing queued", async (_, body, error) => {

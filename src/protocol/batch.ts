@@ -1,5 +1,5 @@
 // How the distributor hands a batch to an analyzer: POST /analyze with {"logs": [...]} (the packet
-// form of src/protocol/payload.ts) and `Accept: application/x-ndjson`. The analyzer then answers
+// form of src/protocol/formats/generic.ts) and `Accept: application/x-ndjson`. The analyzer then answers
 // with its id as a JSON string on the first line and one analysis per line after it, in order,
 // each line one JSON object. The distributor splices those lines into its own answers as they are,
 // so a result is serialized once, by the analyzer. Without that Accept header the analyzer answers
