@@ -1,0 +1,197 @@
+// POST /analyze's generic bodies end to end: a real distributor in front of three real analyzers
+// (weights 1:2:3), each writing what it analyzed to its audit file. Every body form an agent sends
+// (a JSON array, NDJSON, json_stream, text lines, Fluent Bit's msgpack, gzip) carries unique
+// messages with quotes, backslashes, UTF-8 and an 8 KB one; the audit files must then hold exactly
+// the messages sent, each once, split by weight (chi-square), and each answer must hold every
+// message's analysis in order, with the level a record's fields supplied.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { encode } from "@msgpack/msgpack";
+import { Rig } from "../testkit/faults.ts";
+import { eventually } from "../testkit/http.ts";
+import { fitsWeights } from "../testkit/shares.ts";
+
+const WEIGHTS = [1, 2, 3];
+/** Messages per body; each form sends BODIES of them. */
+const PER_BODY = 50;
+const BODIES = 12;
+const LEVELS = ["info", "warn", "error", "debug"] as const;
+
+let rig: Rig;
+beforeAll(async () => {
+  rig = await Rig.start(WEIGHTS, { MAX_PACKET: String(PER_BODY) });
+});
+afterAll(() => rig.stop());
+
+/** Message i of a form: unique, with the characters agents trip over; the 8th of each body is 8 KB. */
+function message(form: string, i: number): string {
+  const kinds = [
+    `${form} ${i} said "hello" and 'bye'`,
+    `${form} ${i} path C:\\logs\\app.log and \\" escaped`,
+    `${form} ${i} ünïcödé ✓ 日本語 🚀`,
+    `${form} ${i} GET /api?x=1 200 {"json": [1, 2]}`,
+  ];
+  return i % PER_BODY === 7 ? `${form} ${i} ${"8 KB line ".repeat(820)}` : kinds[i % kinds.length];
+}
+
+type Form = {
+  name: string;
+  contentType: string;
+  contentEncoding?: string;
+  /** The body carrying `messages`, the i-th with level LEVELS[i % 4] where the form has fields. */
+  body(messages: string[]): string | Uint8Array;
+  /** Whether the level comes from a field (the messages' text names none). */
+  fields: boolean;
+};
+
+const objects = (messages: string[]) =>
+  messages.map((message, i) => ({ message, level: LEVELS[i % LEVELS.length], host: "web-1" }));
+
+const FORMS: Form[] = [
+  { name: "array-of-strings", contentType: "application/json", fields: false, body: (m) => JSON.stringify(m) },
+  // Vector `codec json` + `framing array`; winston's Http transport with batching.
+  { name: "array-of-objects", contentType: "application/json", fields: true, body: (m) => JSON.stringify(objects(m)) },
+  // Vector's ndjson, Fluent Bit json_lines.
+  {
+    name: "ndjson",
+    contentType: "application/x-ndjson",
+    fields: true,
+    body: (m) =>
+      `${objects(m)
+        .map((o) => JSON.stringify(o))
+        .join("\n")}\n`,
+  },
+  // Fluent Bit json_stream: objects apart by a space, sent as application/json.
+  {
+    name: "json-stream",
+    contentType: "application/json",
+    fields: true,
+    body: (m) =>
+      objects(m)
+        .map((o) => JSON.stringify(o))
+        .join(" "),
+  },
+  // syslog-ng http() with its default Content-Type; an empty line between messages is not one.
+  {
+    name: "text",
+    contentType: "application/x-www-form-urlencoded",
+    fields: false,
+    body: (m) => `${m.join("\n\n")}\n`,
+  },
+  // Fluent Bit's default: [[EventTime-ish, {}], map] events back to back.
+  {
+    name: "msgpack",
+    contentType: "application/msgpack",
+    fields: true,
+    body: (m) => concat(objects(m).map((o, i) => encode([[1764013588 + i, {}], { log: o.message, level: o.level }]))),
+  },
+  {
+    name: "ndjson-gzip",
+    contentType: "application/x-ndjson",
+    contentEncoding: "gzip",
+    fields: true,
+    body: (m) =>
+      Bun.gzipSync(
+        new TextEncoder().encode(
+          objects(m)
+            .map((o) => JSON.stringify(o))
+            .join("\n"),
+        ),
+      ),
+  },
+];
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Each analyzer's audited messages. */
+function audited(): string[][] {
+  return WEIGHTS.map((_, i) => {
+    const file = join(rig.dir, `a${i + 1}.jsonl`);
+    if (!existsSync(file)) return [];
+    return readFileSync(file, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as string);
+  });
+}
+
+type Answer = { results: { analyzer: string; result: { level: string | null; length: number } }[] };
+
+describe.each(FORMS)("$name", (form) => {
+  test("every message arrives exactly once, split by weight, each answered with its analysis in order", async () => {
+    const sent: string[] = [];
+    for (let b = 0; b < BODIES; b++) {
+      const messages = Array.from({ length: PER_BODY }, (_, i) => message(form.name, b * PER_BODY + i));
+      sent.push(...messages);
+      const headers: Record<string, string> = { "content-type": form.contentType };
+      if (form.contentEncoding) headers["content-encoding"] = form.contentEncoding;
+      const res = await fetch(`${rig.distributor.url}/analyze`, { method: "POST", headers, body: form.body(messages) });
+      expect(res.status).toBe(200);
+      const { results } = (await res.json()) as Answer;
+      expect(results.map((r) => r.result.length)).toEqual(messages.map((m) => m.length));
+      const levels = results.map((r) => r.result.level);
+      if (form.fields) expect(levels).toEqual(messages.map((_, i) => LEVELS[i % LEVELS.length].toUpperCase()));
+      else expect(levels.every((l) => l === null)).toBe(true);
+    }
+    const perAnalyzer = audited().map((messages) => messages.filter((m) => m.startsWith(`${form.name} `)));
+    const delivered = perAnalyzer.flat();
+    expect(delivered.length).toBe(sent.length); // nothing duplicated
+    expect(new Set(delivered)).toEqual(new Set(sent)); // nothing lost, nothing changed
+    const counts = perAnalyzer.map((m) => m.length);
+    const fit = fitsWeights(counts, WEIGHTS);
+    expect(fit.ok, `counts ${counts.join(",")}, p = ${fit.pValue}`).toBe(true);
+  });
+});
+
+test("Prefer: respond-async: 202 once queued, and every message arrives", async () => {
+  const messages = Array.from({ length: PER_BODY }, (_, i) => message("async-ndjson", i));
+  const res = await fetch(`${rig.distributor.url}/analyze`, {
+    method: "POST",
+    headers: { "content-type": "application/x-ndjson", prefer: "respond-async" },
+    body: FORMS[2].body(messages),
+  });
+  expect(res.status).toBe(202);
+  expect(await res.json()).toEqual({ accepted: PER_BODY });
+  const arrived = () =>
+    audited()
+      .flat()
+      .filter((m) => m.startsWith("async-ndjson "));
+  await eventually(() => arrived().length === PER_BODY, "every async message audited");
+  expect(new Set(arrived())).toEqual(new Set(messages));
+});
+
+test("a body with one bad record is refused whole with a 400 naming it, and nothing of it arrives", async () => {
+  const body = `{"message":"refused-1"}\n{"lvl":"info"}\n{"message":"refused-3"}\n`;
+  const res = await fetch(`${rig.distributor.url}/analyze`, {
+    method: "POST",
+    headers: { "content-type": "application/x-ndjson" },
+    body,
+  });
+  expect(res.status).toBe(400);
+  expect(((await res.json()) as { error: string }).error).toStartWith("value 2 has no message");
+  expect((await rig.settled()).received).toBe((await rig.stats()).delivered);
+  expect(
+    audited()
+      .flat()
+      .filter((m) => m.startsWith("refused-")),
+  ).toEqual([]);
+});
+
+test("more messages than MAX_PACKET in any form: 400, nothing queued", async () => {
+  const lines = Array.from({ length: PER_BODY + 1 }, (_, i) => `over ${i}`).join("\n");
+  const res = await fetch(`${rig.distributor.url}/analyze`, { method: "POST", body: lines });
+  expect(res.status).toBe(400);
+  expect(((await res.json()) as { error: string }).error).toBe(
+    `${PER_BODY + 1} messages in one request, more than MAX_PACKET (${PER_BODY}): split it`,
+  );
+});
