@@ -256,6 +256,17 @@ describe("refused with a 400 that says why", () => {
     else expect(refusal(body).message).toMatch(message);
   });
 
+  test("a multipart form is a 415: its parts are not messages", () => {
+    const body = '--b\r\nContent-Disposition: form-data; name="log"\r\n\r\nx\r\n--b--\r\n';
+    let error: unknown;
+    try {
+      decode(body, "multipart/form-data; boundary=b");
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ status: 415, message: expect.stringMatching(/^multipart bodies are not read/) });
+  });
+
   test("invalid UTF-8 inside a JSON string is read as U+FFFD, as before", () => {
     const body = Uint8Array.from([...encoder.encode('{"log":"'), 0xff, ...encoder.encode('"}')]);
     expect(decode(body).records).toEqual(["\uFFFD"]);

@@ -7,6 +7,7 @@
 //   json_lines) or json_stream (objects back to back or apart by whitespace).
 // - Any other body starting with `"` or `[` is JSON if it reads as JSON messages, and text
 //   otherwise, as lines like `[2026-11-24 10:00:00] ERROR ...` and `"GET / HTTP/1.1" 200` are common.
+// - A multipart form is refused (415): its parts are not messages.
 // - Anything else is text: one message per line (\n or \r\n). An empty line is not a message, as
 //   text cannot tell an empty message from a blank line; text must be UTF-8 without NUL bytes.
 // In JSON every value is a message: a string (an empty one too: it is an agent's empty line), or
@@ -14,7 +15,7 @@
 // An object with `logs` is our packet and holds nothing else. A value of another kind, or an
 // object without a message, refuses the whole body with a 400 naming it.
 
-import { BadRequestError } from "../../http/errors.ts";
+import { BadRequestError, HttpError } from "../../http/errors.ts";
 import { type Decoded, type LogFields, type LogRecord, MESSAGE_KEYS, recordFromObject } from "../record.ts";
 import { decodeMsgpack, MSGPACK_TYPES, startsWithMsgpackArray } from "./msgpack.ts";
 
@@ -26,6 +27,7 @@ export const USAGE =
 
 const JSON_TYPES =
   /^\s*application\/(?:[\w.-]+\+json|json|x-ndjson|ndjson|jsonl|x-jsonl|jsonlines|x-jsonlines)\s*(?:;|$)/i;
+const MULTIPART = /^\s*multipart\//i;
 const NDJSON_TYPES = /^\s*application\/(?:x-ndjson|ndjson|jsonl|x-jsonl|jsonlines|x-jsonlines)\s*(?:;|$)/i;
 
 // As Request.text() decodes: invalid bytes become U+FFFD, a byte order mark is dropped.
@@ -33,6 +35,9 @@ const utf8 = new TextDecoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 export function decodeGeneric(body: Uint8Array, contentType: string): GenericDecoded {
+  if (MULTIPART.test(contentType)) {
+    throw new HttpError(415, `multipart bodies are not read: send the messages as the body itself: ${USAGE}`);
+  }
   if (MSGPACK_TYPES.test(contentType) || startsWithMsgpackArray(body)) {
     return { records: decodeMsgpack(body), single: false };
   }
