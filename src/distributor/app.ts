@@ -5,6 +5,7 @@
 import { allowOnly, createJsonApp } from "../http/app.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../http/prometheus.ts";
 import type { Random } from "../math/random.ts";
+import { catHealth, elasticsearchInfo, wantsElasticsearchInfo } from "../protocol/formats/bulk.ts";
 import { registerAdmin } from "./admin.ts";
 import { Balancer } from "./balancer.ts";
 import { Channel } from "./channel.ts";
@@ -101,7 +102,10 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
     }),
   );
   allowOnly(app, "/metrics", ["GET"]);
-  app.get("/", dashboardPage);
+  // Elasticsearch clients that read the version first (Filebeat, Logstash) ask for JSON; people get the page.
+  app.get("/", (c) => (wantsElasticsearchInfo(c.req.header("accept")) ? elasticsearchInfo() : dashboardPage(c)));
+  app.get("/_cat/health", () => catHealth(balancer.healthyCount, balancer.upstreams.length));
+  allowOnly(app, "/_cat/health", ["GET"]);
   allowOnly(app, "/", ["GET"]);
   registerAdmin(app, { balancer, token: config.adminToken });
 
