@@ -57,8 +57,10 @@ function analyzeAnswer(decoded: GenericDecoded, _req: Request, acceptance: Accep
 export function otlpFormat(maxBodyBytes: number): IngestFormat {
   return {
     name: "otlp",
-    decode: (body, contentType, req) =>
-      decodeOtlp(body, contentType, { contentEncoding: req.headers.get("content-encoding"), maxBytes: maxBodyBytes }),
+    decode(body, contentType, req) {
+      const encoding = req.headers.get("content-encoding");
+      return decodeOtlp(encoding === null ? body : decodeContent(body, encoding, maxBodyBytes), contentType);
+    },
     // OTLP has one success answer, respond-async or not: an ExportLogsServiceResponse.
     respond: (decoded, req) => otlpResponse(decoded, req.headers.get("content-type") ?? ""),
   };

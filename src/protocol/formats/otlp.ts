@@ -1,7 +1,7 @@
 // OTLP/HTTP logs, POST /v1/logs: an ExportLogsServiceRequest as binary protobuf
-// (application/x-protobuf) or OTLP/JSON (application/json), optionally gzip- or deflate-encoded,
-// decoded by protobufjs against the official .proto files in otlp-proto/ (see its README), not by
-// hand. The answer is an ExportLogsServiceResponse in the request's encoding.
+// (application/x-protobuf) or OTLP/JSON (application/json) (a gzip body is inflated before, by
+// src/http/encoding.ts), decoded by protobufjs against the official .proto files in otlp-proto/
+// (see its README), not by hand. The answer is an ExportLogsServiceResponse in the request's encoding.
 //
 // Each LogRecord becomes one record: the message is its body (a string body as it is; a map or an
 // array as its JSON text; a number, bool or bytes as its text, bytes in base64), and its fields are
@@ -12,26 +12,19 @@
 //   beyond 2^53 as a decimal string, bytes in base64); resource: the resource's attributes
 //   (service.name, ...); scope: the instrumentation scope's name; eventName;
 // - traceId, spanId: lowercase hex, only when valid (16 and 8 bytes, not all zero).
-// A record without a body, or with an empty string as its body, has nothing to analyze: it is
-// refused on its own and counted in the answer's partialSuccess.rejectedLogRecords, which the
-// client must not retry; the others go on.
+// An empty string body is a message, "", as an empty JSON string is at POST /analyze. A record
+// without a body (or with an empty AnyValue) has nothing to analyze: it is refused on its own and
+// counted in the answer's partialSuccess.rejectedLogRecords, which the client must not retry; the
+// others go on.
 
-import { gunzipSync, inflateSync } from "node:zlib";
 import protobuf from "protobufjs";
-import { BadRequestError, HttpError, PayloadTooLargeError } from "../../http/errors.ts";
+import { BadRequestError, HttpError } from "../../http/errors.ts";
 import type { Decoded, LogFields, LogRecord } from "../record.ts";
 
 export const OTLP_PROTOBUF = "application/x-protobuf";
 export const OTLP_JSON = "application/json";
 
 export type OtlpEncoding = "protobuf" | "json";
-
-export type OtlpDecodeOptions = {
-  /** The request's Content-Encoding: gzip, deflate or none. */
-  contentEncoding?: string | null;
-  /** The body's size limit after decompression (MAX_BODY_BYTES): a bigger one is a 413. */
-  maxBytes?: number;
-};
 
 const ACCEPTED = `send Content-Type ${OTLP_PROTOBUF} or ${OTLP_JSON}`;
 
@@ -43,11 +36,9 @@ export function otlpEncoding(contentType: string): OtlpEncoding {
   throw new HttpError(415, `Content-Type ${JSON.stringify(contentType)} is not OTLP/HTTP: ${ACCEPTED}`);
 }
 
-/** The records of an ExportLogsServiceRequest body; throws 400 (malformed), 413 (too big inflated) or 415. */
-export function decodeOtlp(body: Uint8Array, contentType: string, options: OtlpDecodeOptions = {}): Decoded {
-  const encoding = otlpEncoding(contentType);
-  const bytes = decompress(body, options.contentEncoding ?? null, options.maxBytes);
-  const request = encoding === "json" ? fromJson(bytes) : fromProtobuf(bytes);
+/** The records of an ExportLogsServiceRequest body (already inflated); throws 400 (malformed) or 415. */
+export function decodeOtlp(body: Uint8Array, contentType: string): Decoded {
+  const request = otlpEncoding(contentType) === "json" ? fromJson(body) : fromProtobuf(body);
   return recordsOf(request);
 }
 
@@ -84,25 +75,6 @@ function schema(): Schema {
     response: root.lookupType("opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse"),
   };
   return loaded;
-}
-
-// Content-Encoding. The OTel SDKs and the Collector send gzip when compression is on.
-
-function decompress(body: Uint8Array, contentEncoding: string | null, maxBytes?: number): Uint8Array {
-  const coding = (contentEncoding ?? "").trim().toLowerCase();
-  if (coding === "" || coding === "identity") return body;
-  const inflate = coding === "gzip" || coding === "x-gzip" ? gunzipSync : coding === "deflate" ? inflateSync : null;
-  if (!inflate) {
-    throw new HttpError(415, `Content-Encoding ${JSON.stringify(contentEncoding)} is not supported: send gzip or none`);
-  }
-  try {
-    return inflate(body, maxBytes === undefined ? {} : { maxOutputLength: maxBytes });
-  } catch (error) {
-    if ((error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") throw new PayloadTooLargeError(maxBytes!);
-    throw new BadRequestError(
-      `body is not valid ${coding} (${(error as Error).message}): compress it whole, or drop Content-Encoding`,
-    );
-  }
 }
 
 // The request as a plain object (protobufjs' toObject: camelCase names, int64 as decimal strings,
@@ -218,7 +190,7 @@ function recordsOf(request: RequestObject): Decoded {
       const scope = scopeLogs.scope?.name || undefined;
       for (const r of scopeLogs.logRecords ?? []) {
         const message = bodyText(r.body);
-        if (message === undefined || message === "") {
+        if (message === undefined) {
           noBody++;
           continue;
         }
@@ -248,7 +220,7 @@ function recordsOf(request: RequestObject): Decoded {
     records,
     rejected: {
       count: noBody,
-      reason: `${noBody} of ${total} log records have no body or an empty one: nothing to analyze, so they were dropped`,
+      reason: `${noBody} of ${total} log records have no body: nothing to analyze, so they were dropped`,
     },
   };
 }
@@ -261,7 +233,7 @@ function hasAny(fields: LogFields): boolean {
 // The data model's severity ranges, 1-4 TRACE ... 21-24 FATAL; index 0 (unspecified) is none.
 const SEVERITY_NAMES = [undefined, "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"] as const;
 
-/** The text to analyze; undefined when the body is absent or empty. */
+/** The text to analyze; undefined when the body is absent or an empty AnyValue. */
 function bodyText(body: AnyValue | undefined): string | undefined {
   if (body?.value === "stringValue") return body.stringValue;
   const value = plain(body);
