@@ -1,0 +1,160 @@
+// winston 3.19's Http transport as a real client, in this process: a logger whose transport POSTs
+// to a real distributor's /analyze, three real analyzers behind it. What each analyzer analyzed
+// comes from its audit file (AUDIT_FILE: one JSON-encoded message per line).
+//
+// What the transport sends and does (winston/lib/winston/transports/http.js, 3.19.0):
+// - one log: a JSON object, {"level":"info","message":"…"} plus the log's metadata; batch: true
+//   sends a JSON array of them (batchCount at most, or what batchInterval gathered);
+//   Content-Type: application/json either way.
+// - an answer other than 200 (a 202 too), or a connection error: it emits "warn" on the transport
+//   with the error ("Invalid HTTP Status Code: 503") and never sends the log again. So a 503 loses
+//   the log, as a 400 does; a 202 (Prefer: respond-async) is reported as a failure although the
+//   distributor took the log. With batch: true only the batch's first log is told either way.
+// What an empty line becomes: logger.info("") sends {"level":"info","message":""}, analyzed as "".
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import winston from "winston";
+import type { DistributorStats } from "../../src/protocol/stats.ts";
+import { agentLines, auditedMessages } from "../../testkit/agents.ts";
+import { Rig } from "../../testkit/faults.ts";
+import { eventually, getJson } from "../../testkit/http.ts";
+import { type Service, spawnService } from "../../testkit/procs.ts";
+import { fitsWeights } from "../../testkit/shares.ts";
+
+const WEIGHTS = [1, 2, 3];
+/** Lines per run: enough for the chi-square to tell a 1:2:3 split from a wrong one. */
+const N = 1000;
+/** 50 ms polls: 60 s at most for the transport to ship what it was given. */
+const POLLS = 1200;
+/** A batch the distributor refuses with 400 (MAX_PACKET below it). */
+const STRICT_MAX_PACKET = 5;
+
+type HttpOptions = ConstructorParameters<typeof winston.transports.Http>[0];
+
+let rig: Rig;
+
+beforeAll(async () => {
+  rig = await Rig.start(WEIGHTS);
+}, 60_000);
+
+afterAll(() => rig?.stop());
+
+/** A logger with one Http transport to the distributor at `url`, and what the transport reported. */
+function httpLogger(url: string, options: HttpOptions = {}) {
+  const { hostname, port } = new URL(url);
+  const transport = new winston.transports.Http({ host: hostname, port: Number(port), path: "/analyze", ...options });
+  const logged: unknown[] = [];
+  const warned: Error[] = [];
+  transport.on("logged", (info) => logged.push(info));
+  transport.on("warn", (error: Error) => warned.push(error));
+  const logger = winston.createLogger({ level: "info", transports: [transport] });
+  return { logger, logged, warned, reported: () => logged.length + warned.length };
+}
+
+function stats(url = rig.distributor.url): Promise<DistributorStats> {
+  return getJson<DistributorStats>(`${url}/stats`);
+}
+
+function audited(): string[][] {
+  return auditedMessages(rig.dir, WEIGHTS.length);
+}
+
+function withPrefix(prefix: string): string[][] {
+  return audited().map((messages) => messages.filter((m) => m.startsWith(`${prefix} `)));
+}
+
+function empties(): number {
+  return audited()
+    .flat()
+    .filter((m) => m === "").length;
+}
+
+describe("winston's Http transport to /analyze", () => {
+  const modes: [string, HttpOptions][] = [
+    ["one request per log", {}],
+    ["batch: true, 100 a request", { batch: true, batchCount: 100, batchInterval: 100 }],
+  ];
+  test.each(modes)(
+    '%s: every line delivered once, split by weight; an empty line analyzed as ""',
+    async (_, options) => {
+      const prefix = `steady winston ${options?.batch ? "batch" : "single"}`;
+      const sent = agentLines(prefix, N);
+      const emptyBefore = empties();
+      const { logger, warned } = httpLogger(rig.distributor.url, options);
+      for (const line of [...sent.slice(0, 500), "", ...sent.slice(500)]) logger.info(line);
+      await eventually(
+        () => withPrefix(prefix).flat().length >= N && empties() > emptyBefore,
+        "every line analyzed",
+        POLLS,
+      );
+      logger.close();
+      await rig.settled();
+
+      const perAnalyzer = withPrefix(prefix);
+      const delivered = perAnalyzer.flat();
+      expect(delivered.length).toBe(N); // no duplicates
+      expect(delivered.toSorted()).toEqual(sent.toSorted()); // nothing lost, nothing changed
+      expect(empties() - emptyBefore).toBe(1);
+      expect(warned).toEqual([]);
+      const counts = perAnalyzer.map((m) => m.length);
+      const fit = fitsWeights(counts, WEIGHTS);
+      expect(fit.ok, `counts ${counts} for weights ${WEIGHTS}: p = ${fit.pValue}`).toBe(true);
+    },
+  );
+
+  test("while every analyzer is down the distributor answers 503: winston warns once a log and never resends it; logs after the outage arrive", async () => {
+    const prefix = "outage winston";
+    const during = agentLines(`${prefix} during`, 20);
+    const after = agentLines(`${prefix} after`, 20);
+    const { logger, warned, reported } = httpLogger(rig.distributor.url);
+    await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: true })));
+    try {
+      await eventually(async () => (await stats()).analyzers.every((a) => !a.healthy), "every analyzer marked down");
+      const rejected = (await stats()).rejected;
+      for (const line of during) logger.info(line);
+      await eventually(() => reported() === during.length, "every log answered", POLLS);
+      expect(warned.map((e) => e.message)).toEqual(during.map(() => "Invalid HTTP Status Code: 503"));
+      expect((await stats()).rejected).toBe(rejected + during.length); // each sent once
+    } finally {
+      await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: false })));
+    }
+    await eventually(async () => (await stats()).analyzers.every((a) => a.healthy), "every analyzer back");
+    for (const line of after) logger.info(line);
+    await eventually(() => reported() === during.length + after.length, "every later log answered", POLLS);
+    logger.close();
+    await rig.settled();
+
+    expect(withPrefix(`${prefix} during`).flat()).toEqual([]);
+    expect(withPrefix(`${prefix} after`).flat().toSorted()).toEqual(after.toSorted());
+    expect(warned).toHaveLength(during.length);
+  });
+
+  describe("a batch the distributor refuses with 400 (more logs than MAX_PACKET)", () => {
+    let strict: Service;
+    beforeAll(async () => {
+      strict = await spawnService("distributor.ts", {
+        ANALYZERS: rig.analyzers.map((a) => a.url).join(","),
+        DISTRIBUTION_WEIGHTS: WEIGHTS.join(","),
+        MAX_PACKET: String(STRICT_MAX_PACKET),
+      });
+    });
+    afterAll(() => strict?.stop());
+
+    test("is not retried: one warn, and the logs after it still go", async () => {
+      const prefix = "refused winston";
+      const refused = agentLines(`${prefix} big`, 2 * STRICT_MAX_PACKET);
+      const later = agentLines(`${prefix} small`, 1);
+      const batchCount = 2 * STRICT_MAX_PACKET;
+      const { logger, warned, reported } = httpLogger(strict.url, { batch: true, batchCount, batchInterval: 100 });
+      for (const line of refused) logger.info(line); // the 10th sends the batch
+      await eventually(() => reported() === 1, "the batch answered", POLLS);
+      expect(warned.map((e) => e.message)).toEqual(["Invalid HTTP Status Code: 400"]);
+      for (const line of later) logger.info(line); // sent after batchInterval
+      await eventually(() => withPrefix(`${prefix} small`).flat().length === later.length, "the later log", POLLS);
+      logger.close();
+
+      expect((await stats(strict.url)).invalid).toBe(1);
+      expect(withPrefix(`${prefix} big`).flat()).toEqual([]);
+    });
+  });
+});
