@@ -239,3 +239,15 @@ export function auditedMessages(dir: string, analyzers: number): string[][] {
       .map((line) => JSON.parse(line) as string);
   });
 }
+
+/** One line for a report: lines sent, delivered, duplicated, the split and its chi-square p. */
+export function shareLine(
+  agent: string,
+  sent: number,
+  delivered: readonly string[],
+  counts: readonly number[],
+  p: number,
+) {
+  const duplicated = delivered.length - new Set(delivered).size;
+  return `${agent}: ${sent} sent, ${delivered.length} delivered, ${duplicated} duplicated, split ${counts.join(":")}, chi-square p = ${p.toFixed(3)}`;
+}

@@ -15,7 +15,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import winston from "winston";
 import type { DistributorStats } from "../../src/protocol/stats.ts";
-import { agentLines, auditedMessages } from "../../testkit/agents.ts";
+import { agentLines, auditedMessages, shareLine } from "../../testkit/agents.ts";
 import { Rig } from "../../testkit/faults.ts";
 import { eventually, getJson } from "../../testkit/http.ts";
 import { type Service, spawnService } from "../../testkit/procs.ts";
@@ -98,6 +98,8 @@ describe("winston's Http transport to /analyze", () => {
       expect(warned).toEqual([]);
       const counts = perAnalyzer.map((m) => m.length);
       const fit = fitsWeights(counts, WEIGHTS);
+      // The figures the issue's closing note asks for, per agent.
+      console.log(shareLine(prefix.slice("steady ".length), N, delivered, counts, fit.pValue));
       expect(fit.ok, `counts ${counts} for weights ${WEIGHTS}: p = ${fit.pValue}`).toBe(true);
     },
   );
