@@ -25,6 +25,28 @@ export type GenericDecoded = Decoded & { single: boolean };
 export const USAGE =
   'send {"log": "<line>"}, {"logs": ["<line>", ...]}, JSON objects with a "message" (an array, NDJSON or back to back), or text lines';
 
+type ContentKind = "msgpack" | "json" | "ndjson" | "multipart" | "other";
+
+// Agents send the same few Content-Types over and over: each is classified once.
+const kinds = new Map<string, ContentKind>();
+function typeOf(contentType: string): ContentKind {
+  let kind = kinds.get(contentType);
+  if (kind === undefined) {
+    if (kinds.size >= 100) kinds.clear(); // the header is the client's: keep the memo bounded
+    kind = MULTIPART.test(contentType)
+      ? "multipart"
+      : MSGPACK_TYPES.test(contentType)
+        ? "msgpack"
+        : NDJSON_TYPES.test(contentType)
+          ? "ndjson"
+          : JSON_TYPES.test(contentType)
+            ? "json"
+            : "other";
+    kinds.set(contentType, kind);
+  }
+  return kind;
+}
+
 const JSON_TYPES =
   /^\s*application\/(?:[\w.-]+\+json|json|x-ndjson|ndjson|jsonl|x-jsonl|jsonlines|x-jsonlines)\s*(?:;|$)/i;
 const MULTIPART = /^\s*multipart\//i;
@@ -35,10 +57,11 @@ const utf8 = new TextDecoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 export function decodeGeneric(body: Uint8Array, contentType: string): GenericDecoded {
-  if (MULTIPART.test(contentType)) {
+  const type = typeOf(contentType);
+  if (type === "multipart") {
     throw new HttpError(415, `multipart bodies are not read: send the messages as the body itself: ${USAGE}`);
   }
-  if (MSGPACK_TYPES.test(contentType) || startsWithMsgpackArray(body)) {
+  if (type === "msgpack" || startsWithMsgpackArray(body)) {
     return { records: decodeMsgpack(body), single: false };
   }
   const text = utf8.decode(body);
@@ -47,8 +70,8 @@ export function decodeGeneric(body: Uint8Array, contentType: string): GenericDec
   const first = text.charCodeAt(start);
   const objects =
     first === OPEN_BRACE || (first === OPEN_BRACKET && text.charCodeAt(skipBlank(text, start + 1)) === OPEN_BRACE);
-  if (objects || JSON_TYPES.test(contentType)) {
-    const parsed = parseJson(text, NDJSON_TYPES.test(contentType));
+  if (objects || type === "json" || type === "ndjson") {
+    const parsed = parseJson(text, type === "ndjson");
     if ("error" in parsed) throw new BadRequestError(`body is not valid JSON (${parsed.error}): ${USAGE}`);
     return fromValues(parsed.values, parsed.one);
   }
@@ -165,6 +188,10 @@ function reason(error: unknown): string {
 function fromValues(values: unknown[], one: boolean): GenericDecoded {
   if (!one) return { records: values.map((v, i) => recordOf(v, `value ${i + 1}`)), single: false };
   const value = values[0];
+  // Fast path: {"log": "<line>"}, the most common body of all.
+  if (isObject(value) && typeof value.log === "string" && hasOneKey(value)) {
+    return { records: [value.log], single: true };
+  }
   if (Array.isArray(value)) {
     if (value.length === 0) throw new BadRequestError(`an empty array holds no message: ${USAGE}`);
     return { records: value.map((v, i) => recordOf(v, `[${i}]`)), single: false };
@@ -204,6 +231,12 @@ function recordOf(value: unknown, where: string): LogRecord {
     );
   }
   throw new BadRequestError(`${where} must be a string or an object with a message, got ${kind(value)}: ${USAGE}`);
+}
+
+function hasOneKey(object: object): boolean {
+  let n = 0;
+  for (const _ in object) if (++n > 1) return false;
+  return n === 1;
 }
 
 function isObject(x: unknown): x is Record<string, unknown> {
