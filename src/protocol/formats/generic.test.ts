@@ -146,6 +146,7 @@ describe("text", () => {
     ["key=value", "log=x", ["log=x"]],
     ["a number", "42", ["42"]],
     ["null", "null", ["null"]],
+    ["a line in Syriac (its first byte, 0xdc, would open a MessagePack array16)", "\u0700 a\nb", ["\u0700 a", "b"]],
   ])("%s", (_, body, records) => {
     // syslog-ng's http() sends form-urlencoded unless told otherwise.
     expect(decode(body, "application/x-www-form-urlencoded")).toEqual({ records, single: false });

@@ -85,6 +85,8 @@ describe("Fluent Bit's events", () => {
     expect(startsWithMsgpackArray(encode([[1, {}], { log: "a" }]))).toBe(true);
     expect(startsWithMsgpackArray(new TextEncoder().encode('{"log":"a"}'))).toBe(false);
     expect(startsWithMsgpackArray(new Uint8Array())).toBe(false);
+    // U+0700 is 0xdc 0x80 in UTF-8, and 0xdc opens an array16: text, not MessagePack.
+    expect(startsWithMsgpackArray(new TextEncoder().encode("\u0700 text"))).toBe(false);
   });
 
   test.each([

@@ -27,10 +27,14 @@ extensionCodec.register({
   },
 });
 
-/** Whether a body's first byte opens a MessagePack array: no UTF-8 text starts with one of these. */
+/**
+ * Whether a body's first byte opens a short MessagePack array (fixarray, as every event is): a
+ * UTF-8 continuation byte, so no text starts with it. (array16/32, 0xdc/0xdd, are UTF-8 lead bytes
+ * of U+0700..U+077F: not sniffed.)
+ */
 export function startsWithMsgpackArray(body: Uint8Array): boolean {
   const b = body[0];
-  return b !== undefined && ((b >= 0x90 && b <= 0x9f) || b === 0xdc || b === 0xdd);
+  return b !== undefined && b >= 0x90 && b <= 0x9f;
 }
 
 /** The records of a body of MessagePack events (or bare maps); a 400 naming the first bad one. */
