@@ -2,5 +2,10 @@
 // cores: their bound is a guard against hangs, not a speed claim. (bunfig's [test] timeout key is
 // not honoured by this Bun, so the default is raised here.)
 import { setDefaultTimeout } from "bun:test";
+import fc from "fast-check";
 
 setDefaultTimeout(60_000);
+
+// Property tests draw from one fixed seed, so that a run repeats exactly (CI passes or fails the
+// same way every time); FC_SEED=<n> bun test explores other inputs.
+fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261130) });
