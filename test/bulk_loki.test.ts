@@ -10,9 +10,9 @@ import { gzipSync } from "node:zlib";
 import protobuf from "protobufjs";
 import { compress } from "snappyjs";
 import type { BulkAnswer, ElasticsearchInfo } from "../src/protocol/formats/bulk.ts";
-import type { AnalyzerStats } from "../src/protocol/stats.ts";
+import type { AnalyzerStats, DistributorStats } from "../src/protocol/stats.ts";
 import { Rig } from "../testkit/faults.ts";
-import { getJson } from "../testkit/http.ts";
+import { eventually, getJson } from "../testkit/http.ts";
 import { fitsWeights } from "../testkit/shares.ts";
 
 const WEIGHTS = [1, 2, 3];
@@ -177,6 +177,54 @@ describe("Elasticsearch _bulk", () => {
     });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toStartWith("line 1: an action line is an object");
+  });
+
+  test("with every analyzer down: 503 + Retry-After with a bulk reply, one failed item per action under its verb, the refused one still 400; sent again after recovery, delivered once", async () => {
+    const prefix = "bulk outage";
+    const sent = messages(prefix, 3);
+    const lines: object[] = [
+      { index: { _index: "logs" } },
+      { message: sent[0] },
+      { create: { _index: "logs", _id: "c1" } },
+      { message: sent[1] },
+      { create: { _index: "logs", _id: "c2" } },
+      { text: "no message field" },
+      { index: {} },
+      { message: sent[2] },
+    ];
+    const body = `${lines.map((line) => JSON.stringify(line)).join("\n")}\n`;
+    const allHealthy = async (healthy: boolean) =>
+      (await getJson<DistributorStats>(`${rig.distributor.url}/stats`)).analyzers.every((a) => a.healthy === healthy);
+    await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: true })));
+    let res: Response;
+    try {
+      await eventually(() => allHealthy(false), "every analyzer marked down");
+      res = await post("/_bulk", body, { "content-type": "application/json" });
+    } finally {
+      await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: false })));
+    }
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("1");
+    expect(res.headers.get("x-elastic-product")).toBe("Elasticsearch");
+    expect(res.headers.get("content-type")).toStartWith("application/json");
+    const answer = (await res.json()) as BulkAnswer;
+    expect(answer.errors).toBe(true);
+    const unavailable = { type: "unavailable", reason: "no healthy analyzer" };
+    expect(answer.items).toEqual([
+      { index: { _index: "logs", status: 503, error: unavailable } },
+      { create: { _index: "logs", _id: "c1", status: 503, error: unavailable } },
+      { create: { _index: "logs", _id: "c2", status: 400, error: expect.any(Object) } },
+      { index: { _index: "", status: 503, error: unavailable } },
+    ]);
+    expect(audited(prefix).flat()).toEqual([]);
+
+    await eventually(() => allHealthy(true), "every analyzer back");
+    const again = await post("/_bulk", body, { "content-type": "application/json" });
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as BulkAnswer).items.map((item) => (item.index ?? item.create)?.status)).toEqual([
+      201, 201, 400, 201,
+    ]);
+    expect(audited(prefix).flat().toSorted()).toEqual(sent.toSorted());
   });
 
   test("the probes: GET /_cat/health (rsyslog, on resuming), GET / as Elasticsearch for JSON clients, the dashboard for people", async () => {

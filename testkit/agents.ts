@@ -162,6 +162,8 @@ export type RsyslogOptions = {
   action: string | ((dir: string) => string);
   /** Modules the action needs, e.g. ["omelasticsearch"]. */
   modules?: readonly string[];
+  /** More top-level statements, e.g. the ruleset an action's retries go to; given its temp folder. */
+  rulesets?: (dir: string) => string;
 };
 
 /**
@@ -183,6 +185,7 @@ module(load="imfile")
 ${(options.modules ?? []).map((name) => `module(load=${configString(name)})`).join("\n")}
 input(type="imfile" file=${configString(input)} tag="test" ruleset="ship")
 ruleset(name="ship") { ${typeof options.action === "string" ? options.action : options.action(dir)} }
+${options.rulesets?.(dir) ?? ""}
 # rsyslog's own messages (its start, errors): omfile cannot open a pipe or socket as /dev/stderr
 syslog.* action(type="omfile" file=${configString(log)})
 `,

@@ -4,7 +4,7 @@
 // src/protocol/formats/ (pure functions); this file only ties them to paths.
 
 import { decodeContent } from "../http/encoding.ts";
-import { type BulkDecoded, bulkIndexOf, bulkResponse, decodeBulk } from "../protocol/formats/bulk.ts";
+import { type BulkDecoded, bulkFailure, bulkIndexOf, bulkResponse, decodeBulk } from "../protocol/formats/bulk.ts";
 import { decodeGeneric, type GenericDecoded } from "../protocol/formats/generic.ts";
 import { decodeLoki, LOKI_PUSH_PATH, lokiResponse } from "../protocol/formats/loki.ts";
 import { decodeOtlp, otlpResponse } from "../protocol/formats/otlp.ts";
@@ -68,7 +68,9 @@ export function otlpFormat(maxBodyBytes: number): IngestFormat {
 
 /**
  * POST /_bulk and /<index>/_bulk, Elasticsearch's bulk API: gzip too (Filebeat's default). Each
- * item answers for itself; the same answer whether the client waited or said respond-async.
+ * item answers for itself; the same answer whether the client waited or said respond-async. A 5xx
+ * keeps its status and Retry-After but comes as a bulk reply, every accepted item failed: the form
+ * rsyslog's omelasticsearch can retry item by item (it reads only the body).
  */
 export function bulkFormat(maxBodyBytes: number): IngestFormat<BulkDecoded> {
   return {
@@ -79,6 +81,7 @@ export function bulkFormat(maxBodyBytes: number): IngestFormat<BulkDecoded> {
       return decodeBulk(inflated, contentType, { index: bulkIndexOf(new URL(req.url).pathname) });
     },
     respond: (decoded) => bulkResponse(decoded),
+    failure: (decoded, error) => bulkFailure(decoded, error.status, error.message, error.headers),
   };
 }
 

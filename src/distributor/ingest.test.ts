@@ -396,3 +396,50 @@ describe("any format through the same handler", () => {
     expect(seen.bodies).toEqual([]);
   });
 });
+
+describe("a format's own answer to a 5xx (format.failure)", () => {
+  // The words format with a failure answer that says what it was given.
+  const failing = (healthy = true) => {
+    const seen = { bodies: [] as Uint8Array[], responded: [] as unknown[] };
+    const format: IngestFormat<WordsDecoded> = {
+      ...wordsFormat(seen),
+      failure: (decoded, error) =>
+        Response.json(
+          { words: decoded.records, status: error.status, reason: error.message },
+          { status: error.status, headers: { ...error.headers, "x-failure": "words" } },
+        ),
+    };
+    return rig({ format, healthy });
+  };
+
+  test("a failed delivery: the format answers with the decoded records, the error's status and headers", async () => {
+    const { answer } = failing();
+    const res = await answer("a,b", ok("a1", {}), failed(503, "no healthy analyzer"));
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("1");
+    expect(res.headers.get("x-failure")).toBe("words");
+    expect(await res.json()).toEqual({
+      words: ["a", "b"],
+      status: 503,
+      reason: "1 of 2 messages failed: no healthy analyzer",
+    });
+    const timeout = await answer("c", failed(504, "timed out after 2000 ms"));
+    expect([timeout.status, timeout.headers.get("x-failure")]).toEqual([504, "words"]);
+  });
+
+  test("refused at admission (no healthy analyzer): the format answers the 503", async () => {
+    const { post } = failing(false);
+    const res = await post("a");
+    expect([res.status, res.headers.get("retry-after"), res.headers.get("x-failure")]).toEqual([503, "1", "words"]);
+  });
+
+  test("4xx keep the JSON error: a body it cannot decode, more than MAX_PACKET records", async () => {
+    const { post } = failing();
+    for (const body of ["bad", Array(11).fill("w").join(",")]) {
+      const res = await post(body);
+      expect(res.status).toBeLessThan(500);
+      expect(res.headers.get("x-failure")).toBeNull();
+      expect(Object.keys((await res.json()) as object)).toEqual(["error"]);
+    }
+  });
+});

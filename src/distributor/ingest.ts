@@ -38,6 +38,12 @@ export type IngestFormat<D extends Decoded = Decoded> = {
   respond(decoded: D, req: Request, acceptance: Acceptance): Response;
   /** Whether the error body of a failed delivery lists every record's outcome (POST /analyze's does). */
   listsOutcomes?(decoded: D): boolean;
+  /**
+   * The answer to a decoded request the distributor could not take (a 5xx: 503, 502, 504), for a
+   * protocol whose clients read the body rather than the status; keeps the error's status and headers.
+   * Without it, the JSON error of every other answer.
+   */
+  failure?(decoded: D, error: HttpError): Response;
 };
 
 export type IngestOptions<D extends Decoded = Decoded> = {
@@ -62,9 +68,9 @@ export function createIngestHandler<D extends Decoded>(options: IngestOptions<D>
 
   return async function ingest(req: Request): Promise<Response> {
     const started = performance.now();
+    let decoded: D | undefined;
     try {
       if (authorized && !authorized(req)) throw new UnauthorizedError();
-      let decoded: D;
       try {
         const body = await readLimitedBytes(req, maxBodyBytes);
         decoded = format.decode(body, req.headers.get("content-type") ?? "", req);
@@ -80,6 +86,9 @@ export function createIngestHandler<D extends Decoded>(options: IngestOptions<D>
       const acceptance = await admit(decoded.records, async, format.listsOutcomes?.(decoded) ?? false);
       return format.respond(decoded, req, acceptance);
     } catch (error) {
+      if (format.failure && decoded !== undefined && error instanceof HttpError && error.status >= 500) {
+        return format.failure(decoded, error);
+      }
       return errorResponse(error);
     } finally {
       observe?.((performance.now() - started) / 1000);

@@ -4,18 +4,25 @@
 // from its audit file (AUDIT_FILE: one JSON-encoded message per line).
 //
 // What omelasticsearch 8.2302 does with an answer (plugins/omelasticsearch/omelasticsearch.c at
-// v8.2302.0, curlPost and checkResult): it never looks at the HTTP status, only at the body.
-// - A body with "items": each item's status; without retryfailures="on", any item not 2xx makes the
-//   batch a data error. A data error is written to errorFile and counted as done: never resent.
-// - Any other body (the distributor's JSON error with a 503 or a 400) is a data error too: the batch
-//   goes to errorFile and is not retried. So a 503 loses the batch, as a 400 does; rsyslog only
-//   retries when the connection fails (and GETs /_cat/health before it resumes). Upstream fixed
-//   this in 8.2606 ("omelasticsearch: suspend action on 5xx or 429 HTTP status codes").
+// v8.2302.0, checkResult and parseRequestAndResponseForContext): it never looks at the HTTP status,
+// only at the body.
+// - A body without "items" (the distributor's JSON error of a 400) is a data error: the batch goes
+//   to errorFile, counted as done, never resent.
+// - A body with "items" and "errors": true: without retryfailures="on", a data error too (errorFile).
+//   With retryfailures="on", every item (the 201s too) becomes a message again, its document parsed
+//   back ($! the document, msg its "message", $.omes!status and $.omes!error the item's), handed to
+//   the retryruleset: a ruleset that resends the 429s and 5xx with the same action retries them,
+//   0.5 s apart with queue.dequeueSlowdown. That is why the distributor answers a 5xx on /_bulk with
+//   a bulk reply (src/protocol/formats/bulk.ts, bulkFailure): a 503 is retried item by item.
+// - rsyslog retries on its own only when the connection fails (and GETs /_cat/health to resume).
+//   Upstream's 8.2606 suspends the action on a 5xx or 429 status ("omelasticsearch: suspend action
+//   on 5xx or 429 HTTP status codes"); Debian 12's does not.
 // What an empty line becomes: nothing; imfile skips empty lines, they never become messages.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { BulkAnswer } from "../../src/protocol/formats/bulk.ts";
 import type { DistributorStats } from "../../src/protocol/stats.ts";
 import {
   type Agent,
@@ -51,33 +58,66 @@ afterAll(async () => {
   await rig?.stop();
 });
 
-/** rsyslog shipping to the distributor at `url`; the batches it gives up on go to `<its dir>/es-errors.json`. */
-async function rsyslog(url: string): Promise<Agent & { errors: string }> {
+/**
+ * The omelasticsearch action every test uses; with `retry`, its failed items go to the es_retry
+ * ruleset. ratelimit.interval="0": each item of a reply with errors is resubmitted through a rate
+ * limiter (20000 per 600 s by default), which drops the retries of a long outage, the lines with them.
+ */
+function omelasticsearch(port: string, errorFile: string, retry: boolean): string {
+  const settings = `server="127.0.0.1" serverport="${port}" searchIndex="rsyslog" bulkmode="on" esVersion.major="8"
+    errorFile="${errorFile}"`;
+  const retries = retry ? `\n    retryfailures="on" retryruleset="es_retry" ratelimit.interval="0"` : "";
+  return `action(type="omelasticsearch" ${settings}${retries})`;
+}
+
+/**
+ * Where the items of a reply with errors go, the delivered ones too: the 429s and 5xx are sent again
+ * by the same action, a batch every 0.5 s (dequeueSlowdown) of at most 256 (a ruleset queue's default
+ * 1024 is more than MAX_PACKET: a 400, and the batch lost). queue.size (default 50000) bounds how many
+ * failed lines it holds.
+ */
+const retryRuleset = (action: string) => `ruleset(name="es_retry" queue.type="LinkedList"
+    queue.dequeueBatchSize="256" queue.dequeueSlowdown="500000") {
+  if $.omes!status == 429 or $.omes!status >= 500 then {
+    ${action}
+  }
+}`;
+
+/**
+ * rsyslog shipping to the distributor at `url`, with the retry ruleset unless `retry` is false; the
+ * batches it gives up on go to `<its dir>/es-errors.json`.
+ */
+async function rsyslog(url: string, retry = true): Promise<Agent & { errors: string }> {
   const port = new URL(url).port;
   let errors = "";
   const agent = await startRsyslog({
     modules: ["omelasticsearch"],
     action: (dir) => {
       errors = join(dir, "es-errors.json");
-      return `action(type="omelasticsearch" server="127.0.0.1" serverport="${port}" searchIndex="rsyslog"
-        bulkmode="on" esVersion.major="8" errorFile="${errors}")`;
+      return omelasticsearch(port, errors, retry);
     },
+    rulesets: retry ? (dir) => retryRuleset(omelasticsearch(port, join(dir, "es-errors.json"), true)) : undefined,
   });
   agents.push(agent);
   return Object.assign(agent, { errors });
 }
 
-/** The messages in the batches rsyslog wrote to its errorFile: one JSON object a line, the request's bulk body in it. */
-function givenUp(file: string): string[] {
+/** The batches rsyslog wrote to its errorFile: one JSON object a line, the request's bulk body and the reply in it. */
+function givenUpBatches(file: string): { messages: string[]; reply: unknown }[] {
   if (!existsSync(file)) return [];
   return readFileSync(file, "utf8")
     .split("\n")
     .filter(Boolean)
-    .flatMap((line) => {
-      const body: string = JSON.parse(line).request.postdata;
-      const docs = body.split("\n").filter((_, i) => i % 2 === 1 && _ !== "");
-      return docs.map((doc) => JSON.parse(doc).message as string);
+    .map((line) => {
+      const { request, reply } = JSON.parse(line) as { request: { postdata: string }; reply: unknown };
+      const docs = request.postdata.split("\n").filter((_, i) => i % 2 === 1 && _ !== "");
+      return { messages: docs.map((doc) => JSON.parse(doc).message as string), reply };
     });
+}
+
+/** The messages in the batches rsyslog gave up on. */
+function givenUp(file: string): string[] {
+  return givenUpBatches(file).flatMap((batch) => batch.messages);
 }
 
 function stats(url = rig.distributor.url): Promise<DistributorStats> {
@@ -125,11 +165,56 @@ describe("rsyslog omelasticsearch to /_bulk", () => {
     expect(fit.ok, `counts ${counts} for weights ${WEIGHTS}: p = ${fit.pValue}`).toBe(true);
   });
 
-  test("while every analyzer is down the distributor answers 503: rsyslog 8.2302 does not retry, the batch goes to its errorFile; lines after the outage arrive", async () => {
+  test("while every analyzer is down: each line's item comes back 503, the retry ruleset resends it every 0.5 s, and once the analyzers are back every line arrives exactly once", async () => {
     const prefix = "outage rsyslog";
-    const during = agentLines(`${prefix} during`, 20);
+    // More than MAX_PACKET (1000), so the retry queue's batches must stay under it.
+    const during = agentLines(`${prefix} during`, 1200);
     const after = agentLines(`${prefix} after`, 20);
     const agent = await rsyslog(rig.distributor.url);
+    await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: true })));
+    try {
+      await eventually(async () => (await stats()).analyzers.every((a) => !a.healthy), "every analyzer marked down");
+      const rejected = (await stats()).rejected;
+      agent.write(during);
+      // Refused twice over: sent, then resent from the retry ruleset.
+      await agent.child.whileRunning(
+        eventually(
+          async () => (await stats()).rejected >= rejected + 2 * during.length,
+          "the lines refused, then resent and refused again",
+          POLLS,
+        ),
+      );
+      expect(withPrefix(`${prefix} during`).flat()).toEqual([]);
+    } finally {
+      await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: false })));
+    }
+    await eventually(async () => (await stats()).analyzers.every((a) => a.healthy), "every analyzer back");
+    await agent.child.whileRunning(
+      eventually(() => withPrefix(`${prefix} during`).flat().length >= during.length, "the retried lines", POLLS),
+    );
+    agent.write(after);
+    await agent.child.whileRunning(
+      eventually(() => withPrefix(`${prefix} after`).flat().length >= after.length, "the later lines", POLLS),
+    );
+    const gaveUp = givenUp(agent.errors);
+    await agent.stop();
+    await rig.settled();
+
+    const delivered = withPrefix(`${prefix} during`).flat();
+    const duplicated = delivered.length - new Set(delivered).size;
+    console.log(
+      `rsyslog outage: ${during.length} lines written while down, ${delivered.length} delivered after, ${duplicated} duplicated`,
+    );
+    expect(delivered.toSorted()).toEqual(during.toSorted()); // each exactly once
+    expect(withPrefix(`${prefix} after`).flat().toSorted()).toEqual(after.toSorted());
+    expect(gaveUp).toEqual([]);
+  });
+
+  test("without retryfailures the 503 batch is lost: it goes to errorFile with the reply's 503 items, never resent", async () => {
+    const prefix = "noretry rsyslog";
+    const during = agentLines(`${prefix} during`, 20);
+    const after = agentLines(`${prefix} after`, 20);
+    const agent = await rsyslog(rig.distributor.url, false);
     await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: true })));
     try {
       await eventually(async () => (await stats()).analyzers.every((a) => !a.healthy), "every analyzer marked down");
@@ -147,14 +232,17 @@ describe("rsyslog omelasticsearch to /_bulk", () => {
     await agent.child.whileRunning(
       eventually(() => withPrefix(`${prefix} after`).flat().length >= after.length, "the later lines", POLLS),
     );
-    const gaveUp = givenUp(agent.errors);
+    const batches = givenUpBatches(agent.errors);
     await agent.stop();
     await rig.settled();
 
     expect(withPrefix(`${prefix} during`).flat()).toEqual([]);
-    expect(gaveUp.toSorted()).toEqual(during.toSorted());
+    expect(batches.flatMap((b) => b.messages).toSorted()).toEqual(during.toSorted());
+    for (const { messages, reply } of batches) {
+      const statuses = (reply as BulkAnswer).items.map((item) => item.index?.status);
+      expect(statuses).toEqual(messages.map(() => 503));
+    }
     expect(withPrefix(`${prefix} after`).flat().toSorted()).toEqual(after.toSorted());
-    expect(agent.output()).toMatch(/bulkmode insert does not return array/);
   });
 
   describe("a batch the distributor refuses with 400 (more lines than MAX_PACKET)", () => {
@@ -168,7 +256,7 @@ describe("rsyslog omelasticsearch to /_bulk", () => {
     });
     afterAll(() => strict?.stop());
 
-    test("is not retried: it goes to errorFile once, and the lines after it still go", async () => {
+    test("is not retried, even with the retry ruleset (its body has no items): it goes to errorFile once, and the lines after it still go", async () => {
       const prefix = "refused rsyslog";
       // Written at once, imfile hands them to omelasticsearch as one batch, one bulk request.
       const refused = agentLines(`${prefix} big`, 2 * STRICT_MAX_PACKET);

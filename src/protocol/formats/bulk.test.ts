@@ -4,6 +4,7 @@ import { BadRequestError } from "../../http/errors.ts";
 import { messageOf } from "../record.ts";
 import {
   type BulkAnswer,
+  bulkFailure,
   bulkIndexOf,
   bulkResponse,
   catHealth,
@@ -226,6 +227,71 @@ describe("bulkResponse", () => {
       { delete: { _index: "", _id: "3", status: 400, error: decoded.items[2].error } },
     ]);
   });
+});
+
+describe("bulkFailure", () => {
+  test("the error's status and headers, every accepted item failed with it under its own action, errors true", async () => {
+    const decoded = decodeBulk(
+      ndjson({ index: { _index: "logs" } }, { message: "a" }, { create: { _id: "9" } }, { message: "b" }),
+      "",
+      { index: "dflt", now: clock(1000) },
+    );
+    const res = bulkFailure(decoded, 503, "no healthy analyzer", { "retry-after": "1" }, clock(1003));
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("1");
+    expect(res.headers.get("content-type")).toStartWith("application/json");
+    expect(res.headers.get("x-elastic-product")).toBe("Elasticsearch");
+    const error = { type: "unavailable", reason: "no healthy analyzer" };
+    expect(await res.json()).toEqual({
+      took: 3,
+      errors: true,
+      items: [
+        { index: { _index: "logs", status: 503, error } },
+        { create: { _index: "dflt", _id: "9", status: 503, error } },
+      ],
+    });
+  });
+
+  test("items refused on their own keep their 400 and reason", async () => {
+    const decoded = decodeBulk(
+      ndjson({ index: {} }, { nope: 1 }, { create: {} }, { message: "ok" }, { delete: { _id: "3" } }),
+      "",
+      { now: clock(0) },
+    );
+    const body = (await bulkFailure(
+      decoded,
+      504,
+      "2 of 2 messages failed: timeout",
+      {},
+      clock(0),
+    ).json()) as BulkAnswer;
+    expect(body.errors).toBe(true);
+    expect(body.items).toEqual([
+      { index: { _index: "", status: 400, error: decoded.items[0].error } },
+      {
+        create: {
+          _index: "",
+          status: 504,
+          error: { type: "gateway_timeout", reason: "2 of 2 messages failed: timeout" },
+        },
+      },
+      { delete: { _index: "", _id: "3", status: 400, error: decoded.items[2].error } },
+    ]);
+  });
+
+  test.each([
+    [502, "bad_gateway"],
+    [503, "unavailable"],
+    [504, "gateway_timeout"],
+    [500, "server_error"],
+  ])(
+    "a %d item's error type is %s: rsyslog takes an item error without a type for a bad reply",
+    async (status, type) => {
+      const decoded = decodeBulk(ndjson({ index: {} }, { message: "a" }), "");
+      const body = (await bulkFailure(decoded, status, "why").json()) as BulkAnswer;
+      expect(body.items[0].index?.error?.type).toBe(type);
+    },
+  );
 });
 
 test.each([

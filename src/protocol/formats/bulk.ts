@@ -142,6 +142,45 @@ export function bulkResponse(decoded: BulkDecoded, now: () => number = performan
   return Response.json({ took, errors, items } satisfies BulkAnswer, { headers: ELASTIC_PRODUCT_HEADERS });
 }
 
+/** Each server error's item `error.type`: rsyslog counts an item with a status but no type as a bad reply. */
+const FAILURE_TYPES: Readonly<Record<number, string>> = {
+  502: "bad_gateway",
+  503: "unavailable",
+  504: "gateway_timeout",
+};
+
+/**
+ * The answer when the distributor could not take the request (503: no healthy analyzer, queue full,
+ * shutting down, delivery failed; 502, 504): the error's status and headers (Retry-After), with a
+ * bulk reply for a body. rsyslog 8.2302's omelasticsearch reads only the body: with `items` it can
+ * resubmit each failed one (retryfailures="on"); a plain error body has it drop the whole batch.
+ * Every action the decoder accepted gets `status` and `reason`; items refused on their own keep their 400.
+ */
+export function bulkFailure(
+  decoded: BulkDecoded,
+  status: number,
+  reason: string,
+  headers: Readonly<Record<string, string>> = {},
+  now: () => number = performance.now,
+): Response {
+  const took = Math.max(0, Math.round(now() - decoded.startedAt));
+  const failure = { type: FAILURE_TYPES[status] ?? "server_error", reason };
+  const items = decoded.items.map(({ action, index, id, status: own, error }) => {
+    const item: BulkAnswerItem = id === undefined ? { _index: index, status } : { _index: index, _id: id, status };
+    if (error) {
+      item.status = own;
+      item.error = error;
+    } else {
+      item.error = failure;
+    }
+    return { [action]: item };
+  });
+  return Response.json({ took, errors: true, items } satisfies BulkAnswer, {
+    status,
+    headers: { ...headers, ...ELASTIC_PRODUCT_HEADERS },
+  });
+}
+
 /** The index of a POST /<index>/_bulk path, or undefined for POST /_bulk. */
 export function bulkIndexOf(pathname: string): string | undefined {
   const match = /^\/([^/]+)\/_bulk\/?$/.exec(pathname);
