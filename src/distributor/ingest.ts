@@ -3,7 +3,8 @@
 // than MAX_PACKET of them, admit them all into the queue or refuse them all at once (503 +
 // Retry-After), then either answer once they are queued (Prefer: respond-async) or wait until every
 // record's delivery is settled. The format builds the answer, and only when every record was
-// accepted: agents retry a request that failed, so one failed record fails the whole request.
+// accepted: agents retry a request that failed, so one failed record fails the whole request (a
+// format whose clients read only the body may shape that 5xx answer: format.failure).
 // One handler of a bare Request, so Bun's router and the hono app that both lead here behave the
 // same, and every error becomes its answer in one place.
 
