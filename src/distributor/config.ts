@@ -107,7 +107,7 @@ export const distributorSettings = {
   maxPacket: {
     env: "MAX_PACKET",
     schema: wholeNumber(1000, 1, 1_000_000),
-    doc: 'most lines in one `{"logs": [...]}` packet; at most `QUEUE_CAPACITY`',
+    doc: 'most messages in one request, in every format (a `{"logs"}` packet, an agent\'s batch; 400 beyond); at most `QUEUE_CAPACITY`',
   },
   shutdownTimeoutMs: {
     env: "SHUTDOWN_TIMEOUT_MS",
@@ -137,7 +137,7 @@ export const distributorSettings = {
   authToken: {
     env: "AUTH_TOKEN",
     schema: text("any text"),
-    doc: "when set, `POST /analyze` requires `Authorization: Bearer <token>` (401 otherwise)",
+    doc: "when set, every ingest endpoint (`POST /analyze`, `/v1/logs`, `/_bulk`, `/loki/api/v1/push`) requires `Authorization: Bearer <token>` (401 otherwise)",
   },
   adminToken: {
     env: "ADMIN_TOKEN",
