@@ -1,9 +1,11 @@
 // The bench's premise for HAProxy and nginx: they hand each request body to one analyzer whole, so
 // the analyzers themselves must take every body the bench sends and count each log in it.
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { AnalyzerCluster } from "./analyzers.ts";
 import { BODY_KINDS, benchBody } from "./bodies.ts";
+
+setDefaultTimeout(60_000); // see test/setup.ts
 
 let cluster: AnalyzerCluster;
 beforeAll(async () => {

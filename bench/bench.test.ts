@@ -3,12 +3,14 @@
 // (ndjson is n/a there: load_tester sends only its own {"log"}/{"logs"} bodies).
 // No timing assertions: the figures of a one-second run mean nothing.
 
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnChild } from "../testkit/procs.ts";
 import type { BenchReport } from "./report.ts";
+
+setDefaultTimeout(60_000); // see test/setup.ts
 
 const scratch = mkdtempSync(join(tmpdir(), "bench-smoke-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

@@ -8,7 +8,7 @@
 //
 // Rows marked "BUG" expect the correct answer and fail until the bug they name is fixed.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import net from "node:net";
 import fc from "fast-check";
 import { HttpError } from "../src/http/errors.ts";
@@ -17,6 +17,8 @@ import type { DistributorStats } from "../src/protocol/stats.ts";
 import { type Cluster, startCluster } from "../testkit/cluster.ts";
 import { getJson, postJson } from "../testkit/http.ts";
 import { stopAll } from "../testkit/procs.ts";
+
+setDefaultTimeout(60_000); // see test/setup.ts
 
 const MAX_BODY_BYTES = 4096;
 const MAX_PACKET = 10;

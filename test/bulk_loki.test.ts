@@ -3,8 +3,8 @@
 // analyzer analyzed comes from its audit file (AUDIT_FILE: one JSON-encoded message per line):
 // every message exactly once, and the split by weight.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import protobuf from "protobufjs";
@@ -14,6 +14,8 @@ import type { AnalyzerStats, DistributorStats } from "../src/protocol/stats.ts";
 import { Rig } from "../testkit/faults.ts";
 import { eventually, getJson } from "../testkit/http.ts";
 import { fitsWeights } from "../testkit/shares.ts";
+
+setDefaultTimeout(60_000); // see test/setup.ts
 
 const WEIGHTS = [1, 2, 3];
 /** Messages per client: enough for the chi-square to tell a 1:2:3 split from a wrong one. */
@@ -38,12 +40,7 @@ function messages(prefix: string, n: number): string[] {
 
 /** Each analyzer's audited messages that start with `prefix`. */
 function audited(prefix: string): string[][] {
-  return WEIGHTS.map((_, i) => {
-    const file = join(rig.dir, `a${i + 1}.jsonl`);
-    if (!existsSync(file)) return [];
-    const lines = readFileSync(file, "utf8").split("\n").filter(Boolean);
-    return lines.map((line) => JSON.parse(line) as string).filter((m) => m.startsWith(`${prefix} `));
-  });
+  return rig.messages().map((messages) => messages.filter((m) => m.startsWith(`${prefix} `)));
 }
 
 /** Every sent message delivered exactly once, and the counts per analyzer fit the weights. */
@@ -305,11 +302,10 @@ describe("Loki push", () => {
     const delivered = audited(prefix).flat();
     expect(delivered.toSorted()).toEqual(sent.slice(0, -1).toSorted());
     // The empty line starts with no prefix: it is found as the one empty message among everything audited.
-    const empties = WEIGHTS.flatMap((_, i) =>
-      readFileSync(join(rig.dir, `a${i + 1}.jsonl`), "utf8")
-        .split("\n")
-        .filter((line) => line === '""'),
-    );
+    const empties = rig
+      .messages()
+      .flat()
+      .filter((m) => m === "");
     expect(empties).toHaveLength(1);
   });
 

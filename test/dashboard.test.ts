@@ -3,7 +3,7 @@
 // The page's numbers are read from its data-field/data-value attributes and checked against /stats;
 // screenshots go to test-output/ (dashboard.png is the one in docs/).
 
-import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import type { DistributorStats } from "../src/protocol/stats.ts";
@@ -11,6 +11,8 @@ import { BROWSER_ARGS, findBrowser } from "../testkit/browser.ts";
 import { type Cluster, startAnalyzer, startCluster } from "../testkit/cluster.ts";
 import { eventually, getJson, postJson } from "../testkit/http.ts";
 import { stopAll } from "../testkit/procs.ts";
+
+setDefaultTimeout(60_000); // see test/setup.ts
 
 const OUT = new URL("../test-output/", import.meta.url).pathname;
 const VIEWPORT = { width: 1200, height: 700 };

@@ -1,11 +1,13 @@
 // End to end: a real distributor finding a real analyzer by DNS (localhost → 127.0.0.1 through
 // getaddrinfo, as a compose service name resolves through Docker's DNS).
 
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import type { DistributorStats } from "../src/protocol/stats.ts";
 import { startAnalyzer } from "../testkit/cluster.ts";
 import { getJson, postJson } from "../testkit/http.ts";
 import { spawnService, stopAll } from "../testkit/procs.ts";
+
+setDefaultTimeout(60_000); // see test/setup.ts
 
 afterAll(stopAll);
 

@@ -1,4 +1,4 @@
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { createAnalyzer } from "../src/analyzer/app.ts";
 import { Balancer } from "../src/distributor/balancer.ts";
 import { createCounters } from "../src/distributor/counters.ts";
@@ -7,6 +7,8 @@ import { createForward } from "../src/distributor/forward.ts";
 import { RetryBudget } from "../src/distributor/retrybudget.ts";
 import { createUpstream, type Upstream } from "../src/distributor/upstream.ts";
 import { seededRandom } from "../src/math/random.ts";
+
+setDefaultTimeout(60_000); // see test/setup.ts
 
 // The dispatcher (src/distributor/dispatch.ts) against real analyzers in this process, on
 // ephemeral ports, with faults set per test.

@@ -1,11 +1,13 @@
 // End to end: the real distributor and real analyzers as child processes, over real HTTP.
 
-import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { AnalyzerStats, DistributorStats } from "../src/protocol/stats.ts";
 import { type Cluster, startAnalyzer, startCluster } from "../testkit/cluster.ts";
 import { eventually, getJson, postJson } from "../testkit/http.ts";
 import { spawnChild, stopAll } from "../testkit/procs.ts";
 import { fitsWeights, withinSigmas } from "../testkit/shares.ts";
+
+setDefaultTimeout(60_000); // see test/setup.ts
 
 afterAll(stopAll);
 

@@ -1,7 +1,7 @@
 // The fault-injection suite: each scenario of testkit/faults.ts against real processes, with the
 // guarantees asserted. `bun run reliability` prints the same scenarios' figures as a table.
 
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import {
   allDown,
   flapping,
@@ -15,6 +15,8 @@ import {
 } from "../testkit/faults.ts";
 import { stopAll } from "../testkit/procs.ts";
 import { fitsWeights, SIGMAS, sigmasFrom } from "../testkit/shares.ts";
+
+setDefaultTimeout(60_000); // see test/setup.ts
 
 afterAll(stopAll);
 

@@ -5,13 +5,13 @@
 // the messages sent, each once, split by weight (chi-square), and each answer must hold every
 // message's analysis in order, with the level a record's fields supplied.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { encode } from "@msgpack/msgpack";
 import { Rig } from "../testkit/faults.ts";
 import { eventually } from "../testkit/http.ts";
 import { fitsWeights } from "../testkit/shares.ts";
+
+setDefaultTimeout(60_000); // see test/setup.ts
 
 const WEIGHTS = [1, 2, 3];
 /** Messages per body; each form sends BODIES of them. */
@@ -115,14 +115,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
 
 /** Each analyzer's audited messages. */
 function audited(): string[][] {
-  return WEIGHTS.map((_, i) => {
-    const file = join(rig.dir, `a${i + 1}.jsonl`);
-    if (!existsSync(file)) return [];
-    return readFileSync(file, "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as string);
-  });
+  return rig.messages();
 }
 
 type Answer = { results: { analyzer: string; result: { level: string | null; length: number } }[] };

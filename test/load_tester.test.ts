@@ -1,10 +1,12 @@
 // End to end: the real load_tester.ts as a child process against a real distributor in front of
 // two real analyzers (weights 1:3), all on port 0.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Report } from "../src/load/report.ts";
 import { type Cluster, startCluster } from "../testkit/cluster.ts";
 import { spawnChild, stopAll } from "../testkit/procs.ts";
+
+setDefaultTimeout(60_000); // see test/setup.ts
 
 let cluster: Cluster;
 let analyzeUrl: string;

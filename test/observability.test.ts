@@ -1,12 +1,14 @@
 // /metrics parses as Prometheus text and agrees with /stats; weights change at run time.
 
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { ErrorBody } from "../src/protocol/error.ts";
 import type { AnalyzerChanged, AnalyzerList, DistributorStats } from "../src/protocol/stats.ts";
 import { type Cluster, startCluster } from "../testkit/cluster.ts";
 import { getJson, postJson } from "../testkit/http.ts";
 import { stopAll } from "../testkit/procs.ts";
 import { fitsWeights } from "../testkit/shares.ts";
+
+setDefaultTimeout(60_000); // see test/setup.ts
 
 afterAll(stopAll);
 

@@ -231,18 +231,6 @@ export function agentLines(prefix: string, n: number): string[] {
   );
 }
 
-/** Each analyzer's audited messages (AUDIT_FILE `<dir>/a<i>.jsonl`: one JSON-encoded message per line). */
-export function auditedMessages(dir: string, analyzers: number): string[][] {
-  return Array.from({ length: analyzers }, (_, i) => {
-    const file = join(dir, `a${i + 1}.jsonl`);
-    if (!existsSync(file)) return [];
-    return readFileSync(file, "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as string);
-  });
-}
-
 /** One line for a report: lines sent, delivered, duplicated, the split and its chi-square p. */
 export function shareLine(
   agent: string,

@@ -68,16 +68,24 @@ export class Rig {
     return this.stats();
   }
 
+  /** Each analyzer's audit file (AUDIT_FILE): the messages it analyzed, in order. */
+  messages(): string[][] {
+    return this.analyzers.map((_, i) => {
+      const file = join(this.dir, `a${i + 1}.jsonl`);
+      if (!existsSync(file)) return [];
+      // An analyzer may be appending right now: only whole lines (ending in \n) are read.
+      const lines = readFileSync(file, "utf8").split("\n");
+      lines.pop();
+      return lines.map((line) => JSON.parse(line) as string);
+    });
+  }
+
   /** How often each message id appears in the analyzers' audit files. */
   audited(): Map<number, number> {
     const seen = new Map<number, number>();
-    for (let i = 0; i < this.analyzers.length; i++) {
-      const file = join(this.dir, `a${i + 1}.jsonl`);
-      if (!existsSync(file)) continue;
-      for (const line of readFileSync(file, "utf8").split("\n")) {
-        const m = /msg=(\d+)/.exec(line);
-        if (m) seen.set(Number(m[1]), (seen.get(Number(m[1])) ?? 0) + 1);
-      }
+    for (const message of this.messages().flat()) {
+      const m = /msg=(\d+)/.exec(message);
+      if (m) seen.set(Number(m[1]), (seen.get(Number(m[1])) ?? 0) + 1);
     }
     return seen;
   }

@@ -1,6 +1,8 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { spawnChild, spawnService, stopAll } from "./procs.ts";
+
+setDefaultTimeout(60_000); // see test/setup.ts
 
 afterAll(stopAll);
 

@@ -13,9 +13,7 @@
 // A record without a body is refused on its own (src/protocol/formats/otlp.ts): nothing to analyze;
 // an empty string body is a message, "", like an empty JSON string at POST /analyze.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { DiagLogLevel, diag } from "@opentelemetry/api";
 import { type Logger, SeverityNumber } from "@opentelemetry/api-logs";
 import { OTLPLogExporter as JsonExporter } from "@opentelemetry/exporter-logs-otlp-http";
@@ -27,6 +25,8 @@ import { Rig } from "../../testkit/faults.ts";
 import { eventually, getJson } from "../../testkit/http.ts";
 import { spawnService } from "../../testkit/procs.ts";
 import { fitsWeights } from "../../testkit/shares.ts";
+
+setDefaultTimeout(60_000); // see test/setup.ts
 
 const WEIGHTS = [1, 2, 3];
 /** Records per run: enough for the chi-square to tell a 1:2:3 split from a wrong one. */
@@ -98,25 +98,15 @@ function emit(logger: Logger, bodies: readonly string[]): void {
 
 /** Each analyzer's audited messages that start with `prefix`. */
 function audited(prefix: string): string[][] {
-  return WEIGHTS.map((_, i) => {
-    const file = join(rig.dir, `a${i + 1}.jsonl`);
-    if (!existsSync(file)) return [];
-    const lines = readFileSync(file, "utf8").split("\n").filter(Boolean);
-    return lines.map((line) => JSON.parse(line) as string).filter((m) => m.startsWith(`${prefix} `));
-  });
+  return rig.messages().map((messages) => messages.filter((m) => m.startsWith(`${prefix} `)));
 }
 
 /** How many empty messages the analyzers analyzed. */
 function auditedEmpty(): number {
-  let n = 0;
-  for (let i = 0; i < WEIGHTS.length; i++) {
-    const file = join(rig.dir, `a${i + 1}.jsonl`);
-    if (existsSync(file))
-      n += readFileSync(file, "utf8")
-        .split("\n")
-        .filter((line) => line === '""').length;
-  }
-  return n;
+  return rig
+    .messages()
+    .flat()
+    .filter((m) => m === "").length;
 }
 
 /** Messages by level, over all analyzers (their /stats byLevel). */

@@ -19,23 +19,18 @@
 //   on 5xx or 429 HTTP status codes"); Debian 12's does not.
 // What an empty line becomes: nothing; imfile skips empty lines, they never become messages.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BulkAnswer } from "../../src/protocol/formats/bulk.ts";
 import type { DistributorStats } from "../../src/protocol/stats.ts";
-import {
-  type Agent,
-  agentLines,
-  auditedMessages,
-  requireAgents,
-  shareLine,
-  startRsyslog,
-} from "../../testkit/agents.ts";
+import { type Agent, agentLines, requireAgents, shareLine, startRsyslog } from "../../testkit/agents.ts";
 import { Rig } from "../../testkit/faults.ts";
 import { eventually, getJson } from "../../testkit/http.ts";
 import { type Service, spawnService } from "../../testkit/procs.ts";
 import { fitsWeights } from "../../testkit/shares.ts";
+
+setDefaultTimeout(60_000); // see test/setup.ts
 
 const WEIGHTS = [1, 2, 3];
 /** Lines per run: enough for the chi-square to tell a 1:2:3 split from a wrong one. */
@@ -125,7 +120,7 @@ function stats(url = rig.distributor.url): Promise<DistributorStats> {
 }
 
 function audited(): string[][] {
-  return auditedMessages(rig.dir, WEIGHTS.length);
+  return rig.messages();
 }
 
 function withPrefix(prefix: string): string[][] {

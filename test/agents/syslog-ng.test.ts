@@ -15,20 +15,15 @@
 // analyze as ""; elasticsearch-http()'s template leaves an empty MESSAGE out, so the document has
 // no message and /_bulk refuses that one item (400 inside a 200 answer): nothing to analyze.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { DistributorStats } from "../../src/protocol/stats.ts";
-import {
-  type Agent,
-  agentLines,
-  auditedMessages,
-  requireAgents,
-  shareLine,
-  startSyslogNg,
-} from "../../testkit/agents.ts";
+import { type Agent, agentLines, requireAgents, shareLine, startSyslogNg } from "../../testkit/agents.ts";
 import { Rig } from "../../testkit/faults.ts";
 import { eventually, getJson } from "../../testkit/http.ts";
 import { type Service, spawnService } from "../../testkit/procs.ts";
 import { fitsWeights } from "../../testkit/shares.ts";
+
+setDefaultTimeout(60_000); // see test/setup.ts
 
 const WEIGHTS = [1, 2, 3];
 /** Lines per run: enough for the chi-square to tell a 1:2:3 split from a wrong one. */
@@ -92,7 +87,7 @@ function stats(url = rig.distributor.url): Promise<DistributorStats> {
 }
 
 function audited(): string[][] {
-  return auditedMessages(rig.dir, WEIGHTS.length);
+  return rig.messages();
 }
 
 /** Each analyzer's messages that start with `prefix`. */

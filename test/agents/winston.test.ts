@@ -12,14 +12,16 @@
 //   distributor took the log. With batch: true only the batch's first log is told either way.
 // What an empty line becomes: logger.info("") sends {"level":"info","message":""}, analyzed as "".
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import winston from "winston";
 import type { DistributorStats } from "../../src/protocol/stats.ts";
-import { agentLines, auditedMessages, shareLine } from "../../testkit/agents.ts";
+import { agentLines, shareLine } from "../../testkit/agents.ts";
 import { Rig } from "../../testkit/faults.ts";
 import { eventually, getJson } from "../../testkit/http.ts";
 import { type Service, spawnService } from "../../testkit/procs.ts";
 import { fitsWeights } from "../../testkit/shares.ts";
+
+setDefaultTimeout(60_000); // see test/setup.ts
 
 const WEIGHTS = [1, 2, 3];
 /** Lines per run: enough for the chi-square to tell a 1:2:3 split from a wrong one. */
@@ -56,7 +58,7 @@ function stats(url = rig.distributor.url): Promise<DistributorStats> {
 }
 
 function audited(): string[][] {
-  return auditedMessages(rig.dir, WEIGHTS.length);
+  return rig.messages();
 }
 
 function withPrefix(prefix: string): string[][] {
