@@ -38,14 +38,9 @@ function messages(prefix: string, n: number): string[] {
   );
 }
 
-/** Each analyzer's audited messages that start with `prefix`. */
-function audited(prefix: string): string[][] {
-  return rig.messages().map((messages) => messages.filter((m) => m.startsWith(`${prefix} `)));
-}
-
 /** Every sent message delivered exactly once, and the counts per analyzer fit the weights. */
 function expectDelivered(prefix: string, sent: readonly string[]): void {
-  const perAnalyzer = audited(prefix);
+  const perAnalyzer = rig.messagesWith(prefix);
   const delivered = perAnalyzer.flat();
   expect(delivered.length).toBe(sent.length); // no duplicates
   expect(delivered.toSorted()).toEqual(sent.toSorted()); // nothing lost, nothing else
@@ -213,7 +208,7 @@ describe("Elasticsearch _bulk", () => {
       { create: { _index: "logs", _id: "c2", status: 400, error: expect.any(Object) } },
       { index: { _index: "", status: 503, error: unavailable } },
     ]);
-    expect(audited(prefix).flat()).toEqual([]);
+    expect(rig.messagesWith(prefix).flat()).toEqual([]);
 
     await eventually(() => allHealthy(true), "every analyzer back");
     const again = await post("/_bulk", body, { "content-type": "application/json" });
@@ -221,7 +216,7 @@ describe("Elasticsearch _bulk", () => {
     expect(((await again.json()) as BulkAnswer).items.map((item) => (item.index ?? item.create)?.status)).toEqual([
       201, 201, 400, 201,
     ]);
-    expect(audited(prefix).flat().toSorted()).toEqual(sent.toSorted());
+    expect(rig.messagesWith(prefix).flat().toSorted()).toEqual(sent.toSorted());
   });
 
   test("the probes: GET /_cat/health (rsyslog, on resuming), GET / as Elasticsearch for JSON clients, the dashboard for people", async () => {
@@ -299,7 +294,7 @@ describe("Loki push", () => {
       "content-encoding": "gzip",
     });
     expect(zipped.status).toBe(204);
-    const delivered = audited(prefix).flat();
+    const delivered = rig.messagesWith(prefix).flat();
     expect(delivered.toSorted()).toEqual(sent.slice(0, -1).toSorted());
     // The empty line starts with no prefix: it is found as the one empty message among everything audited.
     const empties = rig

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DistributorStats } from "../src/protocol/stats.ts";
 import { startCluster } from "./cluster.ts";
-import { getJson, postJson } from "./http.ts";
+import { distributorStats, postJson } from "./http.ts";
 import { type Env, type Service, stopAll } from "./procs.ts";
 
 export type FaultReport = {
@@ -55,7 +55,7 @@ export class Rig {
   }
 
   stats(): Promise<DistributorStats> {
-    return getJson<DistributorStats>(`${this.distributor.url}/stats`);
+    return distributorStats(this.distributor.url);
   }
 
   /** Waits until every accepted message is settled (delivered or given up on). */
@@ -78,6 +78,18 @@ export class Rig {
       lines.pop();
       return lines.map((line) => JSON.parse(line) as string);
     });
+  }
+
+  /** Each analyzer's audited messages that start with `prefix` and a space. */
+  messagesWith(prefix: string): string[][] {
+    return this.messages().map((messages) => messages.filter((m) => m.startsWith(`${prefix} `)));
+  }
+
+  /** How many empty messages the analyzers analyzed, all together. */
+  emptyMessages(): number {
+    return this.messages()
+      .flat()
+      .filter((m) => m === "").length;
   }
 
   /** How often each message id appears in the analyzers' audit files. */

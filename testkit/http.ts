@@ -1,5 +1,7 @@
 // The few HTTP calls end-to-end tests make against the processes they started.
 
+import type { DistributorStats } from "../src/protocol/stats.ts";
+
 export async function getJson<T = unknown>(url: string, headers: Record<string, string> = {}): Promise<T> {
   const res = await fetch(url, { headers });
   return (await res.json()) as T;
@@ -25,4 +27,9 @@ export async function eventually(
     await Bun.sleep(everyMs);
   }
   throw new Error(`never happened: ${what}`);
+}
+
+/** A distributor's GET /stats. */
+export function distributorStats(url: string): Promise<DistributorStats> {
+  return getJson<DistributorStats>(`${url}/stats`);
 }

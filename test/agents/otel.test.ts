@@ -20,9 +20,9 @@ import { OTLPLogExporter as JsonExporter } from "@opentelemetry/exporter-logs-ot
 import { OTLPLogExporter as ProtobufExporter } from "@opentelemetry/exporter-logs-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchLogRecordProcessor, LoggerProvider } from "@opentelemetry/sdk-logs";
-import type { AnalyzerStats, DistributorStats } from "../../src/protocol/stats.ts";
+import type { AnalyzerStats } from "../../src/protocol/stats.ts";
 import { Rig } from "../../testkit/faults.ts";
-import { eventually, getJson } from "../../testkit/http.ts";
+import { distributorStats, eventually, getJson } from "../../testkit/http.ts";
 import { spawnService } from "../../testkit/procs.ts";
 import { fitsWeights } from "../../testkit/shares.ts";
 
@@ -96,19 +96,6 @@ function emit(logger: Logger, bodies: readonly string[]): void {
   });
 }
 
-/** Each analyzer's audited messages that start with `prefix`. */
-function audited(prefix: string): string[][] {
-  return rig.messages().map((messages) => messages.filter((m) => m.startsWith(`${prefix} `)));
-}
-
-/** How many empty messages the analyzers analyzed. */
-function auditedEmpty(): number {
-  return rig
-    .messages()
-    .flat()
-    .filter((m) => m === "").length;
-}
-
 /** Messages by level, over all analyzers (their /stats byLevel). */
 async function levels(): Promise<Record<string, number>> {
   const total: Record<string, number> = {};
@@ -119,10 +106,6 @@ async function levels(): Promise<Record<string, number>> {
   return total;
 }
 
-function stats(url = rig.distributor.url): Promise<DistributorStats> {
-  return getJson<DistributorStats>(`${url}/stats`);
-}
-
 describe("the OpenTelemetry JS SDK through the distributor", () => {
   test.each(CLIENTS.map((c) => [c.name, c] as const))(
     "%s: every record delivered once, split by weight, its severity analyzed; one without a body refused on its own",
@@ -130,7 +113,7 @@ describe("the OpenTelemetry JS SDK through the distributor", () => {
       const prefix = `steady ${name}`;
       const sent = messages(prefix, N);
       const before = await levels();
-      const empty = auditedEmpty();
+      const empty = rig.emptyMessages();
       const heard = said.length;
 
       const { provider, logger } = sdk(client, rig.distributor.url);
@@ -140,7 +123,7 @@ describe("the OpenTelemetry JS SDK through the distributor", () => {
       await provider.forceFlush();
       await provider.shutdown();
 
-      const perAnalyzer = audited(prefix);
+      const perAnalyzer = rig.messagesWith(prefix);
       const delivered = perAnalyzer.flat();
       expect(delivered.length).toBe(N); // no duplicates
       expect(delivered.toSorted()).toEqual(sent.toSorted()); // nothing lost, nothing else
@@ -158,7 +141,7 @@ describe("the OpenTelemetry JS SDK through the distributor", () => {
       }
       expect((after.DEBUG ?? 0) - (before.DEBUG ?? 0)).toBe(1); // the empty message
       expect((after.NONE ?? 0) - (before.NONE ?? 0)).toBe(0);
-      expect(auditedEmpty() - empty).toBe(1);
+      expect(rig.emptyMessages() - empty).toBe(1);
       // The record without a body came back as a partial success, which the SDK logs and does not resend.
       const partial = said.slice(heard).filter((line) => line.includes("Partial Success"));
       expect(partial).toHaveLength(1);
@@ -172,19 +155,22 @@ describe("the OpenTelemetry JS SDK through the distributor", () => {
       const prefix = `outage ${name}`;
       const sent = messages(prefix, 300);
       await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: true })));
-      await eventually(async () => (await stats()).analyzers.every((a) => !a.healthy), "every analyzer marked down");
-      const rejected = (await stats()).rejected;
+      await eventually(
+        async () => (await rig.stats()).analyzers.every((a) => !a.healthy),
+        "every analyzer marked down",
+      );
+      const rejected = (await rig.stats()).rejected;
       const heard = said.length;
 
       const { provider, logger } = sdk(client, rig.distributor.url);
       emit(logger, sent);
       const flushed = provider.forceFlush();
-      await eventually(async () => (await stats()).rejected > rejected, "a 503 answered");
+      await eventually(async () => (await rig.stats()).rejected > rejected, "a 503 answered");
       await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: false })));
       await flushed;
       await provider.shutdown();
 
-      const delivered = audited(prefix).flat();
+      const delivered = rig.messagesWith(prefix).flat();
       expect(delivered.length).toBe(sent.length);
       expect(delivered.toSorted()).toEqual(sent.toSorted());
       // It waited what Retry-After said (1 s), not its own backoff.
@@ -205,8 +191,8 @@ describe("the OpenTelemetry JS SDK through the distributor", () => {
     await provider.forceFlush();
     await provider.shutdown();
 
-    expect((await stats(strict.url)).invalid).toBe(1); // one request, no retry
-    expect(audited(prefix).flat()).toEqual([]);
+    expect((await distributorStats(strict.url)).invalid).toBe(1); // one request, no retry
+    expect(rig.messagesWith(prefix).flat()).toEqual([]);
     expect(said.slice(heard).some((line) => /non-retryable/.test(line))).toBe(true);
     await strict.stop();
   });

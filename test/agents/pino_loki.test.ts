@@ -17,9 +17,9 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { AnalyzerStats, DistributorStats } from "../../src/protocol/stats.ts";
+import type { AnalyzerStats } from "../../src/protocol/stats.ts";
 import { Rig } from "../../testkit/faults.ts";
-import { eventually, getJson } from "../../testkit/http.ts";
+import { distributorStats, eventually, getJson } from "../../testkit/http.ts";
 import { spawnChild, spawnService } from "../../testkit/procs.ts";
 import { fitsWeights } from "../../testkit/shares.ts";
 
@@ -98,10 +98,6 @@ async function infoCount(): Promise<number> {
   return total;
 }
 
-function stats(url = rig.distributor.url): Promise<DistributorStats> {
-  return getJson<DistributorStats>(`${url}/stats`);
-}
-
 describe("pino-loki through the distributor", () => {
   test("every line delivered once, split by weight, its level label analyzed", async () => {
     const prefix = "steady pino-loki";
@@ -121,14 +117,14 @@ describe("pino-loki through the distributor", () => {
 
   test("while every analyzer is down: a 503, and pino-loki drops the batch; with Prefer: respond-async it is queued and arrives", async () => {
     await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: true })));
-    await eventually(async () => (await stats()).analyzers.every((a) => !a.healthy), "every analyzer marked down");
+    await eventually(async () => (await rig.stats()).analyzers.every((a) => !a.healthy), "every analyzer marked down");
     try {
       const dropped = lines("outage dropped", 50);
-      const rejected = (await stats()).rejected;
+      const rejected = (await rig.stats()).rejected;
       const said = await runApp(rig.distributor.url, dropped);
       expect(said).toContain("Got error when trying to send log to loki");
       expect(said).toContain("no healthy analyzer");
-      expect((await stats()).rejected - rejected).toBe(50); // one request, not retried
+      expect((await rig.stats()).rejected - rejected).toBe(50); // one request, not retried
 
       const queued = lines("outage queued", 50);
       await runApp(rig.distributor.url, queued, { headers: { Prefer: "respond-async" } });
@@ -152,7 +148,7 @@ describe("pino-loki through the distributor", () => {
       const said = await runApp(strict.url, lines("too many pino-loki", 10)); // one batch of 10
       expect(said).toContain("Got error when trying to send log to loki");
       expect(said).toContain("more than MAX_PACKET (5)");
-      expect((await stats(strict.url)).invalid).toBe(1); // one request, no retry
+      expect((await distributorStats(strict.url)).invalid).toBe(1); // one request, no retry
       expect(audited("too many pino-loki").flat()).toEqual([]);
     } finally {
       await strict.stop();

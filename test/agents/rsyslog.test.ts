@@ -23,10 +23,9 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BulkAnswer } from "../../src/protocol/formats/bulk.ts";
-import type { DistributorStats } from "../../src/protocol/stats.ts";
 import { type Agent, agentLines, requireAgents, shareLine, startRsyslog } from "../../testkit/agents.ts";
 import { Rig } from "../../testkit/faults.ts";
-import { eventually, getJson } from "../../testkit/http.ts";
+import { distributorStats, eventually } from "../../testkit/http.ts";
 import { type Service, spawnService } from "../../testkit/procs.ts";
 import { fitsWeights } from "../../testkit/shares.ts";
 
@@ -115,43 +114,25 @@ function givenUp(file: string): string[] {
   return givenUpBatches(file).flatMap((batch) => batch.messages);
 }
 
-function stats(url = rig.distributor.url): Promise<DistributorStats> {
-  return getJson<DistributorStats>(`${url}/stats`);
-}
-
-function audited(): string[][] {
-  return rig.messages();
-}
-
-function withPrefix(prefix: string): string[][] {
-  return audited().map((messages) => messages.filter((m) => m.startsWith(`${prefix} `)));
-}
-
-function empties(): number {
-  return audited()
-    .flat()
-    .filter((m) => m === "").length;
-}
-
 describe("rsyslog omelasticsearch to /_bulk", () => {
   test("every line delivered once, split by weight; an empty line is never shipped", async () => {
     const prefix = "steady rsyslog";
     const sent = agentLines(prefix, N);
-    const emptyBefore = empties();
+    const emptyBefore = rig.emptyMessages();
     const agent = await rsyslog(rig.distributor.url);
     agent.write([...sent.slice(0, 500), "", ...sent.slice(500)]);
     await agent.child.whileRunning(
-      eventually(() => withPrefix(prefix).flat().length >= N, `${N} lines analyzed`, POLLS),
+      eventually(() => rig.messagesWith(prefix).flat().length >= N, `${N} lines analyzed`, POLLS),
     );
     const gaveUp = givenUp(agent.errors); // before stop() removes its folder
     await agent.stop();
     await rig.settled();
 
-    const perAnalyzer = withPrefix(prefix);
+    const perAnalyzer = rig.messagesWith(prefix);
     const delivered = perAnalyzer.flat();
     expect(delivered.length).toBe(N); // no duplicates
     expect(delivered.toSorted()).toEqual(sent.toSorted()); // nothing lost, nothing changed
-    expect(empties() - emptyBefore).toBe(0);
+    expect(rig.emptyMessages() - emptyBefore).toBe(0);
     expect(gaveUp).toEqual([]);
     const counts = perAnalyzer.map((m) => m.length);
     const fit = fitsWeights(counts, WEIGHTS);
@@ -168,40 +149,43 @@ describe("rsyslog omelasticsearch to /_bulk", () => {
     const agent = await rsyslog(rig.distributor.url);
     await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: true })));
     try {
-      await eventually(async () => (await stats()).analyzers.every((a) => !a.healthy), "every analyzer marked down");
-      const rejected = (await stats()).rejected;
+      await eventually(
+        async () => (await rig.stats()).analyzers.every((a) => !a.healthy),
+        "every analyzer marked down",
+      );
+      const rejected = (await rig.stats()).rejected;
       agent.write(during);
       // Refused twice over: sent, then resent from the retry ruleset.
       await agent.child.whileRunning(
         eventually(
-          async () => (await stats()).rejected >= rejected + 2 * during.length,
+          async () => (await rig.stats()).rejected >= rejected + 2 * during.length,
           "the lines refused, then resent and refused again",
           POLLS,
         ),
       );
-      expect(withPrefix(`${prefix} during`).flat()).toEqual([]);
+      expect(rig.messagesWith(`${prefix} during`).flat()).toEqual([]);
     } finally {
       await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: false })));
     }
-    await eventually(async () => (await stats()).analyzers.every((a) => a.healthy), "every analyzer back");
+    await eventually(async () => (await rig.stats()).analyzers.every((a) => a.healthy), "every analyzer back");
     await agent.child.whileRunning(
-      eventually(() => withPrefix(`${prefix} during`).flat().length >= during.length, "the retried lines", POLLS),
+      eventually(() => rig.messagesWith(`${prefix} during`).flat().length >= during.length, "the retried lines", POLLS),
     );
     agent.write(after);
     await agent.child.whileRunning(
-      eventually(() => withPrefix(`${prefix} after`).flat().length >= after.length, "the later lines", POLLS),
+      eventually(() => rig.messagesWith(`${prefix} after`).flat().length >= after.length, "the later lines", POLLS),
     );
     const gaveUp = givenUp(agent.errors);
     await agent.stop();
     await rig.settled();
 
-    const delivered = withPrefix(`${prefix} during`).flat();
+    const delivered = rig.messagesWith(`${prefix} during`).flat();
     const duplicated = delivered.length - new Set(delivered).size;
     console.log(
       `rsyslog outage: ${during.length} lines written while down, ${delivered.length} delivered after, ${duplicated} duplicated`,
     );
     expect(delivered.toSorted()).toEqual(during.toSorted()); // each exactly once
-    expect(withPrefix(`${prefix} after`).flat().toSorted()).toEqual(after.toSorted());
+    expect(rig.messagesWith(`${prefix} after`).flat().toSorted()).toEqual(after.toSorted());
     expect(gaveUp).toEqual([]);
   });
 
@@ -212,32 +196,35 @@ describe("rsyslog omelasticsearch to /_bulk", () => {
     const agent = await rsyslog(rig.distributor.url, false);
     await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: true })));
     try {
-      await eventually(async () => (await stats()).analyzers.every((a) => !a.healthy), "every analyzer marked down");
-      const rejected = (await stats()).rejected;
+      await eventually(
+        async () => (await rig.stats()).analyzers.every((a) => !a.healthy),
+        "every analyzer marked down",
+      );
+      const rejected = (await rig.stats()).rejected;
       agent.write(during);
       await agent.child.whileRunning(
         eventually(() => givenUp(agent.errors).length === during.length, "the refused batch in errorFile", POLLS),
       );
-      expect((await stats()).rejected).toBe(rejected + during.length);
+      expect((await rig.stats()).rejected).toBe(rejected + during.length);
     } finally {
       await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: false })));
     }
-    await eventually(async () => (await stats()).analyzers.every((a) => a.healthy), "every analyzer back");
+    await eventually(async () => (await rig.stats()).analyzers.every((a) => a.healthy), "every analyzer back");
     agent.write(after);
     await agent.child.whileRunning(
-      eventually(() => withPrefix(`${prefix} after`).flat().length >= after.length, "the later lines", POLLS),
+      eventually(() => rig.messagesWith(`${prefix} after`).flat().length >= after.length, "the later lines", POLLS),
     );
     const batches = givenUpBatches(agent.errors);
     await agent.stop();
     await rig.settled();
 
-    expect(withPrefix(`${prefix} during`).flat()).toEqual([]);
+    expect(rig.messagesWith(`${prefix} during`).flat()).toEqual([]);
     expect(batches.flatMap((b) => b.messages).toSorted()).toEqual(during.toSorted());
     for (const { messages, reply } of batches) {
       const statuses = (reply as BulkAnswer).items.map((item) => item.index?.status);
       expect(statuses).toEqual(messages.map(() => 503));
     }
-    expect(withPrefix(`${prefix} after`).flat().toSorted()).toEqual(after.toSorted());
+    expect(rig.messagesWith(`${prefix} after`).flat().toSorted()).toEqual(after.toSorted());
   });
 
   describe("a batch the distributor refuses with 400 (more lines than MAX_PACKET)", () => {
@@ -263,13 +250,13 @@ describe("rsyslog omelasticsearch to /_bulk", () => {
       );
       agent.write(later);
       await agent.child.whileRunning(
-        eventually(() => withPrefix(`${prefix} small`).flat().length === later.length, "the later line", POLLS),
+        eventually(() => rig.messagesWith(`${prefix} small`).flat().length === later.length, "the later line", POLLS),
       );
       const gaveUp = givenUp(agent.errors);
       await agent.stop();
 
-      expect((await stats(strict.url)).invalid).toBe(1);
-      expect(withPrefix(`${prefix} big`).flat()).toEqual([]);
+      expect((await distributorStats(strict.url)).invalid).toBe(1);
+      expect(rig.messagesWith(`${prefix} big`).flat()).toEqual([]);
       expect(gaveUp.toSorted()).toEqual(refused.toSorted());
     });
   });

@@ -16,10 +16,9 @@
 // no message and /_bulk refuses that one item (400 inside a 200 answer): nothing to analyze.
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import type { DistributorStats } from "../../src/protocol/stats.ts";
 import { type Agent, agentLines, requireAgents, shareLine, startSyslogNg } from "../../testkit/agents.ts";
 import { Rig } from "../../testkit/faults.ts";
-import { eventually, getJson } from "../../testkit/http.ts";
+import { distributorStats, eventually } from "../../testkit/http.ts";
 import { type Service, spawnService } from "../../testkit/procs.ts";
 import { fitsWeights } from "../../testkit/shares.ts";
 
@@ -82,29 +81,10 @@ async function syslogNg(destination: string): Promise<Agent> {
   return agent;
 }
 
-function stats(url = rig.distributor.url): Promise<DistributorStats> {
-  return getJson<DistributorStats>(`${url}/stats`);
-}
-
-function audited(): string[][] {
-  return rig.messages();
-}
-
-/** Each analyzer's messages that start with `prefix`. */
-function withPrefix(prefix: string): string[][] {
-  return audited().map((messages) => messages.filter((m) => m.startsWith(`${prefix} `)));
-}
-
-function empties(): number {
-  return audited()
-    .flat()
-    .filter((m) => m === "").length;
-}
-
 /** Waits until the analyzers hold `n` messages starting with `prefix`, then stops the agent and lets the distributor settle. */
 async function shipped(agent: Agent, prefix: string, n: number): Promise<void> {
   await agent.child.whileRunning(
-    eventually(() => withPrefix(prefix).flat().length >= n, `${n} "${prefix}" messages analyzed`, POLLS),
+    eventually(() => rig.messagesWith(prefix).flat().length >= n, `${n} "${prefix}" messages analyzed`, POLLS),
   );
   await agent.stop();
   await rig.settled();
@@ -114,16 +94,16 @@ describe.each(DESTINATIONS.map((d) => [d.name, d] as const))("syslog-ng %s", (na
   test("every line delivered once, split by weight; an empty line as the top of this file says", async () => {
     const prefix = `steady ${name}`;
     const sent = agentLines(prefix, N);
-    const emptyBefore = empties();
+    const emptyBefore = rig.emptyMessages();
     const agent = await syslogNg(destination.driver(rig.distributor.url, STEADY));
     agent.write([...sent.slice(0, 500), "", ...sent.slice(500)]);
     await shipped(agent, prefix, N);
 
-    const perAnalyzer = withPrefix(prefix);
+    const perAnalyzer = rig.messagesWith(prefix);
     const delivered = perAnalyzer.flat();
     expect(delivered.length).toBe(N); // no duplicates
     expect(delivered.toSorted()).toEqual(sent.toSorted()); // nothing lost, nothing changed
-    expect(empties() - emptyBefore).toBe(destination.empties);
+    expect(rig.emptyMessages() - emptyBefore).toBe(destination.empties);
     const counts = perAnalyzer.map((m) => m.length);
     const fit = fitsWeights(counts, WEIGHTS);
     // The figures the issue's closing note asks for, per agent.
@@ -136,19 +116,22 @@ describe.each(DESTINATIONS.map((d) => [d.name, d] as const))("syslog-ng %s", (na
     const sent = agentLines(prefix, 200);
     await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: true })));
     try {
-      await eventually(async () => (await stats()).analyzers.every((a) => !a.healthy), "every analyzer marked down");
-      const rejected = (await stats()).rejected;
+      await eventually(
+        async () => (await rig.stats()).analyzers.every((a) => !a.healthy),
+        "every analyzer marked down",
+      );
+      const rejected = (await rig.stats()).rejected;
       const agent = await syslogNg(destination.driver(rig.distributor.url, STEADY));
       agent.write(sent);
-      await eventually(async () => (await stats()).rejected > rejected, "a 503 answered", POLLS);
-      expect(withPrefix(prefix).flat()).toEqual([]);
+      await eventually(async () => (await rig.stats()).rejected > rejected, "a 503 answered", POLLS);
+      expect(rig.messagesWith(prefix).flat()).toEqual([]);
       await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: false })));
       await shipped(agent, prefix, sent.length);
       expect(agent.output()).toMatch(/status_code='503'/);
     } finally {
       await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: false })));
     }
-    const delivered = withPrefix(prefix).flat();
+    const delivered = rig.messagesWith(prefix).flat();
     expect(delivered.length).toBe(sent.length);
     expect(delivered.toSorted()).toEqual(sent.toSorted());
   });
@@ -175,33 +158,33 @@ describe.each(DESTINATIONS.map((d) => [d.name, d] as const))("syslog-ng %s", (na
       const later = agentLines(`${prefix} small`, 3);
       const agent = await syslogNg(destination.driver(strict.url, batch, `workers(1) ${DROP_400}`));
       agent.write(refused);
-      await eventually(async () => (await stats(strict.url)).invalid >= 1, "the 400", POLLS);
+      await eventually(async () => (await distributorStats(strict.url)).invalid >= 1, "the 400", POLLS);
       agent.write(later);
       await agent.child.whileRunning(
-        eventually(() => withPrefix(`${prefix} small`).flat().length === later.length, "the later lines", POLLS),
+        eventually(() => rig.messagesWith(`${prefix} small`).flat().length === later.length, "the later lines", POLLS),
       );
       await agent.stop();
 
-      expect((await stats(strict.url)).invalid).toBe(1);
-      expect(withPrefix(`${prefix} big`).flat()).toEqual([]);
-      expect(withPrefix(`${prefix} small`).flat().toSorted()).toEqual(later.toSorted());
+      expect((await distributorStats(strict.url)).invalid).toBe(1);
+      expect(rig.messagesWith(`${prefix} big`).flat()).toEqual([]);
+      expect(rig.messagesWith(`${prefix} small`).flat().toSorted()).toEqual(later.toSorted());
       expect(agent.output()).toMatch(/action='drop'.*status_code='400'/);
     });
 
     test("by default: it sends the refused batch again every time-reopen(), forever", async () => {
       const prefix = `refused forever ${name}`;
       const agent = await syslogNg(destination.driver(strict.url, batch, "workers(1)"));
-      const invalid = (await stats(strict.url)).invalid;
+      const invalid = (await distributorStats(strict.url)).invalid;
       agent.write(agentLines(prefix, 2 * STRICT_MAX_PACKET));
       await agent.child.whileRunning(
         eventually(
-          async () => (await stats(strict.url)).invalid >= invalid + 3,
+          async () => (await distributorStats(strict.url)).invalid >= invalid + 3,
           "the same batch refused 3 times",
           POLLS,
         ),
       );
       await agent.stop();
-      expect(withPrefix(prefix).flat()).toEqual([]);
+      expect(rig.messagesWith(prefix).flat()).toEqual([]);
       expect(agent.output()).toMatch(/status_code='400'/);
     });
   });

@@ -14,10 +14,9 @@
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import winston from "winston";
-import type { DistributorStats } from "../../src/protocol/stats.ts";
 import { agentLines, shareLine } from "../../testkit/agents.ts";
 import { Rig } from "../../testkit/faults.ts";
-import { eventually, getJson } from "../../testkit/http.ts";
+import { distributorStats, eventually } from "../../testkit/http.ts";
 import { type Service, spawnService } from "../../testkit/procs.ts";
 import { fitsWeights } from "../../testkit/shares.ts";
 
@@ -53,24 +52,6 @@ function httpLogger(url: string, options: HttpOptions = {}) {
   return { logger, logged, warned, reported: () => logged.length + warned.length };
 }
 
-function stats(url = rig.distributor.url): Promise<DistributorStats> {
-  return getJson<DistributorStats>(`${url}/stats`);
-}
-
-function audited(): string[][] {
-  return rig.messages();
-}
-
-function withPrefix(prefix: string): string[][] {
-  return audited().map((messages) => messages.filter((m) => m.startsWith(`${prefix} `)));
-}
-
-function empties(): number {
-  return audited()
-    .flat()
-    .filter((m) => m === "").length;
-}
-
 describe("winston's Http transport to /analyze", () => {
   const modes: [string, HttpOptions][] = [
     ["one request per log", {}],
@@ -81,22 +62,22 @@ describe("winston's Http transport to /analyze", () => {
     async (_, options) => {
       const prefix = `steady winston ${options?.batch ? "batch" : "single"}`;
       const sent = agentLines(prefix, N);
-      const emptyBefore = empties();
+      const emptyBefore = rig.emptyMessages();
       const { logger, warned } = httpLogger(rig.distributor.url, options);
       for (const line of [...sent.slice(0, 500), "", ...sent.slice(500)]) logger.info(line);
       await eventually(
-        () => withPrefix(prefix).flat().length >= N && empties() > emptyBefore,
+        () => rig.messagesWith(prefix).flat().length >= N && rig.emptyMessages() > emptyBefore,
         "every line analyzed",
         POLLS,
       );
       logger.close();
       await rig.settled();
 
-      const perAnalyzer = withPrefix(prefix);
+      const perAnalyzer = rig.messagesWith(prefix);
       const delivered = perAnalyzer.flat();
       expect(delivered.length).toBe(N); // no duplicates
       expect(delivered.toSorted()).toEqual(sent.toSorted()); // nothing lost, nothing changed
-      expect(empties() - emptyBefore).toBe(1);
+      expect(rig.emptyMessages() - emptyBefore).toBe(1);
       expect(warned).toEqual([]);
       const counts = perAnalyzer.map((m) => m.length);
       const fit = fitsWeights(counts, WEIGHTS);
@@ -113,23 +94,26 @@ describe("winston's Http transport to /analyze", () => {
     const { logger, warned, reported } = httpLogger(rig.distributor.url);
     await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: true })));
     try {
-      await eventually(async () => (await stats()).analyzers.every((a) => !a.healthy), "every analyzer marked down");
-      const rejected = (await stats()).rejected;
+      await eventually(
+        async () => (await rig.stats()).analyzers.every((a) => !a.healthy),
+        "every analyzer marked down",
+      );
+      const rejected = (await rig.stats()).rejected;
       for (const line of during) logger.info(line);
       await eventually(() => reported() === during.length, "every log answered", POLLS);
       expect(warned.map((e) => e.message)).toEqual(during.map(() => "Invalid HTTP Status Code: 503"));
-      expect((await stats()).rejected).toBe(rejected + during.length); // each sent once
+      expect((await rig.stats()).rejected).toBe(rejected + during.length); // each sent once
     } finally {
       await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: false })));
     }
-    await eventually(async () => (await stats()).analyzers.every((a) => a.healthy), "every analyzer back");
+    await eventually(async () => (await rig.stats()).analyzers.every((a) => a.healthy), "every analyzer back");
     for (const line of after) logger.info(line);
     await eventually(() => reported() === during.length + after.length, "every later log answered", POLLS);
     logger.close();
     await rig.settled();
 
-    expect(withPrefix(`${prefix} during`).flat()).toEqual([]);
-    expect(withPrefix(`${prefix} after`).flat().toSorted()).toEqual(after.toSorted());
+    expect(rig.messagesWith(`${prefix} during`).flat()).toEqual([]);
+    expect(rig.messagesWith(`${prefix} after`).flat().toSorted()).toEqual(after.toSorted());
     expect(warned).toHaveLength(during.length);
   });
 
@@ -154,11 +138,15 @@ describe("winston's Http transport to /analyze", () => {
       await eventually(() => reported() === 1, "the batch answered", POLLS);
       expect(warned.map((e) => e.message)).toEqual(["Invalid HTTP Status Code: 400"]);
       for (const line of later) logger.info(line); // sent after batchInterval
-      await eventually(() => withPrefix(`${prefix} small`).flat().length === later.length, "the later log", POLLS);
+      await eventually(
+        () => rig.messagesWith(`${prefix} small`).flat().length === later.length,
+        "the later log",
+        POLLS,
+      );
       logger.close();
 
-      expect((await stats(strict.url)).invalid).toBe(1);
-      expect(withPrefix(`${prefix} big`).flat()).toEqual([]);
+      expect((await distributorStats(strict.url)).invalid).toBe(1);
+      expect(rig.messagesWith(`${prefix} big`).flat()).toEqual([]);
     });
   });
 });
