@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { DistributorStats } from "../src/protocol/stats.ts";
 import { startCluster } from "./cluster.ts";
 import { distributorStats, postJson } from "./http.ts";
-import { type Env, type Service, stopAll } from "./procs.ts";
+import { type Env, type Service, spawnService, stopAll } from "./procs.ts";
 
 export type FaultReport = {
   fault: string;
@@ -33,9 +33,11 @@ export class Rig {
   readonly dir = mkdtempSync(join(tmpdir(), "faults-"));
   analyzers: Service[] = [];
   distributor!: Service;
+  weights: readonly number[] = [];
 
   static async start(weights: number[], env: Env = {}, analyzerEnv: Env = {}): Promise<Rig> {
     const rig = new Rig();
+    rig.weights = weights;
     const cluster = await startCluster(weights, { HEALTH_TIMEOUT_MS: "100", ...env }, (id) => ({
       AUDIT_FILE: join(rig.dir, `${id}.jsonl`),
       ...analyzerEnv,
@@ -43,6 +45,15 @@ export class Rig {
     rig.analyzers = cluster.analyzers;
     rig.distributor = cluster.distributor;
     return rig;
+  }
+
+  /** One more distributor in front of the same analyzers and weights, configured by `env` too. */
+  anotherDistributor(env: Env): Promise<Service> {
+    return spawnService("distributor.ts", {
+      ANALYZERS: this.analyzers.map((a) => a.url).join(","),
+      DISTRIBUTION_WEIGHTS: this.weights.join(","),
+      ...env,
+    });
   }
 
   /** Starts analyzer i again on its old port, with the same audit file. */

@@ -23,7 +23,6 @@ import { BatchLogRecordProcessor, LoggerProvider } from "@opentelemetry/sdk-logs
 import type { AnalyzerStats } from "../../src/protocol/stats.ts";
 import { Rig } from "../../testkit/faults.ts";
 import { distributorStats, eventually, getJson } from "../../testkit/http.ts";
-import { spawnService } from "../../testkit/procs.ts";
 import { fitsWeights } from "../../testkit/shares.ts";
 
 setDefaultTimeout(60_000); // see test/setup.ts
@@ -179,11 +178,7 @@ describe("the OpenTelemetry JS SDK through the distributor", () => {
   );
 
   test("http/json: a 400 (more records than MAX_PACKET) is not retried; the batch is dropped and reported", async () => {
-    const strict = await spawnService("distributor.ts", {
-      ANALYZERS: rig.analyzers.map((a) => a.url).join(","),
-      DISTRIBUTION_WEIGHTS: WEIGHTS.join(","),
-      MAX_PACKET: "5",
-    });
+    const strict = await rig.anotherDistributor({ MAX_PACKET: "5" });
     const prefix = "too many http/json";
     const heard = said.length;
     const { provider, logger } = sdk(CLIENTS[0], strict.url);

@@ -20,7 +20,7 @@ import { join } from "node:path";
 import type { AnalyzerStats } from "../../src/protocol/stats.ts";
 import { Rig } from "../../testkit/faults.ts";
 import { distributorStats, eventually, getJson } from "../../testkit/http.ts";
-import { spawnChild, spawnService } from "../../testkit/procs.ts";
+import { spawnChild } from "../../testkit/procs.ts";
 import { fitsWeights } from "../../testkit/shares.ts";
 
 setDefaultTimeout(60_000); // see test/setup.ts
@@ -139,11 +139,7 @@ describe("pino-loki through the distributor", () => {
   });
 
   test("a 400 (more lines in a batch than MAX_PACKET) is not retried: the batch is dropped and the reason printed", async () => {
-    const strict = await spawnService("distributor.ts", {
-      ANALYZERS: rig.analyzers.map((a) => a.url).join(","),
-      DISTRIBUTION_WEIGHTS: WEIGHTS.join(","),
-      MAX_PACKET: "5",
-    });
+    const strict = await rig.anotherDistributor({ MAX_PACKET: "5" });
     try {
       const said = await runApp(strict.url, lines("too many pino-loki", 10)); // one batch of 10
       expect(said).toContain("Got error when trying to send log to loki");

@@ -26,7 +26,7 @@ import type { BulkAnswer } from "../../src/protocol/formats/bulk.ts";
 import { type Agent, agentLines, requireAgents, shareLine, startRsyslog } from "../../testkit/agents.ts";
 import { Rig } from "../../testkit/faults.ts";
 import { distributorStats, eventually } from "../../testkit/http.ts";
-import { type Service, spawnService } from "../../testkit/procs.ts";
+import type { Service } from "../../testkit/procs.ts";
 import { fitsWeights } from "../../testkit/shares.ts";
 
 setDefaultTimeout(60_000); // see test/setup.ts
@@ -230,11 +230,7 @@ describe("rsyslog omelasticsearch to /_bulk", () => {
   describe("a batch the distributor refuses with 400 (more lines than MAX_PACKET)", () => {
     let strict: Service;
     beforeAll(async () => {
-      strict = await spawnService("distributor.ts", {
-        ANALYZERS: rig.analyzers.map((a) => a.url).join(","),
-        DISTRIBUTION_WEIGHTS: WEIGHTS.join(","),
-        MAX_PACKET: String(STRICT_MAX_PACKET),
-      });
+      strict = await rig.anotherDistributor({ MAX_PACKET: String(STRICT_MAX_PACKET) });
     });
     afterAll(() => strict?.stop());
 

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { type Agent, agentLines, requireAgents, shareLine, startSyslogNg } from "../../testkit/agents.ts";
 import { Rig } from "../../testkit/faults.ts";
 import { distributorStats, eventually } from "../../testkit/http.ts";
-import { type Service, spawnService } from "../../testkit/procs.ts";
+import type { Service } from "../../testkit/procs.ts";
 import { fitsWeights } from "../../testkit/shares.ts";
 
 setDefaultTimeout(60_000); // see test/setup.ts
@@ -139,11 +139,7 @@ describe.each(DESTINATIONS.map((d) => [d.name, d] as const))("syslog-ng %s", (na
   describe("a batch the distributor refuses with 400 (more lines than MAX_PACKET)", () => {
     let strict: Service;
     beforeAll(async () => {
-      strict = await spawnService("distributor.ts", {
-        ANALYZERS: rig.analyzers.map((a) => a.url).join(","),
-        DISTRIBUTION_WEIGHTS: WEIGHTS.join(","),
-        MAX_PACKET: String(STRICT_MAX_PACKET),
-      });
+      strict = await rig.anotherDistributor({ MAX_PACKET: String(STRICT_MAX_PACKET) });
       services.push(strict);
     });
     afterAll(() => strict?.stop());

@@ -17,7 +17,7 @@ import winston from "winston";
 import { agentLines, shareLine } from "../../testkit/agents.ts";
 import { Rig } from "../../testkit/faults.ts";
 import { distributorStats, eventually } from "../../testkit/http.ts";
-import { type Service, spawnService } from "../../testkit/procs.ts";
+import type { Service } from "../../testkit/procs.ts";
 import { fitsWeights } from "../../testkit/shares.ts";
 
 setDefaultTimeout(60_000); // see test/setup.ts
@@ -120,11 +120,7 @@ describe("winston's Http transport to /analyze", () => {
   describe("a batch the distributor refuses with 400 (more logs than MAX_PACKET)", () => {
     let strict: Service;
     beforeAll(async () => {
-      strict = await spawnService("distributor.ts", {
-        ANALYZERS: rig.analyzers.map((a) => a.url).join(","),
-        DISTRIBUTION_WEIGHTS: WEIGHTS.join(","),
-        MAX_PACKET: String(STRICT_MAX_PACKET),
-      });
+      strict = await rig.anotherDistributor({ MAX_PACKET: String(STRICT_MAX_PACKET) });
     });
     afterAll(() => strict?.stop());
 
