@@ -35,10 +35,7 @@ export function ingestRoutes(settings: FormatSettings): IngestRoute[] {
 export function analyzeFormat(maxBodyBytes: number): IngestFormat<GenericDecoded> {
   return {
     name: "analyze",
-    decode(body, contentType, req) {
-      const encoding = req.headers.get("content-encoding");
-      return decodeGeneric(encoding === null ? body : decodeContent(body, encoding, maxBodyBytes), contentType);
-    },
+    decode: (body, contentType, req) => decodeGeneric(inflate(body, req, maxBodyBytes), contentType),
     respond: analyzeAnswer,
     listsOutcomes: (decoded) => !decoded.single,
   };
@@ -57,10 +54,7 @@ function analyzeAnswer(decoded: GenericDecoded, _req: Request, acceptance: Accep
 export function otlpFormat(maxBodyBytes: number): IngestFormat {
   return {
     name: "otlp",
-    decode(body, contentType, req) {
-      const encoding = req.headers.get("content-encoding");
-      return decodeOtlp(encoding === null ? body : decodeContent(body, encoding, maxBodyBytes), contentType);
-    },
+    decode: (body, contentType, req) => decodeOtlp(inflate(body, req, maxBodyBytes), contentType),
     // OTLP has one success answer, respond-async or not: an ExportLogsServiceResponse.
     respond: (decoded, req) => otlpResponse(decoded, req.headers.get("content-type") ?? ""),
   };
@@ -75,11 +69,8 @@ export function otlpFormat(maxBodyBytes: number): IngestFormat {
 export function bulkFormat(maxBodyBytes: number): IngestFormat<BulkDecoded> {
   return {
     name: "bulk",
-    decode(body, contentType, req) {
-      const encoding = req.headers.get("content-encoding");
-      const inflated = encoding === null ? body : decodeContent(body, encoding, maxBodyBytes);
-      return decodeBulk(inflated, contentType, { index: bulkIndexOf(new URL(req.url).pathname) });
-    },
+    decode: (body, contentType, req) =>
+      decodeBulk(inflate(body, req, maxBodyBytes), contentType, { index: bulkIndexOf(new URL(req.url).pathname) }),
     respond: (decoded) => bulkResponse(decoded),
     failure: (decoded, error) => bulkFailure(decoded, error.status, error.message, error.headers),
   };
@@ -90,12 +81,16 @@ export function lokiFormat(maxBodyBytes: number): IngestFormat {
   return {
     name: "loki",
     decode(body, contentType, req) {
-      const encoding = req.headers.get("content-encoding");
       // Loki snappy-decodes protobuf whatever Content-Encoding says, and some clients say "snappy".
-      const plain = encoding === null || encoding.trim().toLowerCase() === "snappy";
-      const inflated = plain ? body : decodeContent(body, encoding, maxBodyBytes);
-      return decodeLoki(inflated, contentType, { maxBytes: maxBodyBytes });
+      const snappy = req.headers.get("content-encoding")?.trim().toLowerCase() === "snappy";
+      return decodeLoki(snappy ? body : inflate(body, req, maxBodyBytes), contentType, { maxBytes: maxBodyBytes });
     },
     respond: () => lokiResponse(),
   };
+}
+
+/** The body as sent, or inflated by its Content-Encoding (gzip, deflate) within `maxBodyBytes`. */
+function inflate(body: Uint8Array, req: Request, maxBodyBytes: number): Uint8Array {
+  const encoding = req.headers.get("content-encoding");
+  return encoding === null ? body : decodeContent(body, encoding, maxBodyBytes);
 }
