@@ -21,6 +21,7 @@ import { OTLPLogExporter as ProtobufExporter } from "@opentelemetry/exporter-log
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchLogRecordProcessor, LoggerProvider } from "@opentelemetry/sdk-logs";
 import type { AnalyzerStats } from "../../src/protocol/stats.ts";
+import { shareLine } from "../../testkit/agents.ts";
 import { Rig } from "../../testkit/faults.ts";
 import { distributorStats, eventually, getJson } from "../../testkit/http.ts";
 import { fitsWeights } from "../../testkit/shares.ts";
@@ -128,6 +129,7 @@ describe("the OpenTelemetry JS SDK through the distributor", () => {
       expect(delivered.toSorted()).toEqual(sent.toSorted()); // nothing lost, nothing else
       const counts = perAnalyzer.map((m) => m.length);
       const fit = fitsWeights(counts, WEIGHTS);
+      console.log(shareLine(`OpenTelemetry SDK ${name}`, N, delivered, counts, fit.pValue));
       expect(fit.ok, `counts ${counts} for weights ${WEIGHTS}: p = ${fit.pValue}`).toBe(true);
 
       const after = await levels();

@@ -18,6 +18,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AnalyzerStats } from "../../src/protocol/stats.ts";
+import { shareLine } from "../../testkit/agents.ts";
 import { Rig } from "../../testkit/faults.ts";
 import { distributorStats, eventually, getJson } from "../../testkit/http.ts";
 import { spawnChild } from "../../testkit/procs.ts";
@@ -111,6 +112,7 @@ describe("pino-loki through the distributor", () => {
     expect(delivered.toSorted()).toEqual(sent.toSorted()); // nothing lost, nothing else
     const counts = perAnalyzer.map((m) => m.length);
     const fit = fitsWeights(counts, WEIGHTS);
+    console.log(shareLine("pino-loki", N, delivered, counts, fit.pValue));
     expect(fit.ok, `counts ${counts} for weights ${WEIGHTS}: p = ${fit.pValue}`).toBe(true);
     expect((await infoCount()) - before).toBe(N);
   });
