@@ -23,7 +23,8 @@ export function recordFromObject(object: Record<string, unknown>): LogRecord | u
   for (const key of MESSAGE_KEYS) {
     const message = object[key];
     if (typeof message !== "string") continue;
-    const fields: LogFields = {};
+    // No prototype: a field named __proto__ (JSON.parse makes it an own key) stays a field.
+    const fields: LogFields = Object.create(null);
     let any = false;
     for (const k in object) {
       if (k === key || !Object.hasOwn(object, k)) continue;
