@@ -10,9 +10,9 @@ import { gzipSync } from "node:zlib";
 import protobuf from "protobufjs";
 import { compress } from "snappyjs";
 import type { BulkAnswer, ElasticsearchInfo } from "../src/protocol/formats/bulk.ts";
-import type { AnalyzerStats, DistributorStats } from "../src/protocol/stats.ts";
+import type { AnalyzerStats } from "../src/protocol/stats.ts";
 import { Rig } from "../testkit/faults.ts";
-import { eventually, getJson } from "../testkit/http.ts";
+import { getJson } from "../testkit/http.ts";
 import { fitsWeights } from "../testkit/shares.ts";
 
 setDefaultTimeout(60_000); // see test/setup.ts
@@ -185,15 +185,13 @@ describe("Elasticsearch _bulk", () => {
       { message: sent[2] },
     ];
     const body = `${lines.map((line) => JSON.stringify(line)).join("\n")}\n`;
-    const allHealthy = async (healthy: boolean) =>
-      (await getJson<DistributorStats>(`${rig.distributor.url}/stats`)).analyzers.every((a) => a.healthy === healthy);
-    await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: true })));
+    await rig.faultAll({ down: true });
     let res: Response;
     try {
-      await eventually(() => allHealthy(false), "every analyzer marked down");
+      await rig.untilAll(false);
       res = await post("/_bulk", body, { "content-type": "application/json" });
     } finally {
-      await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: false })));
+      await rig.faultAll({ down: false });
     }
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).toBe("1");
@@ -210,7 +208,7 @@ describe("Elasticsearch _bulk", () => {
     ]);
     expect(rig.messagesWith(prefix).flat()).toEqual([]);
 
-    await eventually(() => allHealthy(true), "every analyzer back");
+    await rig.untilAll(true);
     const again = await post("/_bulk", body, { "content-type": "application/json" });
     expect(again.status).toBe(200);
     expect(((await again.json()) as BulkAnswer).items.map((item) => (item.index ?? item.create)?.status)).toEqual([

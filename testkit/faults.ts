@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DistributorStats } from "../src/protocol/stats.ts";
 import { startCluster } from "./cluster.ts";
-import { distributorStats, postJson } from "./http.ts";
+import { distributorStats, eventually, postJson } from "./http.ts";
 import { type Env, type Service, spawnService, stopAll } from "./procs.ts";
 
 export type FaultReport = {
@@ -59,6 +59,17 @@ export class Rig {
   /** Starts analyzer i again on its old port, with the same audit file. */
   async restart(i: number, env: Env = {}): Promise<void> {
     this.analyzers[i] = await this.analyzers[i].restart(env);
+  }
+
+  /** The same fault on every analyzer (POST /fault), e.g. {"down": true} for an outage. */
+  async faultAll(fault: Record<string, unknown>): Promise<void> {
+    await Promise.all(this.analyzers.map((_, i) => this.fault(i, fault)));
+  }
+
+  /** Until the distributor sees every analyzer healthy (true) or every one down (false). */
+  untilAll(healthy: boolean): Promise<void> {
+    const what = healthy ? "every analyzer back" : "every analyzer marked down";
+    return eventually(async () => (await this.stats()).analyzers.every((a) => a.healthy === healthy), what);
   }
 
   fault(i: number, fault: Record<string, unknown>): Promise<Response> {

@@ -155,11 +155,8 @@ describe("the OpenTelemetry JS SDK through the distributor", () => {
     async (name, client) => {
       const prefix = `outage ${name}`;
       const sent = messages(prefix, 300);
-      await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: true })));
-      await eventually(
-        async () => (await rig.stats()).analyzers.every((a) => !a.healthy),
-        "every analyzer marked down",
-      );
+      await rig.faultAll({ down: true });
+      await rig.untilAll(false);
       const rejected = (await rig.stats()).rejected;
       const heard = said.length;
 
@@ -167,7 +164,7 @@ describe("the OpenTelemetry JS SDK through the distributor", () => {
       emit(logger, sent);
       const flushed = provider.forceFlush();
       await eventually(async () => (await rig.stats()).rejected > rejected, "a 503 answered");
-      await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: false })));
+      await rig.faultAll({ down: false });
       await flushed;
       await provider.shutdown();
 

@@ -118,8 +118,8 @@ describe("pino-loki through the distributor", () => {
   });
 
   test("while every analyzer is down: a 503, and pino-loki drops the batch; with Prefer: respond-async it is queued and arrives", async () => {
-    await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: true })));
-    await eventually(async () => (await rig.stats()).analyzers.every((a) => !a.healthy), "every analyzer marked down");
+    await rig.faultAll({ down: true });
+    await rig.untilAll(false);
     try {
       const dropped = lines("outage dropped", 50);
       const rejected = (await rig.stats()).rejected;
@@ -131,12 +131,12 @@ describe("pino-loki through the distributor", () => {
       const queued = lines("outage queued", 50);
       await runApp(rig.distributor.url, queued, { headers: { Prefer: "respond-async" } });
       expect(audited("outage queued").flat()).toEqual([]);
-      await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: false })));
+      await rig.faultAll({ down: false });
       await eventually(() => audited("outage queued").flat().length === 50, "the queued batch delivered");
       expect(audited("outage queued").flat().toSorted()).toEqual(queued.toSorted());
       expect(audited("outage dropped").flat()).toEqual([]);
     } finally {
-      await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: false })));
+      await rig.faultAll({ down: false });
     }
   });
 

@@ -147,12 +147,9 @@ describe("rsyslog omelasticsearch to /_bulk", () => {
     const during = agentLines(`${prefix} during`, 1200);
     const after = agentLines(`${prefix} after`, 20);
     const agent = await rsyslog(rig.distributor.url);
-    await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: true })));
+    await rig.faultAll({ down: true });
     try {
-      await eventually(
-        async () => (await rig.stats()).analyzers.every((a) => !a.healthy),
-        "every analyzer marked down",
-      );
+      await rig.untilAll(false);
       const rejected = (await rig.stats()).rejected;
       agent.write(during);
       // Refused twice over: sent, then resent from the retry ruleset.
@@ -165,9 +162,9 @@ describe("rsyslog omelasticsearch to /_bulk", () => {
       );
       expect(rig.messagesWith(`${prefix} during`).flat()).toEqual([]);
     } finally {
-      await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: false })));
+      await rig.faultAll({ down: false });
     }
-    await eventually(async () => (await rig.stats()).analyzers.every((a) => a.healthy), "every analyzer back");
+    await rig.untilAll(true);
     await agent.child.whileRunning(
       eventually(() => rig.messagesWith(`${prefix} during`).flat().length >= during.length, "the retried lines", POLLS),
     );
@@ -194,12 +191,9 @@ describe("rsyslog omelasticsearch to /_bulk", () => {
     const during = agentLines(`${prefix} during`, 20);
     const after = agentLines(`${prefix} after`, 20);
     const agent = await rsyslog(rig.distributor.url, false);
-    await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: true })));
+    await rig.faultAll({ down: true });
     try {
-      await eventually(
-        async () => (await rig.stats()).analyzers.every((a) => !a.healthy),
-        "every analyzer marked down",
-      );
+      await rig.untilAll(false);
       const rejected = (await rig.stats()).rejected;
       agent.write(during);
       await agent.child.whileRunning(
@@ -207,9 +201,9 @@ describe("rsyslog omelasticsearch to /_bulk", () => {
       );
       expect((await rig.stats()).rejected).toBe(rejected + during.length);
     } finally {
-      await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: false })));
+      await rig.faultAll({ down: false });
     }
-    await eventually(async () => (await rig.stats()).analyzers.every((a) => a.healthy), "every analyzer back");
+    await rig.untilAll(true);
     agent.write(after);
     await agent.child.whileRunning(
       eventually(() => rig.messagesWith(`${prefix} after`).flat().length >= after.length, "the later lines", POLLS),

@@ -92,21 +92,18 @@ describe("winston's Http transport to /analyze", () => {
     const during = agentLines(`${prefix} during`, 20);
     const after = agentLines(`${prefix} after`, 20);
     const { logger, warned, reported } = httpLogger(rig.distributor.url);
-    await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: true })));
+    await rig.faultAll({ down: true });
     try {
-      await eventually(
-        async () => (await rig.stats()).analyzers.every((a) => !a.healthy),
-        "every analyzer marked down",
-      );
+      await rig.untilAll(false);
       const rejected = (await rig.stats()).rejected;
       for (const line of during) logger.info(line);
       await eventually(() => reported() === during.length, "every log answered", POLLS);
       expect(warned.map((e) => e.message)).toEqual(during.map(() => "Invalid HTTP Status Code: 503"));
       expect((await rig.stats()).rejected).toBe(rejected + during.length); // each sent once
     } finally {
-      await Promise.all(rig.analyzers.map((_, i) => rig.fault(i, { down: false })));
+      await rig.faultAll({ down: false });
     }
-    await eventually(async () => (await rig.stats()).analyzers.every((a) => a.healthy), "every analyzer back");
+    await rig.untilAll(true);
     for (const line of after) logger.info(line);
     await eventually(() => reported() === during.length + after.length, "every later log answered", POLLS);
     logger.close();
