@@ -4,13 +4,20 @@
 import { loadOrExit } from "./src/config/env.ts";
 import { createDistributor } from "./src/distributor/app.ts";
 import { loadDistributorConfig } from "./src/distributor/config.ts";
+import { LockedError } from "./src/distributor/filelock.ts";
 import { SERVER_BODY_CAP } from "./src/http/app.ts";
 
 async function main(): Promise<void> {
   const config = loadOrExit("distributor", loadDistributorConfig);
-  const distributor = createDistributor(config);
-  await distributor.discovery?.refresh(); // the first lookup, so that there is something to probe
-  await distributor.health.probeAll(); // serve with a known healthy set, not an empty one
+  let distributor: ReturnType<typeof createDistributor>;
+  try {
+    distributor = createDistributor(config);
+  } catch (error) {
+    if (!(error instanceof LockedError)) throw error;
+    console.error(`distributor: ${error.message}`);
+    process.exit(1);
+  }
+  await distributor.start(); // serve with a known healthy set, not an empty one
   const server = Bun.serve({
     port: config.port,
     hostname: config.host,
@@ -24,6 +31,7 @@ async function main(): Promise<void> {
   const found = config.discovery
     ? ` (${config.discovery.host}:${config.discovery.port}, re-resolved every ${config.discovery.intervalMs} ms)`
     : "";
+  console.log(distributor.spoolSummary);
   console.log(
     `distributor listening on ${server.url.origin} → analyzers ${weights}${found}; ${config.workers} workers`,
   );
@@ -32,15 +40,24 @@ async function main(): Promise<void> {
   async function shutdown(signal: string): Promise<void> {
     if (stopping) return;
     stopping = true;
-    console.log(`distributor: ${signal}: no new messages; delivering ${distributor.channel.size} queued`);
+    const stored = distributor.intake.stats().messages;
+    console.log(
+      `distributor: ${signal}: no new messages; delivering ${distributor.channel.size} queued` +
+        (stored > 0 ? `, ${stored} stored` : ""),
+    );
     const closed = server.stop();
     const drained = await distributor.drain(config.shutdownTimeoutMs);
     await closed;
-    const lost = distributor.counters.received - distributor.counters.delivered - distributor.counters.failed;
+    const { received, delivered, failed } = distributor.counters;
+    const left = distributor.intake.stats();
+    const undelivered =
+      left.kind === "disk"
+        ? `${left.messages} stored message(s) left in ${left.dir} for the next start`
+        : `${received - delivered - failed} messages undelivered`;
     console.log(
       drained
         ? "distributor: drained, bye"
-        : `distributor: gave up draining after ${config.shutdownTimeoutMs} ms; ${lost} messages undelivered`,
+        : `distributor: gave up draining after ${config.shutdownTimeoutMs} ms; ${undelivered}`,
     );
     process.exit(drained ? 0 : 1);
   }

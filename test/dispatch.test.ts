@@ -20,6 +20,7 @@ const analyzers = ["a1", "a2", "a3"].map((id) => {
     maxBodyBytes: 1 << 20,
     auditFile: undefined,
     adminToken: undefined,
+    dedupeWindow: 1000,
   });
   const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: analyzer.app.fetch });
   return { ...analyzer, server };
@@ -42,7 +43,7 @@ function setup(
     forward: createForward(1000),
     maxAttempts: options.maxAttempts ?? 3,
     budget: options.budget,
-    onLost: () => {},
+    ledger: { delivered() {}, givenUp() {}, messageId: () => undefined },
   });
   return { upstreams, balancer, counters, dispatch };
 }

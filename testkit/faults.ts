@@ -9,7 +9,8 @@
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { DistributorStats } from "../src/protocol/stats.ts";
+import { Spool } from "../src/distributor/spool.ts";
+import type { AnalyzerStats, DistributorStats } from "../src/protocol/stats.ts";
 import { startCluster } from "./cluster.ts";
 import { distributorStats, eventually, postJson } from "./http.ts";
 import { type Env, type Service, spawnService, stopAll } from "./procs.ts";
@@ -80,14 +81,25 @@ export class Rig {
     return distributorStats(this.distributor.url);
   }
 
-  /** Waits until every accepted message is settled (delivered or given up on). */
+  /**
+   * Waits until every accepted message is settled (delivered or given up on): with a spool, until
+   * it holds nothing (it counts what a distributor before this one stored, too).
+   */
   async settled(): Promise<DistributorStats> {
-    for (let i = 0; i < 400; i++) {
+    for (let i = 0; i < 800; i++) {
       const s = await this.stats();
-      if (s.queue.depth === 0 && s.received === s.delivered + s.failed) return s;
+      const stored = s.spool.kind === "disk" ? s.spool.messages : 0;
+      if (s.queue.depth === 0 && stored === 0 && s.received <= s.delivered + s.failed) return s;
       await Bun.sleep(25);
     }
     return this.stats();
+  }
+
+  /** Every analyzer's /stats, in order. */
+  analyzerStats(): Promise<AnalyzerStats[]> {
+    return Promise.all(
+      this.analyzers.map(async (a) => (await fetch(`${a.url}/stats`)).json() as Promise<AnalyzerStats>),
+    );
   }
 
   /** Each analyzer's audit file (AUDIT_FILE): the messages it analyzed, in order. */
@@ -429,16 +441,15 @@ export async function flapping(): Promise<FaultReport> {
 
 /** Every analyzer dies, then one comes back; sync clients get 503 at once, async ones queue. */
 export async function allDown(): Promise<FaultReport> {
-  // Parked workers hold up to WORKERS × BATCH_MAX messages besides the queue: keep that small
-  // next to the 4,000 async messages sent, so that the bound is reached.
-  const rig = await Rig.start([1, 1], { QUEUE_CAPACITY: "2000", BATCH_MAX: "50" });
+  // The spool bounds async messages: 100 kB holds about 1,300 of the 4,000 sent (~75 bytes each).
+  const rig = await Rig.start([1, 1], { SPOOL_MAX_BYTES: "100000", BATCH_MAX: "50" });
   try {
     for (const a of rig.analyzers) a.kill();
     const at = performance.now();
     await rig.watch(0, false, at);
     const detectMs = await rig.watch(1, false, at);
     const sync = await drive(rig.distributor.url, { mode: "sync", packet: 1, concurrency: 4, requests: 100 });
-    // Async: accepted until the queue is full, then 503.
+    // Async: stored until the spool is full, then 503.
     const asyncRun = await drive(rig.distributor.url, { mode: "async", packet: 10, concurrency: 4, requests: 400 });
     const back = performance.now();
     await rig.restart(0);
@@ -457,7 +468,7 @@ export async function allDown(): Promise<FaultReport> {
     };
     return report(
       "all analyzers down, then one back",
-      "sync: 503 + Retry-After at once; async: queued up to QUEUE_CAPACITY, then 503; queue delivered on recovery",
+      "sync: 503 + Retry-After at once; async: stored up to SPOOL_MAX_BYTES, then 503; all delivered on recovery",
       merged,
       rig,
       {
@@ -529,7 +540,8 @@ function rssKb(pid: number): number {
 export async function overload(): Promise<FaultReport> {
   const rig = await Rig.start(
     [1, 1],
-    { QUEUE_CAPACITY: "200", MAX_PACKET: "100", WORKERS: "4", BATCH_MAX: "10" },
+    // The queue alone bounds async messages in memory; the spool's bound is its own scenario.
+    { QUEUE_CAPACITY: "200", MAX_PACKET: "100", WORKERS: "4", BATCH_MAX: "10", SPOOL: "memory" },
     { ANALYZER_LATENCY: "0.05" },
   );
   try {
@@ -540,7 +552,7 @@ export async function overload(): Promise<FaultReport> {
     clearInterval(sampler);
     const s = await rig.settled();
     return report(
-      "overload (async, analyzers at 50 ms, queue 200)",
+      "overload (async, analyzers at 50 ms, queue 200, SPOOL=memory)",
       "the queue fills, the excess gets 503 + Retry-After at once; everything accepted is delivered",
       t,
       rig,
@@ -550,6 +562,61 @@ export async function overload(): Promise<FaultReport> {
           rssMaxMB: (rssMax / 1024).toFixed(1),
           delivered: s.delivered,
           retryAfterMissing: t.retryAfterMissing,
+        },
+      },
+    );
+  } finally {
+    await rig.stop();
+  }
+}
+
+/**
+ * kill -9 of the distributor under async load, analyzers slow enough (50 ms) that its queue is not
+ * empty, and a restart on the same spool folder. `spool: "memory"` is the before: what a crash
+ * loses without the spool.
+ */
+export async function distributorKillNine(spool: "disk" | "memory"): Promise<FaultReport> {
+  const env = spool === "memory" ? { SPOOL: "memory" } : {};
+  const rig = await Rig.start([1, 2, 3], env, { ANALYZER_LATENCY: "0.05" });
+  try {
+    const requests = 900;
+    let restarted: Promise<void> | undefined;
+    let storedAtKill = 0;
+    const t = await drive(rig.distributor.url, {
+      mode: "async",
+      packet: 20,
+      concurrency: 16,
+      requests,
+      async onRequest(i) {
+        if (i === requests / 3) {
+          const before = await rig.stats();
+          storedAtKill = spool === "disk" ? before.spool.messages : before.queue.depth;
+          rig.distributor.kill();
+          restarted = (async () => {
+            rig.distributor = await rig.distributor.restart();
+          })();
+        }
+        if (i >= requests / 3) await restarted;
+      },
+    });
+    const s = await rig.settled();
+    const dropped = (await rig.analyzerStats()).reduce((n, a) => n + a.duplicates, 0);
+    // Requests cut off by the kill failed at the client (connection closed): not accepted, not owed.
+    const connectionErrors = t.errors.filter((e) => !/^\d{3} /.test(e)).length;
+    const rest = { ...t, errors: t.errors.filter((e) => /^\d{3} /.test(e)) };
+    return report(
+      `kill -9 distributor under async load (${spool === "disk" ? "spool on disk" : "SPOOL=memory"})`,
+      spool === "disk"
+        ? "restarted on the same spool: what it had stored is replayed, repeats dropped by the analyzers"
+        : "restarted: what was queued in memory is gone",
+      rest,
+      rig,
+      {
+        extra: {
+          waitingAtKill: storedAtKill,
+          recovered: s.spool.recovered,
+          duplicatesDropped: dropped,
+          cutOffRequests: connectionErrors,
         },
       },
     );
@@ -573,11 +640,15 @@ export async function sigterm(): Promise<FaultReport> {
       },
     });
     const code = await exit!;
+    // What a next start would find in the spool: nothing, if the drain delivered everything.
+    const { spool } = Spool.open({ dir: rig.distributor.env.SPOOL_DIR!, maxBytes: 1 << 30, log: () => {} });
+    const leftInSpool = spool.messages;
+    spool.close();
     // Refused requests after SIGTERM are connection errors or 503s: not accepted, so not owed.
     const connectionRefusals = t.errors.filter((e) => !/^\d{3} /.test(e)).length;
     const rest = { ...t, errors: t.errors.filter((e) => /^\d{3} /.test(e)) };
     return report("SIGTERM under load", `stops accepting, drains the queue, exits ${code}`, rest, rig, {
-      extra: { exitCode: code, refusedAfterSigterm: t.refused + connectionRefusals },
+      extra: { exitCode: code, refusedAfterSigterm: t.refused + connectionRefusals, leftInSpool },
     });
   } finally {
     await rig.stop();
@@ -598,4 +669,6 @@ export const scenarios: [string, () => Promise<FaultReport>][] = [
   ["rejoin, slow start", () => rejoin(2000)],
   ["overload", overload],
   ["SIGTERM", sigterm],
+  ["kill -9 distributor, memory", () => distributorKillNine("memory")],
+  ["kill -9 distributor, spool", () => distributorKillNine("disk")],
 ];

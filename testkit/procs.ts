@@ -3,6 +3,9 @@
 // (SIGTERM), then insists (SIGKILL); and nothing outlives the process that started it: whatever is
 // still running gets SIGKILL on exit (installCleanup() adds Ctrl-C and SIGTERM).
 
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Subprocess } from "bun";
 
 export type Env = Record<string, string | undefined>;
@@ -243,13 +246,23 @@ export class Service extends Child {
   }
 }
 
+/**
+ * A distributor started here gets a spool folder of its own (they would share the default
+ * data/spool, and a second one refuses to start), unless `env` names one or opts out. restart()
+ * passes the same environment, so the restarted one finds what the first one stored.
+ */
+function spoolOf(entry: string, env: Env): Env {
+  if (entry !== "distributor.ts" || "SPOOL_DIR" in env || env.SPOOL === "memory") return {};
+  return { SPOOL_DIR: mkdtempSync(join(tmpdir(), "spool-")) };
+}
+
 /** Starts one of this repo's entrypoints (on 127.0.0.1, port 0 unless `env` says otherwise) and waits until it listens. */
 export function spawnService(
   entry: string,
   env: Env = {},
   options: SpawnOptions & { name?: string } = {},
 ): Promise<Service> {
-  return new Service(entry, env, options).listening();
+  return new Service(entry, { ...spoolOf(entry, env), ...env }, options).listening();
 }
 
 /**

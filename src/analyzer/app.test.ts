@@ -120,6 +120,7 @@ describe("GET /stats and /metrics", () => {
       requests: 2,
       simulatedFailures: 0,
       byLevel: { ERROR: 2, INFO: 1, NONE: 1 },
+      duplicates: 0,
       fault: { down: false, hang: false, failureRate: 0, latency: 0 },
     });
 

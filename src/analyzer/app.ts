@@ -21,6 +21,7 @@ import { type LogRecord, messageOf } from "../protocol/record.ts";
 import type { AnalyzerStats } from "../protocol/stats.ts";
 import { type Analysis, analyzeRecord } from "./analysis.ts";
 import type { AnalyzerConfig } from "./config.ts";
+import { SeenIds } from "./dedupe.ts";
 import { renderAnalyzerMetrics } from "./metrics.ts";
 
 export type AnalyzerOptions = Omit<AnalyzerConfig, "port" | "host" | "id"> & { id: string; random?: Random };
@@ -32,6 +33,8 @@ const faultSchema = z.strictObject({
   hang: z.boolean().optional(),
 });
 
+const DUPLICATE = { duplicate: true } as const;
+
 export function createAnalyzer(options: AnalyzerOptions) {
   const { id, maxBodyBytes } = options;
   const random = options.random ?? Math.random;
@@ -42,7 +45,14 @@ export function createAnalyzer(options: AnalyzerOptions) {
     hung ??= Promise.withResolvers<void>();
     return hung.promise;
   };
-  const counts = { processed: 0, requests: 0, simulatedFailures: 0, byLevel: {} as Record<string, number> };
+  const counts = {
+    processed: 0,
+    requests: 0,
+    simulatedFailures: 0,
+    byLevel: {} as Record<string, number>,
+    duplicates: 0,
+  };
+  const seen = new SeenIds(options.dedupeWindow);
   const idJson = JSON.stringify(id);
 
   function analyze(record: LogRecord): Analysis {
@@ -57,7 +67,7 @@ export function createAnalyzer(options: AnalyzerOptions) {
   // with their fields included; it takes whatever batch the distributor sends: MAX_BODY_BYTES is its limit.
   app.post("/analyze", async (c) => {
     const body = await readLimitedBytes(c.req.raw, maxBodyBytes);
-    const { records, single } = decodeGeneric(body, c.req.header("content-type") ?? "");
+    const { records, single, ids } = decodeGeneric(body, c.req.header("content-type") ?? "");
     counts.requests++;
     // An answer sent after a wait leaves Bun's cork: big ones then need textResponse (src/http/app.ts).
     const late = fault.hang || fault.latency > 0;
@@ -68,12 +78,18 @@ export function createAnalyzer(options: AnalyzerOptions) {
       throw new HttpError(500, `simulated failure (failure rate ${fault.failureRate})`);
     }
     if (fault.latency > 0) await Bun.sleep(fault.latency * 1000);
-    const results = records.map(analyze);
+    // A message whose id was analyzed before is a replay (src/protocol/batch.ts): answered, not counted.
+    const repeat = (i: number) => ids !== undefined && ids[i] !== null && seen.has(ids[i]);
+    const results = records.map((r, i) => (repeat(i) ? DUPLICATE : analyze(r)));
+    const fresh = ids ? records.filter((_, i) => !repeat(i)) : records;
+    counts.duplicates += records.length - fresh.length;
     // Written before answering, so it survives a kill -9 that comes before the answer arrives: one
     // line per message, its text JSON-encoded (fields are not audited).
-    if (options.auditFile)
-      appendFileSync(options.auditFile, records.map((r) => `${JSON.stringify(messageOf(r))}\n`).join(""));
-    counts.processed += results.length;
+    if (options.auditFile && fresh.length > 0)
+      appendFileSync(options.auditFile, fresh.map((r) => `${JSON.stringify(messageOf(r))}\n`).join(""));
+    // Remembered once analyzed: a request that failed before this is analyzed when it is retried.
+    if (ids) for (const id of ids) if (id !== null) seen.add(id);
+    counts.processed += fresh.length;
     if (!single && c.req.header("accept")?.includes(NDJSON)) {
       // The distributor's form (src/protocol/batch.ts): the id, then one result per line.
       const body = batchAnswer(idJson, results);

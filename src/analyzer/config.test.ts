@@ -11,6 +11,7 @@ describe("loadAnalyzerConfig", () => {
       failureRate: 0,
       maxBodyBytes: 1024 * 1024,
       auditFile: undefined,
+      dedupeWindow: 100_000,
       adminToken: undefined,
     });
   });
@@ -24,6 +25,7 @@ describe("loadAnalyzerConfig", () => {
       FAILURE_RATE: "0.5",
       MAX_BODY_BYTES: "10",
       AUDIT_FILE: "/tmp/audit",
+      DEDUPE_WINDOW: "7",
       ADMIN_TOKEN: "t",
     };
     expect(loadAnalyzerConfig(env)).toEqual({
@@ -34,6 +36,7 @@ describe("loadAnalyzerConfig", () => {
       failureRate: 0.5,
       maxBodyBytes: 10,
       auditFile: "/tmp/audit",
+      dedupeWindow: 7,
       adminToken: "t",
     });
     expect(loadAnalyzerConfig({ ANALYZER_ID: "  " }).id).toBeUndefined();

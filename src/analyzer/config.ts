@@ -50,6 +50,11 @@ export const analyzerSettings = {
     schema: text("file path"),
     doc: "append every analyzed line to this file (JSON string per line) before answering: the evidence the fault-injection suite counts lost and duplicated messages with",
   },
+  dedupeWindow: {
+    env: "DEDUPE_WINDOW",
+    schema: wholeNumber(100_000, 0, 100_000_000),
+    doc: 'how many message ids (sent by a distributor\'s spool) are remembered: a message with an id analyzed among the last this many is answered `{"duplicate": true}` and not counted again (a replay after a distributor crash); ~100 bytes each; 0: off',
+  },
   adminToken: {
     env: "ADMIN_TOKEN",
     schema: text("any text"),

@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { renderAnalyzerMetrics } from "./metrics.ts";
 
-const counts = { processed: 7, requests: 3, simulatedFailures: 1, byLevel: { ERROR: 2, NONE: 5 } };
+const counts = { processed: 7, requests: 3, simulatedFailures: 1, byLevel: { ERROR: 2, NONE: 5 }, duplicates: 3 };
 
 test("every counter is a family with HELP and TYPE, labelled with the analyzer's id", () => {
   expect(renderAnalyzerMetrics("a1", counts, false)).toBe(
@@ -15,6 +15,9 @@ test("every counter is a family with HELP and TYPE, labelled with the analyzer's
       "# HELP analyzer_simulated_failures_total Requests answered 500 on purpose (FAILURE_RATE).",
       "# TYPE analyzer_simulated_failures_total counter",
       'analyzer_simulated_failures_total{analyzer="a1"} 1',
+      "# HELP analyzer_duplicates_total Messages not analyzed again: their id was analyzed before (a spool replay).",
+      "# TYPE analyzer_duplicates_total counter",
+      'analyzer_duplicates_total{analyzer="a1"} 3',
       "# HELP analyzer_messages_by_level_total Log lines analyzed, by the level found (NONE when none).",
       "# TYPE analyzer_messages_by_level_total counter",
       'analyzer_messages_by_level_total{analyzer="a1",level="ERROR"} 2',
@@ -35,7 +38,11 @@ test.each([
 });
 
 test("before any message the by-level family has no samples, and the rest read 0", () => {
-  const text = renderAnalyzerMetrics("a1", { processed: 0, requests: 0, simulatedFailures: 0, byLevel: {} }, false);
+  const text = renderAnalyzerMetrics(
+    "a1",
+    { processed: 0, requests: 0, simulatedFailures: 0, byLevel: {}, duplicates: 0 },
+    false,
+  );
   expect(text).not.toContain("analyzer_messages_by_level_total{");
   expect(text).toContain('analyzer_messages_processed_total{analyzer="a1"} 0\n');
 });

@@ -7,6 +7,7 @@ export type AnalyzerCounts = {
   requests: number;
   simulatedFailures: number;
   byLevel: Record<string, number>;
+  duplicates: number;
 };
 
 export function renderAnalyzerMetrics(id: string, counts: AnalyzerCounts, down: boolean): string {
@@ -21,6 +22,9 @@ export function renderAnalyzerMetrics(id: string, counts: AnalyzerCounts, down: 
     "# HELP analyzer_simulated_failures_total Requests answered 500 on purpose (FAILURE_RATE).",
     "# TYPE analyzer_simulated_failures_total counter",
     `analyzer_simulated_failures_total{${label}} ${counts.simulatedFailures}`,
+    "# HELP analyzer_duplicates_total Messages not analyzed again: their id was analyzed before (a spool replay).",
+    "# TYPE analyzer_duplicates_total counter",
+    `analyzer_duplicates_total{${label}} ${counts.duplicates}`,
     "# HELP analyzer_messages_by_level_total Log lines analyzed, by the level found (NONE when none).",
     "# TYPE analyzer_messages_by_level_total counter",
     ...Object.entries(counts.byLevel).map(

@@ -46,6 +46,19 @@ export function wholeNumber(fallback: number, min: number, max: number) {
     .register(allowedValues, { allowed });
 }
 
+/** One of a few words, case-insensitive. */
+export function oneOf<const T extends string>(values: readonly T[], fallback: T) {
+  const allowed = values.join(" or ");
+  return z
+    .string()
+    .trim()
+    .toLowerCase()
+    .default(fallback)
+    .refine((s) => (values as readonly string[]).includes(s), { message: `must be ${allowed}` })
+    .transform((s) => s as T)
+    .register(allowedValues, { allowed });
+}
+
 export function decimal(fallback: number, min: number, max: number) {
   const allowed = `number from ${min} to ${max}`;
   return z

@@ -54,13 +54,15 @@ async function serveBothWays(env: Record<string, string>): Promise<Entries> {
       MAX_BODY_BYTES: String(MAX_BODY_BYTES),
       MAX_PACKET: "5",
       HEALTH_INTERVAL_MS: "60000",
+      // The answers of the memory queue: the spool's own are tested in intake.test.ts.
+      SPOOL: "memory",
       ...env,
     }),
     {
       log: () => {},
     },
   );
-  await distributor.health.probeAll();
+  await distributor.start();
   expect(Object.keys(distributor.routes)).toEqual(["/analyze"]);
   const common = { port: 0, hostname: "127.0.0.1", fetch: distributor.app.fetch, maxRequestBodySize: SERVER_BODY_CAP };
   const withRoutes = Bun.serve({ ...common, routes: distributor.routes });

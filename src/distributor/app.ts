@@ -1,5 +1,5 @@
-// The distributor's parts wired together: the balancer over the analyzers, the queue and its
-// workers, health checks, discovery, and the HTTP API. distributor.ts serves it; tests use it
+// The distributor's parts wired together: the balancer over the analyzers, the spool, the queue and
+// its workers, health checks, discovery, and the HTTP API. distributor.ts serves it; tests use it
 // in-process.
 
 import { allowOnly, createJsonApp } from "../http/app.ts";
@@ -12,19 +12,28 @@ import { Channel } from "./channel.ts";
 import type { DistributorConfig } from "./config.ts";
 import { createCounters } from "./counters.ts";
 import { dashboardPage } from "./dashboard.ts";
+import { registerDeadLetters } from "./deadletters.ts";
 import { type Resolver, startDiscovery } from "./discovery.ts";
 import { createDispatcher, type Job } from "./dispatch.ts";
 import { ingestRoutes } from "./formats.ts";
 import { createForward, type Forward } from "./forward.ts";
 import { startHealthChecks } from "./health.ts";
 import { createIngestHandler } from "./ingest.ts";
+import { openIntake } from "./intake.ts";
 import { createLatencies, renderDistributorMetrics, upstreamHistogram } from "./metrics.ts";
 import { startPool } from "./pool.ts";
 import { RetryBudget } from "./retrybudget.ts";
 import { statsSnapshot } from "./stats.ts";
 import { createUpstream } from "./upstream.ts";
 
-export type DistributorDeps = { random?: Random; forward?: Forward; log?: (line: string) => void; resolve?: Resolver };
+export type DistributorDeps = {
+  random?: Random;
+  forward?: Forward;
+  log?: (line: string) => void;
+  resolve?: Resolver;
+  /** SQLite's max_page_count for the spool: a disk that fills up, for tests. */
+  spoolPageLimit?: number;
+};
 
 export function createDistributor(config: DistributorConfig, deps: DistributorDeps = {}) {
   const log = deps.log ?? ((line: string) => console.log(line));
@@ -42,6 +51,16 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
   const counters = createCounters();
   const latencies = createLatencies();
   const channel = new Channel<Job>(config.queueCapacity, (job) => job.logs.length);
+  // Throws LockedError when another distributor has the spool: the entrypoint says so and exits.
+  const { intake, summary: spoolSummary } = openIntake({
+    dir: config.spoolDir,
+    maxBytes: config.spoolMaxBytes,
+    sync: config.spoolSync,
+    maxPacket: config.maxPacket,
+    channel,
+    log,
+    maxPageCount: deps.spoolPageLimit,
+  });
   const dispatch = createDispatcher({
     balancer,
     counters,
@@ -49,6 +68,7 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
     maxAttempts: config.maxAttempts,
     budget: new RetryBudget({ ratio: config.retryBudgetRatio, minPerSecond: config.retryBudgetMinPerSecond }),
     observe: (upstream, seconds) => upstreamHistogram(latencies, upstream.url).observe(seconds),
+    ledger: intake,
   });
   const pool = startPool({
     channel,
@@ -76,6 +96,7 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
     const handle = createIngestHandler({
       format,
       channel,
+      intake,
       balancer,
       counters,
       maxBodyBytes: config.maxBodyBytes,
@@ -94,10 +115,10 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
   const routes = { "/analyze": { POST: ingest.get("/analyze")! } };
   app.get("/health", (c) => c.json({ status: "ok" }));
   allowOnly(app, "/health", ["GET"]);
-  app.get("/stats", (c) => c.json(statsSnapshot({ balancer, counters, channel, pool, startedAt })));
+  app.get("/stats", (c) => c.json(statsSnapshot({ balancer, counters, channel, pool, intake, startedAt })));
   allowOnly(app, "/stats", ["GET"]);
   app.get("/metrics", (c) =>
-    c.body(renderDistributorMetrics({ balancer, counters, channel, pool, startedAt, latencies }), 200, {
+    c.body(renderDistributorMetrics({ balancer, counters, channel, pool, intake, startedAt, latencies }), 200, {
       "content-type": PROMETHEUS_CONTENT_TYPE,
     }),
   );
@@ -108,6 +129,7 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
   allowOnly(app, "/_cat/health", ["GET"]);
   allowOnly(app, "/", ["GET"]);
   registerAdmin(app, { balancer, token: config.adminToken });
+  registerDeadLetters(app, { intake, token: config.adminToken });
 
   return {
     app,
@@ -116,19 +138,40 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
     balancer,
     counters,
     channel,
+    intake,
+    /** What the spool holds or why there is none: for the startup lines. */
+    spoolSummary,
     pool,
     health,
     discovery,
-    /** Stops taking messages, delivers what was accepted (up to `timeoutMs`), stops health checks. */
+    /**
+     * Finds the analyzers (the first DNS lookup), probes them, then starts delivering what the spool
+     * kept from an earlier run: call once, before serving.
+     */
+    async start(): Promise<void> {
+      await discovery?.refresh();
+      await health.probeAll();
+      intake.start();
+    },
+    /**
+     * Stops taking messages and delivers what was accepted, stored ones included (up to
+     * `timeoutMs`); stops health checks and closes the spool. Stored messages not delivered by
+     * then stay in the spool for the next start.
+     */
     async drain(timeoutMs: number): Promise<boolean> {
-      channel.close();
+      const fedThenDone = intake.finish().then(() => {
+        channel.close();
+        return pool.done;
+      });
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-      const drained = await Promise.race([pool.done.then(() => true), timedOut]);
+      const drained = await Promise.race([fedThenDone.then(() => true), timedOut]);
       clearTimeout(timer);
+      channel.close();
       health.stop();
       discovery?.stop();
       balancer.stop();
+      intake.close();
       return drained;
     },
   };

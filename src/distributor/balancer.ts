@@ -83,6 +83,16 @@ export class Balancer {
     return table && this.#candidates[pickAlias(table, this.#random)];
   }
 
+  /**
+   * The analyzer for a message whose draw is `u` in [0, 1) instead of a random one: a stored
+   * message draws from its id (math/random.ts hashUniform), so a replay picks the same analyzer
+   * as the first try while the healthy set is the same, and that analyzer can tell the repeat.
+   */
+  pickAt(u: number): Upstream | undefined {
+    const table = this.#table;
+    return table && this.#candidates[pickAlias(table, () => u)];
+  }
+
   get healthyCount(): number {
     return this.#candidates.length;
   }

@@ -107,4 +107,22 @@ describe("Channel", () => {
   test.each([0, -1, 1.5, NaN])("rejects capacity %p with a RangeError", (capacity) => {
     expect(() => new Channel(capacity)).toThrow(`capacity must be a positive integer, got ${capacity}`);
   });
+
+  test("whenRoom resolves once enough has been taken for the units asked, and on close", async () => {
+    const ch = new Channel<number>(4);
+    for (let i = 0; i < 4; i++) ch.trySend(i);
+    let two = false;
+    let three = false;
+    void ch.whenRoom(2).then(() => (two = true));
+    void ch.whenRoom(3).then(() => (three = true));
+    await tick();
+    expect([two, three]).toEqual([false, false]);
+    await ch.recvBatch(2);
+    await tick();
+    expect([two, three]).toEqual([true, false]);
+    ch.close();
+    await tick();
+    expect(three).toBe(true);
+    expect(await ch.whenRoom(100)).toBeUndefined(); // closed: nothing to wait for
+  });
 });

@@ -32,6 +32,8 @@ export class Channel<T> {
   // Waiting receivers, each with the most it takes; LIFO wakes the most recently idle worker.
   #receivers: { max: number; delay: WakeDelay | undefined; resolve: (items: T[]) => void }[] = [];
   #wakeScheduled = false;
+  // Producers waiting for room (whenRoom), each for its own number of units.
+  #roomWaiters: { units: number; resolve: () => void }[] = [];
 
   constructor(capacity: number, sizeOf: (item: T) => number = () => 1) {
     if (!Number.isInteger(capacity) || capacity < 1) {
@@ -74,10 +76,20 @@ export class Channel<T> {
     return new Promise((resolve) => this.#receivers.push({ max, delay, resolve }));
   }
 
+  /**
+   * Resolves once `units` more would fit (p-queue's onSizeLessThan, for a producer with work
+   * elsewhere, e.g. messages waiting on disk), or once the channel is closed.
+   */
+  whenRoom(units: number): Promise<void> {
+    if (this.#closed || this.#size + units <= this.capacity) return Promise.resolve();
+    return new Promise((resolve) => this.#roomWaiters.push({ units, resolve }));
+  }
+
   /** Stops new sends. Queued items can still be received; idle receivers then get `[]`. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const w of this.#roomWaiters.splice(0)) w.resolve();
     // Queued items still go out through the pending wake; receivers left over then get [].
     if (this.#size === 0) for (const r of this.#receivers.splice(0)) r.resolve([]);
   }
@@ -117,6 +129,16 @@ export class Channel<T> {
       items.push(item);
       taken += units;
     }
+    if (this.#roomWaiters.length > 0) this.#notifyRoom();
     return items;
+  }
+
+  #notifyRoom(): void {
+    const waiting = this.#roomWaiters;
+    this.#roomWaiters = [];
+    for (const w of waiting) {
+      if (this.#size + w.units <= this.capacity) w.resolve();
+      else this.#roomWaiters.push(w);
+    }
   }
 }

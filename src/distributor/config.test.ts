@@ -44,8 +44,15 @@ describe("loadDistributorConfig", () => {
     expect(loadDistributorConfig({ WORKERS: "" }).workers).toBe(16);
   });
 
-  test("every setting but the five that choose analyzers becomes the field it is described under", () => {
-    const choosing = ["analyzers", "distributionWeights", "analyzerHost", "analyzerPort", "discoveryIntervalMs"];
+  test("every setting but the five that choose analyzers (and SPOOL) becomes the field it is described under", () => {
+    const choosing = [
+      "analyzers",
+      "distributionWeights",
+      "analyzerHost",
+      "analyzerPort",
+      "discoveryIntervalMs",
+      "spool",
+    ];
     const fields = Object.keys(distributorSettings).filter((f) => !choosing.includes(f));
     const env = {
       PORT: "7",
@@ -54,6 +61,9 @@ describe("loadDistributorConfig", () => {
       BATCH_MAX: "4",
       BATCH_LINGER_MS: "5",
       QUEUE_CAPACITY: "600",
+      SPOOL_DIR: "/var/spool/x",
+      SPOOL_MAX_BYTES: "2048",
+      SPOOL_SYNC: "FULL",
       HEALTH_INTERVAL_MS: "70",
       HEALTH_TIMEOUT_MS: "8",
       HEALTH_RISE: "9",
@@ -79,6 +89,9 @@ describe("loadDistributorConfig", () => {
       batchMax: 4,
       batchLingerMs: 5,
       queueCapacity: 600,
+      spoolDir: "/var/spool/x",
+      spoolMaxBytes: 2048,
+      spoolSync: "full",
       healthIntervalMs: 70,
       healthTimeoutMs: 8,
       healthRise: 9,
@@ -98,6 +111,19 @@ describe("loadDistributorConfig", () => {
   });
 
   test.each([
+    [{}, "data/spool"],
+    [{ SPOOL: "memory" }, null],
+    [{ SPOOL: "Memory", SPOOL_DIR: "/x" }, null],
+    [{ SPOOL_DIR: "" }, null], // set but empty: the documented opt-out
+    [{ SPOOL: "disk", SPOOL_DIR: "/x" }, "/x"],
+  ])("%j keeps async messages in %p (null: memory only)", (env, dir) => {
+    expect(loadDistributorConfig(env).spoolDir).toBe(dir);
+  });
+
+  test.each([
+    [{ SPOOL: "tape" }, 'SPOOL must be disk or memory, got "tape"'],
+    [{ SPOOL_SYNC: "always" }, 'SPOOL_SYNC must be normal or full, got "always"'],
+    [{ SPOOL_MAX_BYTES: "10" }, "SPOOL_MAX_BYTES must be a whole number from 1024 to"],
     [{ WORKERS: "abc" }, 'WORKERS must be a whole number from 1 to 1024, got "abc"'],
     [{ WORKERS: "0" }, 'WORKERS must be a whole number from 1 to 1024, got "0"'],
     [{ PORT: "70000" }, 'PORT must be a whole number from 0 to 65535, got "70000"'],

@@ -8,6 +8,7 @@ import {
   host,
   MIB,
   matching,
+  oneOf,
   parseSettings,
   type Settings,
   text,
@@ -17,6 +18,7 @@ import {
 export type AnalyzerTarget = { url: string; weight: number };
 
 export const DEFAULT_ANALYZERS = "http://localhost:5000";
+export const DEFAULT_SPOOL_DIR = "data/spool";
 
 /** Every setting once, in the order docs/configuration.md lists them; keys are the config's fields. */
 export const distributorSettings = {
@@ -68,6 +70,27 @@ export const distributorSettings = {
     env: "QUEUE_CAPACITY",
     schema: wholeNumber(10_000, 1, 10_000_000),
     doc: "messages the queue holds; beyond it requests get 503 at once",
+  },
+  spool: {
+    env: "SPOOL",
+    schema: oneOf(["disk", "memory"], "disk"),
+    doc: "where async requests' messages wait: `disk` stores them in `SPOOL_DIR` before the 202, so a crash loses none of them (replayed on the next start); `memory` keeps them in the queue only, and a crash loses what is queued (see [what a 202 promises](operations.md#what-a-202-promises))",
+  },
+  spoolDir: {
+    env: "SPOOL_DIR",
+    schema: text("folder path"),
+    shownDefault: DEFAULT_SPOOL_DIR,
+    doc: "the spool's folder, created if missing, relative to the working directory; one distributor per folder (a second one refuses to start); set but empty (`SPOOL_DIR=`): same as `SPOOL=memory`",
+  },
+  spoolMaxBytes: {
+    env: "SPOOL_MAX_BYTES",
+    schema: wholeNumber(1024 * MIB, 1024, 1024 * 1024 * MIB),
+    doc: "most bytes of stored messages and dead letters; beyond it async requests get 503 + `Retry-After`, nothing is dropped",
+  },
+  spoolSync: {
+    env: "SPOOL_SYNC",
+    schema: oneOf(["normal", "full"], "normal"),
+    doc: "`normal`: a commit is written to the OS before the 202 (survives a crash of the distributor, not of the machine); `full`: also fsync'ed (survives a power loss, costs a disk flush per commit)",
   },
   healthIntervalMs: {
     env: "HEALTH_INTERVAL_MS",
@@ -152,10 +175,8 @@ export type DistributorConfig = ReturnType<typeof loadDistributorConfig>;
 export type DiscoveryConfig = NonNullable<DistributorConfig["discovery"]>;
 
 export function loadDistributorConfig(env: Env) {
-  const { analyzers, distributionWeights, analyzerHost, analyzerPort, discoveryIntervalMs, ...rest } = parseSettings(
-    distributorSettings,
-    env,
-  );
+  const { analyzers, distributionWeights, analyzerHost, analyzerPort, discoveryIntervalMs, spool, spoolDir, ...rest } =
+    parseSettings(distributorSettings, env);
   if (rest.maxPacket > rest.queueCapacity) {
     throw new ConfigError(
       `MAX_PACKET (${rest.maxPacket}) is larger than QUEUE_CAPACITY (${rest.queueCapacity}): a full packet could never be queued`,
@@ -166,8 +187,12 @@ export function loadDistributorConfig(env: Env) {
       `ANALYZER_HOST (${JSON.stringify(analyzerHost)}) and ANALYZERS are both set: use ANALYZER_HOST to find analyzers by DNS or ANALYZERS to list them, not both`,
     );
   }
+  // Set but empty is the one place where empty does not mean unset: the issue's documented opt-out.
+  const memory = spool === "memory" || env.SPOOL_DIR === "";
   return {
     ...rest,
+    /** Where async messages wait: the spool's folder, or null to keep them in memory only. */
+    spoolDir: memory ? null : (spoolDir ?? DEFAULT_SPOOL_DIR),
     /** The fixed list from ANALYZERS; empty when `discovery` is set. */
     analyzers: analyzerHost === undefined ? parseAnalyzers(analyzers ?? DEFAULT_ANALYZERS, distributionWeights) : [],
     discovery:

@@ -52,7 +52,8 @@ function rig({
   const counters = createCounters();
   const calls: Call[] = [];
   const observed: [Upstream, number][] = [];
-  const lost: [count: number, attempts: number, outcome: Outcome][] = [];
+  const lost: [start: number, end: number, reason: string][] = [];
+  const delivered: [start: number, end: number][] = [];
   const turns = new Map<Upstream, number>();
 
   async function forward(upstream: Upstream, records: LogRecord[]): Promise<ForwardResult> {
@@ -74,12 +75,16 @@ function rig({
     maxAttempts,
     budget,
     observe: (upstream, seconds) => observed.push([upstream, seconds]),
-    onLost: (count, attempts, outcome) => lost.push([count, attempts, outcome]),
+    ledger: {
+      delivered: (_job, start, end) => delivered.push([start, end]),
+      givenUp: (_job, start, end, reason) => lost.push([start, end, reason]),
+      messageId: () => undefined,
+    },
   });
   /** Logs sent to each analyzer, in the balancer's order. */
   const logsTo = () =>
     upstreams.map((u) => calls.filter((c) => c.upstream === u).reduce((n, c) => n + c.logs.length, 0));
-  return { upstreams, balancer, counters, calls, observed, lost, dispatch, logsTo };
+  return { upstreams, balancer, counters, calls, observed, lost, delivered, dispatch, logsTo };
 }
 
 /** A client request of `n` logs named `prefix i`, whose outcomes land in `outcomes`, each exactly once. */
@@ -345,13 +350,54 @@ describe("when no analyzer is healthy", () => {
     expect(lost).toEqual([]);
   });
 
-  test("async messages given up on after maxAttempts are reported lost, with the reason", async () => {
-    const { dispatch, counters, lost } = rig({ weights: [1], behaviours: ["5xx"], maxAttempts: 2 });
+  test("async messages given up on after maxAttempts go to the ledger with the reason", async () => {
+    const { dispatch, counters, lost, delivered } = rig({ weights: [1], behaviours: ["5xx"], maxAttempts: 2 });
     await dispatch([asyncJob(3)]);
-    expect(lost).toEqual([
-      [3, 2, { status: 502, error: "analyzer a1.test:9000 answered 500: boom; gave up after 2 attempt(s)" }],
-    ]);
+    expect(lost).toEqual([[0, 3, "analyzer a1.test:9000 answered 500: boom; gave up after 2 attempt(s)"]]);
+    expect(delivered).toEqual([]);
     expect(counters.failed).toBe(3);
+  });
+
+  test("the ledger hears of every async message delivered, once", async () => {
+    const { dispatch, delivered } = rig({ weights: [1, 2, 3] });
+    await dispatch([asyncJob(50), asyncJob(7)]);
+    const count = delivered.reduce((n, [start, end]) => n + end - start, 0);
+    expect(count).toBe(57);
+  });
+
+  test("a stored job's messages go where their draws say, and carry their ids", async () => {
+    const draws = [0.1, 0.1, 0.9, 0.1, 0.5, 0.9];
+    const ids: (string | null)[][] = [];
+    const balancer = new Balancer(
+      ["http://a1.test:9000", "http://a2.test:9000", "http://a3.test:9000"].map((u) => createUpstream(u, 1)),
+    );
+    for (const u of balancer.upstreams) balancer.setHealthy(u, true, "test");
+    const sent = new Map<string, string[]>();
+    const dispatch = createDispatcher({
+      balancer,
+      counters: createCounters(),
+      maxAttempts: 1,
+      forward: async (upstream, logs, batchIds) => {
+        ids.push(batchIds ?? []);
+        sent.set(upstream.id, [...(sent.get(upstream.id) ?? []), ...logs.map(String)]);
+        return { ok: true, analyzer: upstream.id, results: logs.map(() => "{}") };
+      },
+      ledger: {
+        delivered() {},
+        givenUp() {},
+        messageId: (job, i) => `s-${job.stored?.row}-${i}`,
+        draw: (_job, i) => draws[i],
+      },
+    });
+    const logs = draws.map((_, i) => `m${i}`);
+    await dispatch([{ logs, reply: null, stored: { row: 7, remaining: 6, bytes: 1 } }]);
+    // Three equal weights: a draw below 1/3 is a1, from 1/3 to 2/3 a2, above a3.
+    expect(Object.fromEntries(sent)).toEqual({
+      "a1.test:9000": ["m0", "m1", "m3"],
+      "a2.test:9000": ["m4"],
+      "a3.test:9000": ["m2", "m5"],
+    });
+    expect(ids.flat().sort()).toEqual(draws.map((_, i) => `s-7-${i}`).sort());
   });
 });
 

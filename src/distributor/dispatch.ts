@@ -5,17 +5,21 @@
 // again among the other healthy analyzers, up to maxAttempts in all and within the retry budget,
 // so a client sees no error when one analyzer dies.
 // Async messages (nobody waits on them) are never refused for lack of an analyzer: they wait for
-// one to come back; waiting does not use up attempts.
+// one to come back; waiting does not use up attempts. What becomes of them is told to the ledger
+// (intake.ts): analyzed, or given up on (a dead letter).
 //
 // A job is one client request's messages. Each message is still picked on its own, but the
 // messages a job sends to one analyzer travel as one contiguous slice of it (a Part): which
 // positions go where does not change how many go where, so every analyzer's expected share stays
 // exactly its weight's, and a 100-line packet costs a few slices instead of 100 objects.
+// A stored message (from the spool) is the exception: its pick is drawn from its id, so that a
+// replay goes where the first try went; its slices are runs of messages picked alike, in place.
 
 import type { LogRecord } from "../protocol/record.ts";
 import type { Balancer } from "./balancer.ts";
 import type { Counters } from "./counters.ts";
 import type { Forward } from "./forward.ts";
+import type { Ledger } from "./intake.ts";
 import type { RetryBudget } from "./retrybudget.ts";
 import type { Upstream } from "./upstream.ts";
 
@@ -30,6 +34,8 @@ export type Job = {
   readonly logs: readonly LogRecord[];
   /** null for async requests: nobody waits for the outcomes. */
   readonly reply: Reply | null;
+  /** An async request stored in the spool: its row, its messages not settled yet, its size on disk. */
+  readonly stored?: { readonly row: number; remaining: number; readonly bytes: number };
 };
 
 /** The messages start..end-1 of a job, on their way to one analyzer. */
@@ -52,21 +58,25 @@ export type DispatchOptions = {
   budget?: RetryBudget;
   /** Told how long each analyzer request took, in seconds (for the latency histograms). */
   observe?: (upstream: Upstream, seconds: number) => void;
-  /** Told about async messages given up on: nobody else will hear of them. */
-  onLost?: (count: number, attempts: number, outcome: Outcome) => void;
+  /** Told what became of async messages: nobody else hears of it. */
+  ledger?: Ledger;
+};
+
+/** Without an intake (tests of dispatch alone): async messages given up on are only logged. */
+const LOG_ONLY: Ledger = {
+  delivered() {},
+  givenUp: (_job, start, end, reason) => console.error(`gave up on ${end - start} async message(s): ${reason}`),
+  messageId: () => undefined,
 };
 
 export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Promise<void> {
   const { balancer, forward, counters, maxAttempts, budget, observe } = options;
-  const onLost =
-    options.onLost ??
-    ((count, attempts, o) =>
-      console.error(`dropped ${count} async message(s) after ${attempts} attempts: ${"error" in o ? o.error : ""}`));
+  const ledger = options.ledger ?? LOG_ONLY;
 
-  function fail(part: Part, outcome: Outcome & { status: number }): void {
+  function fail(part: Part, outcome: Outcome & { status: number; error: string }): void {
     const reply = part.job.reply;
     if (reply) for (let i = part.start; i < part.end; i++) reply.settle(i, outcome);
-    else onLost(part.end - part.start, part.attempts, outcome);
+    else ledger.givenUp(part.job, part.start, part.end, outcome.error);
   }
 
   /**
@@ -74,6 +84,7 @@ export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Pr
    * Returns false when no analyzer is left (nothing was added then).
    */
   function split(part: Part, groups: Map<Upstream, Part[]>): boolean {
+    if (part.job.stored && !part.failedOn && ledger.draw) return splitByDraw(part, groups);
     const counts = new Map<Upstream, number>();
     for (let i = part.start; i < part.end; i++) {
       const upstream = part.failedOn ? balancer.pickOtherThan(part.failedOn) : balancer.pick();
@@ -97,12 +108,39 @@ export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Pr
     return true;
   }
 
+  /** A stored part: each message picked by its own draw, in runs of neighbours picked alike. */
+  function splitByDraw(part: Part, groups: Map<Upstream, Part[]>): boolean {
+    const picks: Upstream[] = [];
+    for (let i = part.start; i < part.end; i++) {
+      const upstream = balancer.pickAt(ledger.draw!(part.job, i));
+      if (upstream === undefined) return false;
+      picks.push(upstream);
+    }
+    let runStart = part.start;
+    for (let i = part.start + 1; i <= part.end; i++) {
+      const upstream = picks[runStart - part.start];
+      if (i < part.end && picks[i - part.start] === upstream) continue;
+      const slice: Part = { job: part.job, start: runStart, end: i, attempts: part.attempts };
+      const group = groups.get(upstream);
+      if (group) group.push(slice);
+      else groups.set(upstream, [slice]);
+      runStart = i;
+    }
+    return true;
+  }
+
   async function deliver(upstream: Upstream, parts: Part[], retry: Part[]): Promise<void> {
     const logs: LogRecord[] = [];
     for (const p of parts) for (let i = p.start; i < p.end; i++) logs.push(p.job.logs[i]);
+    // Stored messages carry their ids, so that the analyzer can drop one it has analyzed before.
+    let ids: (string | null)[] | undefined;
+    if (parts.some((p) => p.job.stored)) {
+      ids = [];
+      for (const p of parts) for (let i = p.start; i < p.end; i++) ids.push(ledger.messageId(p.job, i) ?? null);
+    }
     balancer.requestStarted(upstream);
     const started = performance.now();
-    const r = await forward(upstream, logs);
+    const r = await forward(upstream, logs, ids);
     observe?.(upstream, (performance.now() - started) / 1000);
     balancer.requestEnded(upstream, logs.length, r.ok);
     if (r.ok) {
@@ -113,6 +151,7 @@ export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Pr
         const reply = p.job.reply;
         if (reply === null) {
           k += p.end - p.start;
+          ledger.delivered(p.job, p.start, p.end);
           continue;
         }
         for (let i = p.start; i < p.end; i++) reply.settle(i, { analyzer: r.analyzer, result: r.results[k++] });

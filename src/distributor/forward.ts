@@ -1,5 +1,6 @@
 // Sends one batch of messages to one analyzer in its batch form, {"logs": [record, ...]} (each a
-// string, or {"message", "fields"}: src/protocol/record.ts), over a kept-alive
+// string, or {"message", "fields"}: src/protocol/record.ts), with "ids" beside it when the messages
+// were stored (src/protocol/batch.ts), over a kept-alive
 // connection (httpclient/), and classifies what came back for the dispatcher.
 // It asks for NDJSON (`Accept: application/x-ndjson`): the analyzer's id, then one result per line,
 // each line a complete JSON value. The distributor splices those lines into its own answers as they
@@ -21,7 +22,8 @@ export type ForwardResult =
    */
   | { ok: false; retryable: boolean; unreachable: boolean; timedOut: boolean; reason: string };
 
-export type Forward = (upstream: Upstream, logs: LogRecord[]) => Promise<ForwardResult>;
+/** `ids`: the messages' ids, for the analyzer to drop repeats by (null for a message without one). */
+export type Forward = (upstream: Upstream, logs: LogRecord[], ids?: (string | null)[]) => Promise<ForwardResult>;
 
 export function createForward(timeoutMs: number): Forward {
   // One client per analyzer; one that discovery drops takes its idle connections with it.
@@ -36,11 +38,11 @@ export function createForward(timeoutMs: number): Forward {
     return c;
   }
 
-  return async function forward(upstream, logs) {
+  return async function forward(upstream, logs, ids) {
     const { client, path } = clientFor(upstream);
     let res: ClientResponse;
     try {
-      res = await client.post(path, JSON.stringify({ logs }), POST_HEADERS, timeoutMs);
+      res = await client.post(path, JSON.stringify(ids ? { logs, ids } : { logs }), POST_HEADERS, timeoutMs);
     } catch (error) {
       // Anything else thrown is our bug, but the batch's messages must still be settled: retryable.
       const kind = error instanceof ClientError ? error.kind : undefined;

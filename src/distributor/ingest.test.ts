@@ -10,6 +10,7 @@ import { createCounters } from "./counters.ts";
 import type { Job, Outcome } from "./dispatch.ts";
 import { analyzeFormat } from "./formats.ts";
 import { createIngestHandler, type IngestFormat, prefersAsync } from "./ingest.ts";
+import { memoryIntake } from "./intake.ts";
 import { createUpstream } from "./upstream.ts";
 
 type RigOptions = {
@@ -31,6 +32,7 @@ function rig({ capacity = 100, healthy = true, authToken, maxBodyBytes = 1000, f
   const analyze = createIngestHandler({
     format: format ?? analyzeFormat(maxBodyBytes),
     channel,
+    intake: memoryIntake(channel, 10, () => {}),
     balancer,
     counters,
     maxBodyBytes,

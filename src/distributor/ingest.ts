@@ -23,6 +23,7 @@ import type { Balancer } from "./balancer.ts";
 import type { Channel } from "./channel.ts";
 import type { Counters } from "./counters.ts";
 import type { Job, Outcome, Reply } from "./dispatch.ts";
+import type { Intake } from "./intake.ts";
 
 /** One record's analysis: the analyzer's id and its result as JSON text (see forward.ts). */
 export type Delivered = Extract<Outcome, { result: string }>;
@@ -50,6 +51,8 @@ export type IngestFormat<D extends Decoded = Decoded> = {
 export type IngestOptions<D extends Decoded = Decoded> = {
   format: IngestFormat<D>;
   channel: Channel<Job>;
+  /** Where async requests' messages go (the spool, or the queue): intake.ts. */
+  intake: Intake;
   balancer: Balancer;
   counters: Counters;
   maxBodyBytes: number;
@@ -106,8 +109,8 @@ const ASYNC: Acceptance = { async: true };
 const NOTHING: Acceptance = { async: false, results: [] };
 
 // Admission and delivery, for records already decoded.
-function createAdmission(options: Pick<IngestOptions, "channel" | "balancer" | "counters">) {
-  const { channel, balancer, counters } = options;
+function createAdmission(options: Pick<IngestOptions, "channel" | "intake" | "balancer" | "counters">) {
+  const { channel, intake, balancer, counters } = options;
 
   return async function admit(
     records: readonly LogRecord[],
@@ -116,23 +119,32 @@ function createAdmission(options: Pick<IngestOptions, "channel" | "balancer" | "
   ): Promise<Acceptance> {
     const n = records.length;
     if (n === 0) return async ? ASYNC : NOTHING; // e.g. an OTLP export with no records: nothing to deliver
+    if (async) {
+      try {
+        await intake.accept(records); // stored (or queued) whole, or refused whole
+      } catch (error) {
+        counters.rejected += n;
+        throw error;
+      }
+      counters.received += n;
+      return ASYNC;
+    }
     if (channel.closed) {
       counters.rejected += n;
       throw new ShuttingDownError();
     }
-    // Waiting clients are refused at once; async messages may wait in the queue for a recovery.
-    if (!async && balancer.healthyCount === 0) {
+    // Waiting clients are refused at once; async messages may wait for a recovery.
+    if (balancer.healthyCount === 0) {
       counters.rejected += n;
       throw new NoHealthyAnalyzerError();
     }
-    const reply = async ? null : new Collector(n);
+    const reply = new Collector(n);
     // The whole request is one queue item, admitted whole or refused whole; capacity counts messages.
     if (!channel.trySend({ logs: records, reply })) {
       counters.rejected += n;
       throw new QueueFullError(channel.capacity);
     }
     counters.received += n;
-    if (reply === null) return ASYNC;
 
     const outcomes = await reply.done;
     if (reply.failures === 0) return { async: false, results: outcomes as Delivered[] };

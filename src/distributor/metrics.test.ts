@@ -3,6 +3,7 @@
 
 import { afterEach, describe, expect, test } from "bun:test";
 import { seededRandom } from "../math/random.ts";
+import { emptySpool } from "../protocol/stats.ts";
 import { Balancer } from "./balancer.ts";
 import { Channel } from "./channel.ts";
 import { createCounters } from "./counters.ts";
@@ -74,12 +75,15 @@ async function sources() {
   const channel = new Channel<string>(100);
   for (const item of ["x", "y", "z"]) channel.trySend(item);
   const pool = await poolWithOneBusy();
+  // A spool with 12 messages in 3 kB, 2 dead letters, 5 recovered at start.
+  const spool = { ...emptySpool("disk"), messages: 12, bytes: 3000, maxBytes: 10_000, deadLetters: 2, recovered: 5 };
+  const intake = { stats: () => spool };
   const latencies = createLatencies();
   latencies.client.observe(0.003);
   latencies.client.observe(0.003);
   upstreamHistogram(latencies, upstreams[0].url).observe(0.02);
   return {
-    all: { balancer, counters, channel, pool, latencies, startedAt: 0 },
+    all: { balancer, counters, channel, pool, intake, latencies, startedAt: 0 },
     upstreams,
     balancer,
     latencies,
@@ -115,6 +119,10 @@ describe("the exposition", () => {
     ["distributor_messages_failed_total", "counter"],
     ["distributor_retries_denied_total", "counter"],
     ["distributor_requests_invalid_total", "counter"],
+    ["distributor_spool_messages", "gauge"],
+    ["distributor_spool_bytes", "gauge"],
+    ["distributor_dead_letters", "gauge"],
+    ["distributor_spool_recovered_total", "counter"],
     ["distributor_analyzer_health_changes_total", "counter"],
     ["distributor_analyzer_up", "gauge"],
     ["distributor_analyzer_weight", "gauge"],

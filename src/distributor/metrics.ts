@@ -28,6 +28,7 @@ export function upstreamHistogram(latencies: Latencies, url: string): Histogram 
 
 export function renderDistributorMetrics(sources: StatsSources & { latencies: Latencies }): string {
   const { balancer, counters, channel, pool, latencies } = sources;
+  const spool = sources.intake.stats();
   const analyzers = describeAnalyzers(balancer);
   const labels = analyzers.map((a) => `analyzer="${labelValue(a.id)}",url="${labelValue(a.url)}"`);
   const perAnalyzer = (pick: (a: AnalyzerStatsEntry) => number): Family["samples"] =>
@@ -73,6 +74,24 @@ export function renderDistributorMetrics(sources: StatsSources & { latencies: La
       [["", counters.retriesDenied]],
     ),
     family("distributor_requests_invalid_total", "counter", "Requests refused as malformed.", [["", counters.invalid]]),
+    family("distributor_spool_messages", "gauge", "Async messages stored in the spool and not analyzed yet.", [
+      ["", spool.messages],
+    ]),
+    family(
+      "distributor_spool_bytes",
+      "gauge",
+      "Bytes of stored messages and dead letters (SPOOL_MAX_BYTES bounds it).",
+      [["", spool.bytes]],
+    ),
+    family("distributor_dead_letters", "gauge", "Async messages no analyzer took, kept (GET /admin/dead-letters).", [
+      ["", spool.deadLetters],
+    ]),
+    family(
+      "distributor_spool_recovered_total",
+      "counter",
+      "Messages found in the spool at start and delivered since.",
+      [["", spool.recovered]],
+    ),
     family(
       "distributor_analyzer_health_changes_total",
       "counter",

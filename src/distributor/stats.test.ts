@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { seededRandom } from "../math/random.ts";
-import { DistributorStats } from "../protocol/stats.ts";
+import { DistributorStats, emptySpool } from "../protocol/stats.ts";
 import { Balancer } from "./balancer.ts";
 import { createCounters } from "./counters.ts";
 import { describeAnalyzers, statsSnapshot } from "./stats.ts";
@@ -57,6 +57,7 @@ test("the snapshot is a DistributorStats as the load tester checks it, counters 
     counters,
     channel: { size: 1, capacity: 100 },
     pool: { workers: 4, active: 1 },
+    intake: { stats: () => ({ ...emptySpool("disk"), dir: "/var/spool", messages: 3 }) },
     startedAt: performance.now(),
   });
   expect(DistributorStats.parse(snapshot)).toEqual(snapshot);
@@ -64,6 +65,7 @@ test("the snapshot is a DistributorStats as the load tester checks it, counters 
     received: 10,
     delivered: 9,
     queue: { depth: 1, capacity: 100 },
+    spool: { kind: "disk", dir: "/var/spool", messages: 3 },
     workers: 4,
     activeWorkers: 1,
     uptimeSeconds: 0,

@@ -6,6 +6,7 @@ import type { AnalyzerStatsEntry, DistributorStats } from "../protocol/stats.ts"
 import type { Balancer } from "./balancer.ts";
 import type { Channel } from "./channel.ts";
 import type { Counters } from "./counters.ts";
+import type { Intake } from "./intake.ts";
 import type { Pool } from "./pool.ts";
 
 export type StatsSources = {
@@ -13,6 +14,7 @@ export type StatsSources = {
   counters: Counters;
   channel: Pick<Channel<unknown>, "size" | "capacity">;
   pool: Pick<Pool, "workers" | "active">;
+  intake: Pick<Intake, "stats">;
   startedAt: number;
 };
 
@@ -37,11 +39,19 @@ export function describeAnalyzers(balancer: Balancer): AnalyzerStatsEntry[] {
   }));
 }
 
-export function statsSnapshot({ balancer, counters, channel, pool, startedAt }: StatsSources): DistributorStats {
+export function statsSnapshot({
+  balancer,
+  counters,
+  channel,
+  pool,
+  intake,
+  startedAt,
+}: StatsSources): DistributorStats {
   return {
     analyzers: describeAnalyzers(balancer),
     ...counters,
     queue: { depth: channel.size, capacity: channel.capacity },
+    spool: intake.stats(),
     workers: pool.workers,
     activeWorkers: pool.active,
     uptimeSeconds: Math.round((performance.now() - startedAt) / 1000),

@@ -84,6 +84,16 @@ export class ShuttingDownError extends HttpError {
   }
 }
 
+/** Async messages could not be stored (spool full, disk full, I/O error): refused, never dropped. */
+export class SpoolUnavailableError extends HttpError {
+  override name = "SpoolUnavailableError";
+  constructor(reason: string) {
+    super(503, `${reason}: async requests are refused until it can store them again; retry later`, undefined, {
+      "retry-after": RETRY_AFTER_SECONDS,
+    });
+  }
+}
+
 export function errorResponse(error: unknown): Response {
   if (error instanceof HttpError) {
     return Response.json({ error: error.message, ...error.details } satisfies ErrorBody, {

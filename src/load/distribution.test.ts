@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { type AnalyzerStatsEntry, type DistributorStats, zeroCounters } from "../protocol/stats.ts";
+import { type AnalyzerStatsEntry, type DistributorStats, emptySpool, zeroCounters } from "../protocol/stats.ts";
 import { compareDistribution, SIGNIFICANCE } from "./distribution.ts";
 
 type Analyzer = Pick<AnalyzerStatsEntry, "id" | "weight" | "delivered"> & Partial<AnalyzerStatsEntry>;
@@ -23,6 +23,7 @@ function stats(...analyzers: Analyzer[]): DistributorStats {
     analyzers: full,
     ...counters,
     queue: { depth: 0, capacity: 100 },
+    spool: emptySpool(),
     workers: 4,
     activeWorkers: 0,
     uptimeSeconds: 0,

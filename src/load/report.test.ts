@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { type AnalyzerStatsEntry, type DistributorStats, zeroCounters } from "../protocol/stats.ts";
+import { type AnalyzerStatsEntry, type DistributorStats, emptySpool, zeroCounters } from "../protocol/stats.ts";
 import { createPaint } from "./colour.ts";
 import { compareDistribution } from "./distribution.ts";
 import { buildReport, type DistributionSection, exitCode, type RunSettings, renderText } from "./report.ts";
@@ -56,6 +56,7 @@ function snapshot(delivered: [number, number], healthy: [boolean, boolean] = [tr
     analyzers: [analyzer("a1", 5001, 1, healthy[0], delivered[0]), analyzer("a2", 5002, 3, healthy[1], delivered[1])],
     ...zeroCounters(),
     queue: { depth: 0, capacity: 100 },
+    spool: emptySpool(),
     workers: 4,
     activeWorkers: 0,
     uptimeSeconds: 0,

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { type AnalyzerStatsEntry, type DistributorStats, zeroCounters } from "../protocol/stats.ts";
+import { type AnalyzerStatsEntry, type DistributorStats, emptySpool, zeroCounters } from "../protocol/stats.ts";
 import { createStatsFetcher, statsUrl, totalDelivered, waitForDelivery } from "./stats.ts";
 
 function analyzer(id: string, port: number, weight: number, delivered: number): AnalyzerStatsEntry {
@@ -27,6 +27,7 @@ function snapshot(delivered: [number, number], depth = 0): DistributorStats {
     received: delivered[0] + delivered[1] + depth,
     delivered: delivered[0] + delivered[1],
     queue: { depth, capacity: 1000 },
+    spool: emptySpool(),
     workers: 4,
     activeWorkers: 0,
     uptimeSeconds: 1,

@@ -4,6 +4,9 @@
 // each line one JSON object. The distributor splices those lines into its own answers as they are,
 // so a result is serialized once, by the analyzer. Without that Accept header the analyzer answers
 // plain JSON ({"analyzer", "results"}), which the distributor also reads.
+// Messages from the distributor's spool carry ids: {"logs": [...], "ids": ["<spool>-<row>-<index>",
+// ...]}, one per message (null for one without). The analyzer analyzes an id once within its
+// DEDUPE_WINDOW; a repeat (a replay after a crash) is answered {"duplicate": true} and not counted.
 
 export const NDJSON = "application/x-ndjson";
 

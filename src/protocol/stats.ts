@@ -4,6 +4,7 @@
 // type-check everywhere; the load tester also checks an answer against them at run time.
 
 import { z } from "zod";
+import type { LogRecord } from "./record.ts";
 
 const count = z.number().int().nonnegative();
 
@@ -61,12 +62,38 @@ export function zeroCounters(): DistributorCounters {
   return Object.fromEntries(Object.keys(DistributorCounters.shape).map((k) => [k, 0])) as DistributorCounters;
 }
 
+/** Where async messages wait (SPOOL): on disk, or in the queue only. */
+export const SpoolStats = z.object({
+  kind: z.enum(["disk", "memory"]),
+  /** SPOOL_DIR; null in memory. */
+  dir: z.string().nullable(),
+  /** Async messages stored and not analyzed yet (0 in memory). */
+  messages: count,
+  /** Bytes the stored messages and dead letters take, and SPOOL_MAX_BYTES. */
+  bytes: count,
+  maxBytes: count,
+  /** Async messages no analyzer took, kept with the reason (GET /admin/dead-letters). */
+  deadLetters: count,
+  /** Dead letters forgotten beyond the 10,000 kept in memory (0 on disk, where they all stay). */
+  deadLettersForgotten: count,
+  /** Messages found stored at start, from before a crash or an unfinished drain, delivered since. */
+  recovered: count,
+});
+export type SpoolStats = z.infer<typeof SpoolStats>;
+
+/** A spool that holds nothing: the base of readers' examples. */
+export function emptySpool(kind: SpoolStats["kind"] = "memory"): SpoolStats {
+  const zero = { messages: 0, bytes: 0, maxBytes: 0, deadLetters: 0, deadLettersForgotten: 0, recovered: 0 };
+  return { kind, dir: null, ...zero };
+}
+
 /** The distributor's GET /stats answer. */
 export const DistributorStats = z.object({
   analyzers: z.array(AnalyzerStatsEntry),
   ...DistributorCounters.shape,
   /** Messages waiting in the queue, and QUEUE_CAPACITY. */
   queue: z.object({ depth: count, capacity: count }),
+  spool: SpoolStats,
   workers: count,
   /** Workers handling a batch now. */
   activeWorkers: count,
@@ -78,6 +105,22 @@ export type DistributorStats = z.infer<typeof DistributorStats>;
 export type AnalyzerList = { analyzers: AnalyzerStatsEntry[] };
 /** The distributor's PUT /admin/analyzers/<id or url> answer: the analyzer after the change. */
 export type AnalyzerChanged = { analyzer: AnalyzerStatsEntry };
+
+/** An async message no analyzer took, kept with the reason: an entry of GET /admin/dead-letters. */
+export type DeadLetter = {
+  id: number;
+  /** The message's id as analyzers saw it (spool-row-index), or memory-<n>. */
+  messageId: string;
+  /** The record as it was accepted, or the damaged text found on disk. */
+  record: LogRecord;
+  reason: string;
+  /** When it was given up on (ISO 8601). */
+  at: string;
+};
+/** The distributor's GET /admin/dead-letters answer: the oldest first, and how many there are. */
+export type DeadLetterList = { total: number; deadLetters: DeadLetter[] };
+/** The distributor's POST /admin/dead-letters/replay answer. */
+export type DeadLettersReplayed = { replayed: number };
 
 /** The faults an analyzer simulates (POST /fault sets them). */
 export type AnalyzerFault = { down: boolean; hang: boolean; failureRate: number; latency: number };
@@ -93,5 +136,7 @@ export type AnalyzerStats = {
   simulatedFailures: number;
   /** Messages analyzed, by level ("NONE" when a line has none). */
   byLevel: Record<string, number>;
+  /** Messages not analyzed again: their id (from a distributor's spool) was analyzed before. */
+  duplicates: number;
   fault: AnalyzerFault;
 };

@@ -19,8 +19,11 @@ import { BadRequestError, HttpError } from "../../http/errors.ts";
 import { type Decoded, type LogFields, type LogRecord, MESSAGE_KEYS, recordFromObject } from "../record.ts";
 import { decodeMsgpack, MSGPACK_TYPES, startsWithMsgpackArray } from "./msgpack.ts";
 
-/** `single`: the body was one JSON object or string, answered with one result instead of a list. */
-export type GenericDecoded = Decoded & { single: boolean };
+/**
+ * `single`: the body was one JSON object or string, answered with one result instead of a list.
+ * `ids`: a packet's message ids ({"logs", "ids"}, src/protocol/batch.ts), which analyzers drop repeats by.
+ */
+export type GenericDecoded = Decoded & { single: boolean; ids?: (string | null)[] };
 
 export const USAGE =
   'send {"log": "<line>"}, {"logs": ["<line>", ...]}, JSON objects with a "message" (an array, NDJSON or back to back), or text lines';
@@ -196,21 +199,27 @@ function fromValues(values: unknown[], one: boolean): GenericDecoded {
     if (value.length === 0) throw new BadRequestError(`an empty array holds no message: ${USAGE}`);
     return { records: value.map((v, i) => recordOf(v, `[${i}]`)), single: false };
   }
-  if (isObject(value) && "logs" in value) return { records: packet(value), single: false };
+  if (isObject(value) && "logs" in value) return packet(value);
   if (typeof value === "string" || isObject(value)) return { records: [recordOf(value, "")], single: true };
   throw new BadRequestError(`body must be JSON objects or strings, got ${kind(value)}: ${USAGE}`);
 }
 
-/** {"logs": [...]}: nothing beside logs, and at least one message in it. */
-function packet(body: Record<string, unknown>): LogRecord[] {
-  const extra = Object.keys(body).filter((k) => k !== "logs");
+/** {"logs": [...]}, with "ids" beside it or nothing, and at least one message in it. */
+function packet(body: Record<string, unknown>): GenericDecoded {
+  const extra = Object.keys(body).filter((k) => k !== "logs" && k !== "ids");
   if (extra.length > 0) throw new BadRequestError(`unknown field(s): ${extra.join(", ")}: ${USAGE}`);
   const logs = body.logs;
   if (!Array.isArray(logs)) throw new BadRequestError(`logs must be an array of log lines: ${USAGE}`);
   if (logs.length === 0) throw new BadRequestError(`logs must hold at least one log line: ${USAGE}`);
+  const ids = body.ids;
+  if (ids !== undefined) {
+    const ok =
+      Array.isArray(ids) && ids.length === logs.length && ids.every((id) => id === null || typeof id === "string");
+    if (!ok) throw new BadRequestError(`ids must be an array of strings (or null), one per message in logs`);
+  }
   // Fast path: a packet of lines is its own records.
-  if (logs.every((l) => typeof l === "string")) return logs;
-  return logs.map((l, i) => recordOf(l, `logs.${i}`));
+  const records = logs.every((l) => typeof l === "string") ? logs : logs.map((l, i) => recordOf(l, `logs.${i}`));
+  return ids === undefined ? { records, single: false } : { records, single: false, ids: ids as (string | null)[] };
 }
 
 /** One JSON value as a record; `where` names it in the 400 when it is not one. */
