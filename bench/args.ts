@@ -4,7 +4,7 @@
 import { parseDuration } from "../src/load/duration.ts";
 
 export const SCENARIOS = ["single", "packet", "ndjson", "async", "failover"] as const;
-export const TARGETS = ["distributor", "haproxy", "nginx", "haproxy-2t", "nginx-2w"] as const;
+export const TARGETS = ["distributor", "haproxy", "nginx", "haproxy-2t", "nginx-2w", "distributor-memory"] as const;
 export const GENERATORS = ["oha", "wrk", "hey", "load_tester"] as const;
 
 export type Scenario = (typeof SCENARIOS)[number];
@@ -46,7 +46,8 @@ alternating rounds and prints the median of each over the rounds.
 Flags:
   --scenarios <list>    any of ${SCENARIOS.join(",")} (default: all)
   --targets <list>      any of ${TARGETS.join(",")}
-                        (default ${DEFAULT_TARGETS.join(",")}; -2t/-2w: 2 threads/workers)
+                        (default ${DEFAULT_TARGETS.join(",")}; -2t/-2w: 2 threads/workers;
+                        distributor-memory: SPOOL=memory, async messages not stored)
   --duration <D>        length of one measurement, e.g. 5s, 500ms (default ${DEFAULT_DURATION})
   --rounds <N>          rounds over every scenario and target (default ${DEFAULT_ROUNDS})
   --connections <N>     concurrent connections of the load generator (default ${DEFAULT_CONNECTIONS})

@@ -35,16 +35,14 @@ export async function startLab(options: BenchOptions, dir: string): Promise<{ la
   const skipped = missingTargets(options.targets, (binary) => Bun.which(binary) !== null);
   const analyzers = await AnalyzerCluster.start();
   const targets = new Map<TargetName, Target>();
-  let distributorStats: Lab["distributorStats"];
   // One at a time: each waits until it sees the analyzers healthy.
   for (const name of options.targets) {
     if (skipped.some((s) => s.target === name)) continue;
     const a = analyzers.analyzers;
     switch (name) {
-      case "distributor": {
-        const distributor = await startDistributor(a);
-        distributorStats = distributor.stats;
-        targets.set(name, distributor);
+      case "distributor":
+      case "distributor-memory": {
+        targets.set(name, await startDistributor(a, name));
         break;
       }
       case "haproxy":
@@ -67,7 +65,6 @@ export async function startLab(options: BenchOptions, dir: string): Promise<{ la
   const lab: Lab = {
     analyzers,
     targets,
-    distributorStats,
     generator,
     bodies,
     dir,

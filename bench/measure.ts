@@ -2,7 +2,6 @@
 // around it. `ndjson` sends the packet's logs as NDJSON, the way log agents ship them. `async` waits for the distributor to deliver everything it accepted; `failover` kills
 // an analyzer (kill -9) part-way through and starts it again on its port a second later.
 
-import type { DistributorStats } from "../src/protocol/stats.ts";
 import { countedDuring, reconcile } from "./accounting.ts";
 import type { AnalyzerCluster, AnalyzerCounters } from "./analyzers.ts";
 import type { Scenario, TargetName } from "./args.ts";
@@ -14,8 +13,6 @@ import { FAIRNESS, type Target, waitUntil } from "./targets.ts";
 export type Lab = {
   analyzers: AnalyzerCluster;
   targets: ReadonlyMap<TargetName, Target>;
-  /** The distributor's /stats, for the async scenario (undefined when it is not a target). */
-  distributorStats: (() => Promise<DistributorStats>) | undefined;
   generator: Generator;
   /** Each body, and the file it is also written to. */
   bodies: ReadonlyMap<BodyKind, RequestBody & { file: string }>;
@@ -99,7 +96,7 @@ export async function measure(lab: Lab, round: number, scenario: Scenario, targe
     scenario === "failover"
       ? await loadWithFailover(lab, spec, before, notes)
       : scenario === "async"
-        ? await loadAsync(lab, spec, notes)
+        ? await loadAsync(lab, target, spec, notes)
         : { result: await runLoad(lab.generator, spec) };
 
   // Let the target finish what it still holds (the distributor keeps delivering messages of requests
@@ -171,9 +168,9 @@ async function loadWithFailover(
 }
 
 /** The load with Prefer: respond-async; logs/s is what the distributor delivered until its queue was empty again. */
-async function loadAsync(lab: Lab, spec: LoadSpec, notes: string[]): Promise<Load> {
-  if (!lab.distributorStats) throw new Error("the async scenario needs the distributor's /stats");
-  const stats = lab.distributorStats;
+async function loadAsync(lab: Lab, target: Target, spec: LoadSpec, notes: string[]): Promise<Load> {
+  if (!target.stats) throw new Error(`the async scenario needs ${target.name}'s /stats`);
+  const stats = target.stats;
   const start = await stats();
   const t0 = performance.now();
   const result = await runLoad(lab.generator, spec);

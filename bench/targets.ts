@@ -29,16 +29,21 @@ export type Target = {
   settings: string;
   /** The async scenario needs Prefer: respond-async, which only the distributor understands. */
   supportsAsync: boolean;
+  /** The distributor's /stats: the async scenario waits on it until everything is delivered. */
+  stats?(): Promise<DistributorStats>;
   /** Resolves once it answers and (as far as it shows) sees every analyzer healthy. */
   ready(): Promise<void>;
   stop(): Promise<void>;
   child: Child;
 };
 
+/** The distributor; `distributor-memory` keeps async messages in memory only (SPOOL=memory), for the spool's cost. */
 export async function startDistributor(
   analyzers: readonly Analyzer[],
+  name: "distributor" | "distributor-memory" = "distributor",
 ): Promise<Target & { stats(): Promise<DistributorStats> }> {
   const env = {
+    ...(name === "distributor-memory" ? { SPOOL: "memory" } : {}),
     ANALYZERS: analyzers.map((a) => a.url).join(","),
     DISTRIBUTION_WEIGHTS: analyzers.map((a) => a.weight).join(","),
     HEALTH_INTERVAL_MS: String(FAIRNESS.healthIntervalMs),
@@ -48,7 +53,7 @@ export async function startDistributor(
     REQUEST_TIMEOUT_MS: String(FAIRNESS.requestTimeoutMs),
     MAX_ATTEMPTS: String(FAIRNESS.attempts),
   };
-  const child = await spawnService("distributor.ts", env, { name: "distributor", group: true });
+  const child = await spawnService("distributor.ts", env, { name, group: true });
   const origin = child.url;
   const workers = /listening on .*; (\d+) workers/.exec(child.output())?.[1];
   const stats = async (): Promise<DistributorStats> => {
@@ -56,10 +61,10 @@ export async function startDistributor(
     return (await res.json()) as DistributorStats;
   };
   return {
-    name: "distributor",
+    name,
     analyzeUrl: `${origin}/analyze`,
     version: `Bun ${Bun.version}`,
-    settings: `one Bun process, ${workers} workers, health checks every ${FAIRNESS.healthIntervalMs} ms (timeout ${FAIRNESS.healthTimeoutMs} ms, rise ${FAIRNESS.rise}, fall ${FAIRNESS.fall}), passive mark-down, ${FAIRNESS.attempts} attempts`,
+    settings: `one Bun process, ${workers} workers, ${name === "distributor" ? "async messages stored in the spool (SQLite, synchronous=NORMAL)" : "SPOOL=memory"}, health checks every ${FAIRNESS.healthIntervalMs} ms (timeout ${FAIRNESS.healthTimeoutMs} ms, rise ${FAIRNESS.rise}, fall ${FAIRNESS.fall}), passive mark-down, ${FAIRNESS.attempts} attempts`,
     supportsAsync: true,
     child,
     stats,
