@@ -44,8 +44,15 @@ describe("loadDistributorConfig", () => {
     expect(loadDistributorConfig({ WORKERS: "" }).workers).toBe(16);
   });
 
-  test("every setting but the five that choose analyzers becomes the field it is described under", () => {
-    const choosing = ["analyzers", "distributionWeights", "analyzerHost", "analyzerPort", "discoveryIntervalMs"];
+  test("every setting but the six that choose analyzers becomes the field it is described under", () => {
+    const choosing = [
+      "analyzers",
+      "distributionWeights",
+      "analyzerHost",
+      "analyzerGroups",
+      "analyzerPort",
+      "discoveryIntervalMs",
+    ];
     const fields = Object.keys(distributorSettings).filter((f) => !choosing.includes(f));
     const env = {
       PORT: "7",
@@ -71,7 +78,7 @@ describe("loadDistributorConfig", () => {
       ADMIN_TOKEN: "b",
     };
     const c = loadDistributorConfig(env);
-    expect(Object.keys(c).sort()).toEqual([...fields, "analyzers", "discovery"].sort());
+    expect(Object.keys(c).sort()).toEqual([...fields, "analyzers", "groups", "discovery"].sort());
     expect(c).toMatchObject({
       port: 7,
       host: "127.0.0.1",
