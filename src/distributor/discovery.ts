@@ -106,7 +106,8 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
   const failing = new Map<string, string | null>();
   let applied: string | null = null; // the answers last handed to the balancer
 
-  async function lookupOne(host: string): Promise<void> {
+  /** Resolves one name into `known`; false when the lookup failed (its last set is kept). */
+  async function lookupOne(host: string): Promise<boolean> {
     let addresses: string[];
     try {
       addresses = sortAddresses(await resolve(host));
@@ -118,15 +119,17 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
         log(`discovery: cannot resolve ${host}: ${why}; keeping the last known ${plural(kept, "analyzer")}`);
       }
       failing.set(host, why);
-      return;
+      return false;
     }
     if ((failing.get(host) ?? null) !== null) log(`discovery: ${host} resolves again`);
     failing.set(host, null);
     known.set(host, addresses);
+    return true;
   }
 
   async function round(): Promise<void> {
-    await Promise.all(names.map((n) => lookupOne(n.host)));
+    const answered = await Promise.all(names.map((n) => lookupOne(n.host)));
+    if (!answered.includes(true)) return; // nothing new: every set is as it was
     const key = JSON.stringify(names.map((n) => known.get(n.host)));
     if (key === applied) return;
     applied = key;
