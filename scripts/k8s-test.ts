@@ -258,11 +258,11 @@ async function measure(label: string, groups: Map<string, number>): Promise<Meas
   const sigma = withinSigmas(counts, weights);
   const fit = fitsWeights(counts, weights);
   console.log(`    ${"analyzer".padEnd(24)} ${"group".padEnd(16)} delivered   share  expected  dev/σ`);
-  rows.forEach((r, i) =>
+  for (const [i, r] of rows.entries())
     console.log(
       `    ${r.url.padEnd(24)} ${r.group.padEnd(16)} ${String(r.got).padStart(9)}  ${(r.got / total).toFixed(3)}  ${(sigma.expected[i] / total).toFixed(3).padStart(8)}  ${sigma.sigmas[i].toFixed(2).padStart(5)}`,
-    ),
-  );
+    );
+
   const byGroup = live.map(([g]) => rows.reduce((s, r) => s + (r.group === g ? r.got : 0), 0));
   const groupFit = fitsWeights(
     byGroup,
