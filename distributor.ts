@@ -26,10 +26,11 @@ async function main(): Promise<void> {
     maxRequestBodySize: SERVER_BODY_CAP,
   });
   const weights = distributor.balancer.upstreams
-    .map((u) => `${u.id}=${u.weight}${u.healthy ? "" : " (down)"}`)
+    .map((u) => `${u.group === null ? "" : `${u.group}/`}${u.id}=${u.weight}${u.healthy ? "" : " (down)"}`)
     .join(", ");
+  const groups = [...distributor.balancer.groups].map(([name, weight]) => `${name}=${weight}`).join(", ");
   const found = config.discovery
-    ? ` (${config.discovery.host}:${config.discovery.port}, re-resolved every ${config.discovery.intervalMs} ms)`
+    ? ` (${config.discovery.names.map((n) => `${n.host}:${config.discovery!.port}`).join(", ")}, re-resolved every ${config.discovery.intervalMs} ms${groups ? `; group weights ${groups}` : ""})`
     : "";
   console.log(distributor.spoolSummary);
   console.log(

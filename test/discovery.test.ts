@@ -46,6 +46,27 @@ test("ANALYZER_HOST=localhost finds the analyzer on ANALYZER_PORT, weighs it and
   expect(distributor.output().match(/discovery:/g)).toHaveLength(2);
 });
 
+test("ANALYZER_GROUPS=localhost=2: the name's instance is its group's, and /stats speaks in groups", async () => {
+  const analyzer = await startAnalyzer("grouped");
+  const port = new URL(analyzer.url).port;
+  const distributor = await spawnService("distributor.ts", {
+    ANALYZER_GROUPS: "localhost=2",
+    ANALYZER_PORT: port,
+    DISCOVERY_INTERVAL_MS: "100",
+  });
+  const res = await postJson(`${distributor.url}/analyze`, { logs: ["INFO one", "WARN two", "ERROR three"] });
+  expect(res.status).toBe(200);
+  const stats = await getJson<DistributorStats>(`${distributor.url}/stats`);
+  expect(stats.groups).toEqual([{ name: "localhost", weight: 2, instances: 1, healthy: 1, share: 1, delivered: 3 }]);
+  expect(stats.analyzers).toEqual([
+    expect.objectContaining({ id: "grouped", group: "localhost", weight: 1, effectiveWeight: 2, delivered: 3 }),
+  ]);
+  expect(distributor.output()).toContain(
+    `discovery: groups → 1 analyzer (1 joined, 0 left): localhost http://127.0.0.1:${port}`,
+  );
+  expect(distributor.output()).toContain("group weights localhost=2");
+});
+
 test("ANALYZER_HOST together with ANALYZERS stops startup with one clear line", async () => {
   const error = await spawnService("distributor.ts", {
     ANALYZER_HOST: "localhost",

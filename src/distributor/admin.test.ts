@@ -7,7 +7,14 @@ import { createJsonApp } from "../http/app.ts";
 import { chiSquare, expectedCounts } from "../math/chisquare.ts";
 import { seededRandom } from "../math/random.ts";
 import type { ErrorBody } from "../protocol/error.ts";
-import { type AnalyzerChanged, type AnalyzerList, AnalyzerStatsEntry } from "../protocol/stats.ts";
+import {
+  type AnalyzerChanged,
+  type AnalyzerList,
+  AnalyzerStatsEntry,
+  type GroupChanged,
+  type GroupList,
+  GroupStatsEntry,
+} from "../protocol/stats.ts";
 import { registerAdmin } from "./admin.ts";
 import { Balancer } from "./balancer.ts";
 import { describeAnalyzers } from "./stats.ts";
@@ -125,8 +132,107 @@ describe("PUT /admin/analyzers/<id or url>", () => {
   });
 });
 
+// ANALYZER_GROUPS: main (weight 3) with two instances, canary (weight 1) with one.
+function groupRig(token?: string) {
+  const upstreams = [
+    createUpstream("http://10.0.0.3:5000", 1, "main"),
+    createUpstream("http://10.0.0.4:5000", 1, "main"),
+    createUpstream("http://10.0.0.5:5000", 1, "canary"),
+  ];
+  const groups = [
+    { name: "main", weight: 3 },
+    { name: "canary", weight: 1 },
+  ];
+  const balancer = new Balancer(upstreams, { random: seededRandom(5), groups });
+  for (const u of upstreams) balancer.setHealthy(u, true, "startup");
+  const app = createJsonApp();
+  registerAdmin(app, { balancer, token });
+  const put = (path: string, body: string, headers: Record<string, string> = {}) =>
+    app.request(path, { method: "PUT", body, headers });
+  const picks = (n: number) => {
+    const counts = upstreams.map(() => 0);
+    for (let i = 0; i < n; i++) counts[upstreams.indexOf(balancer.pick()!)]++;
+    return counts;
+  };
+  return { app, balancer, upstreams, put, picks };
+}
+
+describe("groups: GET /admin/groups and PUT /admin/groups/<name>", () => {
+  test("lists each group with its weight, instances and share", async () => {
+    const { app, balancer, upstreams } = groupRig();
+    balancer.setHealthy(upstreams[1], false, "connection refused");
+    const res = await app.request("/admin/groups");
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as GroupList;
+    expect(z.strictObject({ groups: z.array(GroupStatsEntry.strict()) }).parse(body)).toEqual(body);
+    expect(body.groups).toEqual([
+      { name: "main", weight: 3, instances: 2, healthy: 1, share: 0.75, delivered: 0 },
+      { name: "canary", weight: 1, instances: 1, healthy: 1, share: 0.25, delivered: 0 },
+    ]);
+    const analyzers = ((await (await app.request("/admin/analyzers")).json()) as AnalyzerList).analyzers;
+    expect(analyzers.map((a) => [a.group, a.weight, a.effectiveWeight])).toEqual([
+      ["main", 1, 3],
+      ["main", 1, 0],
+      ["canary", 1, 1],
+    ]);
+  });
+
+  test("a group's new weight is shared among its instances at once; the answer shows the group and them", async () => {
+    const { put, picks } = groupRig();
+    const res = await put("/admin/groups/canary", '{"weight": 3}');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as GroupChanged;
+    expect(body.group).toEqual({ name: "canary", weight: 3, instances: 1, healthy: 1, share: 0.5, delivered: 0 });
+    expect(body.analyzers.map((a) => [a.url, a.effectiveWeight])).toEqual([["http://10.0.0.5:5000", 3]]);
+    expect(chiSquare(picks(30_000), expectedCounts([1.5, 1.5, 3], 30_000)).pValue).toBeGreaterThan(1e-4);
+  });
+
+  test("an instance's weight 0 drains it, and its sibling takes the group's whole share", async () => {
+    const { put, picks } = groupRig();
+    const res = await put("/admin/analyzers/10.0.0.3:5000", '{"weight": 0}');
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as AnalyzerChanged).analyzer).toMatchObject({ group: "main", weight: 0, share: 0 });
+    const counts = picks(20_000);
+    expect(counts[0]).toBe(0);
+    expect(chiSquare(counts, expectedCounts([0, 3, 1], 20_000)).pValue).toBeGreaterThan(1e-4);
+  });
+
+  test("an unknown group is a 404 that names the known ones; a bad weight is a 400; both change nothing", async () => {
+    const { put, balancer } = groupRig();
+    const unknown = await put("/admin/groups/zz", '{"weight": 2}');
+    expect(unknown.status).toBe(404);
+    expect(await errorOf(unknown)).toBe('no analyzer group "zz"; known: main, canary');
+    const bad = await put("/admin/groups/main", '{"weight": -2}');
+    expect(bad.status).toBe(400);
+    expect(await errorOf(bad)).toBe('weight must be >= 0 (0 drains the group): send {"weight": <number >= 0>}');
+    expect([...balancer.groups]).toEqual([
+      ["main", 3],
+      ["canary", 1],
+    ]);
+  });
+
+  test("without ANALYZER_GROUPS there are no groups: an empty list, and a 404 that says why", async () => {
+    const { app } = rig();
+    expect(await (await app.request("/admin/groups")).json()).toEqual({ groups: [] });
+    const res = await app.request("/admin/groups/main", { method: "PUT", body: '{"weight": 1}' });
+    expect(res.status).toBe(404);
+    expect(await errorOf(res)).toBe('no analyzer group "main"; known: none (ANALYZER_GROUPS is not set)');
+  });
+
+  test("the admin token guards the group endpoints too", async () => {
+    const { app, put, balancer } = groupRig("adm1n");
+    expect((await app.request("/admin/groups")).status).toBe(401);
+    expect((await put("/admin/groups/main", '{"weight": 1}')).status).toBe(401);
+    expect(balancer.groups.get("main")).toBe(3);
+    expect((await put("/admin/groups/main", '{"weight": 1}', { authorization: "Bearer adm1n" })).status).toBe(200);
+    expect(balancer.groups.get("main")).toBe(1);
+  });
+});
+
 describe("other methods", () => {
   test.each([
+    ["POST", "/admin/groups", "GET"],
+    ["GET", "/admin/groups/main", "PUT"],
     ["POST", "/admin/analyzers", "GET"],
     ["DELETE", "/admin/analyzers", "GET"],
     ["GET", "/admin/analyzers/a1", "PUT"],

@@ -40,6 +40,7 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
   const upstreams = config.analyzers.map((a) => createUpstream(a.url, a.weight));
   const balancer = new Balancer(upstreams, {
     random: deps.random,
+    groups: config.groups,
     slowStartMs: config.slowStartMs,
     maxEjectionPercent: config.maxEjectionPercent,
   });
@@ -84,7 +85,7 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
     rise: config.healthRise,
     fall: config.healthFall,
   });
-  // With ANALYZER_HOST the analyzers are whatever it resolves to; new ones are probed at once.
+  // With ANALYZER_HOST or ANALYZER_GROUPS the analyzers are whatever the names resolve to; new ones are probed at once.
   const discovery = config.discovery
     ? startDiscovery({ ...config.discovery, balancer, resolve: deps.resolve, log, onChange: () => health.probeAll() })
     : null;

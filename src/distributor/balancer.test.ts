@@ -139,3 +139,83 @@ test("reading an analyzer's weight changes nothing, not even when its ramp has j
   expect({ ...upstreams[0] }).toEqual(before);
   balancer.stop();
 });
+
+// ANALYZER_GROUPS: main (weight 3) with `mains` instances, canary (weight 1) with `canaries`.
+function groupsOf(mains: number, canaries: number, seed = 1) {
+  const upstreams = [
+    ...Array.from({ length: mains }, (_, i) => createUpstream(`http://10.0.0.${10 + i}:5000`, 1, "main")),
+    ...Array.from({ length: canaries }, (_, i) => createUpstream(`http://10.0.1.${10 + i}:5000`, 1, "canary")),
+  ];
+  const groups = [
+    { name: "main", weight: 3 },
+    { name: "canary", weight: 1 },
+  ];
+  const balancer = new Balancer(upstreams, { random: seededRandom(seed), groups });
+  for (const u of upstreams) balancer.setHealthy(u, true, "test");
+  /** Picks per group, in the order main, canary. */
+  const groupShares = (picks: number) => {
+    const counts = shares(balancer, picks);
+    const of = (g: string) => counts.reduce((sum, c, i) => sum + (balancer.upstreams[i].group === g ? c : 0), 0);
+    return { counts, byGroup: [of("main"), of("canary")] };
+  };
+  return { balancer, upstreams, groupShares };
+}
+
+test.each([
+  [1, 1],
+  [2, 1],
+  [5, 1],
+  [1, 4],
+])("a group's share is its weight however many instances it has (%i main, %i canary), shared evenly", (m, c) => {
+  const { balancer, groupShares } = groupsOf(m, c);
+  const { counts, byGroup } = groupShares(80_000);
+  expect(chiSquare(byGroup, expectedCounts([3, 1], 80_000)).pValue).toBeGreaterThan(1e-4);
+  const perInstance = balancer.upstreams.map((u) => (u.group === "main" ? 3 / m : 1 / c));
+  expect(chiSquare(counts, expectedCounts(perInstance, 80_000)).pValue).toBeGreaterThan(1e-4);
+  expect(balancer.upstreams.map((u) => balancer.effectiveWeight(u))).toEqual(perInstance);
+});
+
+test("an instance that goes down leaves its group's share to its siblings; a whole group down leaves it to the others", () => {
+  const { balancer, upstreams, groupShares } = groupsOf(3, 1);
+  balancer.setHealthy(upstreams[0], false, "killed");
+  const one = groupShares(60_000);
+  expect(one.counts[0]).toBe(0);
+  expect(chiSquare(one.byGroup, expectedCounts([3, 1], 60_000)).pValue).toBeGreaterThan(1e-4);
+  expect(chiSquare(one.counts, expectedCounts([0, 1.5, 1.5, 1], 60_000)).pValue).toBeGreaterThan(1e-4);
+  balancer.setHealthy(upstreams[3], false, "killed");
+  expect(groupShares(10_000).byGroup).toEqual([10_000, 0]);
+  balancer.setHealthy(upstreams[3], true, "back");
+  balancer.setHealthy(upstreams[0], true, "back");
+  expect(chiSquare(groupShares(60_000).counts, expectedCounts([1, 1, 1, 1], 60_000)).pValue).toBeGreaterThan(1e-4);
+});
+
+test("an instance's part 0 drains it within its group; a group weight changes the groups' split at once", () => {
+  const { balancer, upstreams, groupShares } = groupsOf(2, 1);
+  balancer.pinWeight(upstreams[1], 0);
+  const drained = groupShares(40_000);
+  expect(drained.counts[1]).toBe(0);
+  expect(chiSquare(drained.byGroup, expectedCounts([3, 1], 40_000)).pValue).toBeGreaterThan(1e-4);
+  balancer.setGroupWeight("canary", 3);
+  expect(balancer.groups.get("canary")).toBe(3);
+  expect(chiSquare(groupShares(40_000).byGroup, expectedCounts([1, 1], 40_000)).pValue).toBeGreaterThan(1e-4);
+  balancer.setGroupWeight("main", 0);
+  expect(groupShares(1000).byGroup).toEqual([0, 1000]);
+  expect(() => balancer.setGroupWeight("other", 1)).toThrow('no analyzer group "other"; known: main, canary');
+  expect(() => balancer.setGroupWeight("main", -1)).toThrow("weight must be a finite number >= 0, got -1");
+});
+
+test("an address found under another group than before is a new analyzer, with nothing carried over", () => {
+  const { balancer, upstreams } = groupsOf(1, 1);
+  balancer.requestStarted(upstreams[0]);
+  balancer.requestEnded(upstreams[0], 5, true);
+  const next = balancer.setTargets([
+    { url: upstreams[0].url, weight: 1, group: "canary" },
+    { url: upstreams[1].url, weight: 1, group: "canary" },
+  ]);
+  expect(next[0]).not.toBe(upstreams[0]);
+  expect(next[0]).toMatchObject({ group: "canary", delivered: 0, healthy: false });
+  expect(next[1]).toBe(upstreams[1]);
+  expect(() => balancer.setTargets([{ url: "http://10.0.0.1:5000", weight: 1, group: "nope" }])).toThrow(
+    'no analyzer group "nope"',
+  );
+});

@@ -2,8 +2,11 @@
 // rebuilt from scratch and swapped in whole whenever the healthy set changes. Rebuilding (instead of
 // remapping indices of a table built for another set) is what keeps a failed analyzer's share going
 // to the survivors in proportion to their own weights.
-// The balancer is the only writer of upstream state (health, weight, id, counters): every change
-// goes through one of its methods, so none can miss the table. Its reads never write.
+// Analyzer groups (ANALYZER_GROUPS): a group's weight is shared among its healthy instances (evenly,
+// unless an operator changed an instance's part), so a group's share does not depend on how many
+// replicas it has; an analyzer outside a group is its own weight.
+// The balancer is the only writer of upstream state (health, weight, id, counters) and of the group
+// weights: every change goes through one of its methods, so none can miss the table. Its reads never write.
 
 import type { Random } from "../math/random.ts";
 import { type AliasTable, buildAlias, pickAlias } from "./alias.ts";
@@ -13,6 +16,8 @@ export type HealthChange = { upstream: Upstream; healthy: boolean; reason: strin
 
 export type BalancerOptions = {
   random?: Random;
+  /** ANALYZER_GROUPS: each group's weight, shared among its healthy instances. */
+  groups?: readonly { name: string; weight: number }[];
   /**
    * A recovered analyzer's weight ramps from SLOW_START_FLOOR to its full value over this many ms
    * (HAProxy's `slowstart`), so it is not flooded the moment it returns. 0: full weight at once.
@@ -36,6 +41,9 @@ const state = (upstream: Upstream) => upstream as UpstreamState;
 
 export class Balancer {
   #upstreams: readonly Upstream[];
+  #groups: Map<string, number>;
+  /** Per group, the sum of its healthy instances' parts: what its weight is divided by. */
+  #groupParts = new Map<string, number>();
   #random: Random;
   #slowStartMs: number;
   #maxEjectionPercent: number;
@@ -48,6 +56,8 @@ export class Balancer {
 
   constructor(upstreams: readonly Upstream[], options: BalancerOptions = {}) {
     this.#upstreams = upstreams;
+    this.#groups = new Map((options.groups ?? []).map((g) => [g.name, checkWeight(g.weight)]));
+    for (const u of upstreams) this.#checkGroup(u.group);
     this.#random = options.random ?? Math.random;
     this.#slowStartMs = options.slowStartMs ?? 0;
     this.#maxEjectionPercent = options.maxEjectionPercent ?? 50;
@@ -59,17 +69,25 @@ export class Balancer {
     return this.#upstreams;
   }
 
+  /** Each group's weight, in ANALYZER_GROUPS order; empty outside groups. */
+  get groups(): ReadonlyMap<string, number> {
+    return this.#groups;
+  }
+
   /**
    * Replaces the set of analyzers with one per target, in order (service discovery). An analyzer
    * already known by URL keeps its Upstream, so its health and counters carry over, and takes the
    * target's weight unless an operator pinned one (pinWeight); the others are new and count once
-   * they are healthy. Returns the new set.
+   * they are healthy. An address that now belongs to another group (a pod's IP given to another
+   * Service's pod) is a new analyzer. Returns the new set.
    */
   setTargets(targets: readonly UpstreamTarget[]): readonly Upstream[] {
+    for (const t of targets) this.#checkGroup(t.group ?? null);
     const byUrl = new Map(this.#upstreams.map((u) => [u.url, u]));
     this.#upstreams = targets.map((t) => {
       const existing = byUrl.get(t.url);
-      if (!existing) return createUpstream(t.url, t.weight);
+      const group = t.group ?? null;
+      if (!existing || existing.group !== group) return createUpstream(t.url, t.weight, group);
       if (!existing.weightPinned) state(existing).weight = t.weight;
       return existing;
     });
@@ -129,11 +147,16 @@ export class Balancer {
     return pick;
   }
 
-  /** Changes an analyzer's weight; 0 drains it. */
+  /** Changes an analyzer's weight (in a group: its part of the group's); 0 drains it. */
   setWeight(upstream: Upstream, weight: number): void {
-    if (!Number.isFinite(weight) || weight < 0)
-      throw new RangeError(`weight must be a finite number >= 0, got ${weight}`);
-    state(upstream).weight = weight;
+    state(upstream).weight = checkWeight(weight);
+    this.#rebuild();
+  }
+
+  /** Changes a group's weight (admin API); 0 drains the whole group. */
+  setGroupWeight(group: string, weight: number): void {
+    this.#checkGroup(group);
+    this.#groups.set(group, checkWeight(weight));
     this.#rebuild();
   }
 
@@ -179,8 +202,23 @@ export class Balancer {
    */
   effectiveWeight(upstream: Upstream): number {
     if (!upstream.healthy) return 0;
+    const weight = this.#baseWeight(upstream);
     const progress = this.#rampProgress(upstream, this.#now());
-    return progress >= 1 ? upstream.weight : upstream.weight * Math.max(SLOW_START_FLOOR, progress);
+    return progress >= 1 ? weight : weight * Math.max(SLOW_START_FLOOR, progress);
+  }
+
+  /** Its weight, or in a group its part of the group's weight among the healthy instances. */
+  #baseWeight(upstream: Upstream): number {
+    if (upstream.group === null) return upstream.weight;
+    const parts = this.#groupParts.get(upstream.group) ?? 0;
+    return parts > 0 ? ((this.#groups.get(upstream.group) ?? 0) * upstream.weight) / parts : 0;
+  }
+
+  #checkGroup(group: string | null): void {
+    if (group !== null && !this.#groups.has(group)) {
+      const known = [...this.#groups.keys()].join(", ") || "none";
+      throw new RangeError(`no analyzer group ${JSON.stringify(group)}; known: ${known}`);
+    }
   }
 
   /** How far its slow-start ramp is, from 0 to 1 (1: not ramping). */
@@ -199,7 +237,10 @@ export class Balancer {
     const now = this.#now();
     for (const u of this.#upstreams)
       if (u.rampStartedAt !== null && this.#rampProgress(u, now) >= 1) state(u).rampStartedAt = null;
-    const candidates = this.#upstreams.filter((u) => u.healthy && u.weight > 0);
+    this.#groupParts.clear();
+    for (const u of this.#upstreams)
+      if (u.group !== null && u.healthy) this.#groupParts.set(u.group, (this.#groupParts.get(u.group) ?? 0) + u.weight);
+    const candidates = this.#upstreams.filter((u) => u.healthy && this.#baseWeight(u) > 0);
     const weights = candidates.map((u) => this.effectiveWeight(u));
     this.#candidates = candidates;
     this.#table = candidates.length > 0 ? buildAlias(weights) : undefined;
@@ -211,4 +252,10 @@ export class Balancer {
       this.#rampTimer.unref();
     } else if (!ramping) this.stop();
   }
+}
+
+function checkWeight(weight: number): number {
+  if (!Number.isFinite(weight) || weight < 0)
+    throw new RangeError(`weight must be a finite number >= 0, got ${weight}`);
+  return weight;
 }

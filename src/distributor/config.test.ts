@@ -44,11 +44,12 @@ describe("loadDistributorConfig", () => {
     expect(loadDistributorConfig({ WORKERS: "" }).workers).toBe(16);
   });
 
-  test("every setting but the five that choose analyzers (and SPOOL) becomes the field it is described under", () => {
+  test("every setting but the six that choose analyzers (and SPOOL) becomes the field it is described under", () => {
     const choosing = [
       "analyzers",
       "distributionWeights",
       "analyzerHost",
+      "analyzerGroups",
       "analyzerPort",
       "discoveryIntervalMs",
       "spool",
@@ -81,7 +82,7 @@ describe("loadDistributorConfig", () => {
       ADMIN_TOKEN: "b",
     };
     const c = loadDistributorConfig(env);
-    expect(Object.keys(c).sort()).toEqual([...fields, "analyzers", "discovery"].sort());
+    expect(Object.keys(c).sort()).toEqual([...fields, "analyzers", "groups", "discovery"].sort());
     expect(c).toMatchObject({
       port: 7,
       host: "127.0.0.1",

@@ -17,6 +17,11 @@ import {
 
 export type AnalyzerTarget = { url: string; weight: number };
 
+/** An entry of ANALYZER_GROUPS: a DNS name whose instances share `weight` evenly. */
+export type AnalyzerGroup = { name: string; weight: number };
+
+const HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/;
+
 export const DEFAULT_ANALYZERS = "http://localhost:5000";
 export const DEFAULT_SPOOL_DIR = "data/spool";
 
@@ -38,18 +43,23 @@ export const distributorSettings = {
   },
   analyzerHost: {
     env: "ANALYZER_HOST",
-    schema: matching(/^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/, "host name like analyzer (no scheme, no port)"),
+    schema: matching(HOST_NAME, "host name like analyzer (no scheme, no port)"),
     doc: "find the analyzers by DNS instead of `ANALYZERS` (setting both is a startup error): every IPv4 address this name resolves to is one analyzer; `DISTRIBUTION_WEIGHTS` then applies to them sorted by address, extras weigh 1, surplus weights are unused (see [DNS discovery](#dns-discovery))",
+  },
+  analyzerGroups: {
+    env: "ANALYZER_GROUPS",
+    schema: text("`name=weight` entries, like `analyzer-main=9,analyzer-canary=1`"),
+    doc: "find the analyzers by DNS, one weighted group per name (instead of `ANALYZERS`, `ANALYZER_HOST` and `DISTRIBUTION_WEIGHTS`): every IPv4 address a name resolves to is one instance of its group, and a group's weight is shared evenly among its healthy instances, however many there are (weight 1 when omitted; see [Analyzer groups](#analyzer-groups))",
   },
   analyzerPort: {
     env: "ANALYZER_PORT",
     schema: wholeNumber(5000, 1, 65535),
-    doc: "with `ANALYZER_HOST`: the analyzers' port",
+    doc: "with `ANALYZER_HOST` or `ANALYZER_GROUPS`: the analyzers' port",
   },
   discoveryIntervalMs: {
     env: "DISCOVERY_INTERVAL_MS",
     schema: wholeNumber(2000, 10, 3_600_000),
-    doc: "with `ANALYZER_HOST`: how often the name is resolved again, so analyzers added or removed join or leave without a restart",
+    doc: "with `ANALYZER_HOST` or `ANALYZER_GROUPS`: how often the names are resolved again, so analyzers added or removed join or leave without a restart",
   },
   workers: {
     env: "WORKERS",
@@ -169,14 +179,29 @@ export const distributorSettings = {
   },
 } satisfies Settings;
 
-/** The distributor's config: the settings' values, with the five that choose analyzers resolved into `analyzers` and `discovery`. */
+/** The distributor's config: the settings' values, with the six that choose analyzers resolved into `analyzers`, `groups` and `discovery`. */
 export type DistributorConfig = ReturnType<typeof loadDistributorConfig>;
-/** DNS discovery (ANALYZER_HOST): analyzers are whatever the host resolves to, re-resolved every intervalMs; weights are null when DISTRIBUTION_WEIGHTS is unset. */
+/** DNS discovery (ANALYZER_HOST or ANALYZER_GROUPS): the names to resolve, each again every intervalMs. */
 export type DiscoveryConfig = NonNullable<DistributorConfig["discovery"]>;
+/**
+ * A name discovery resolves: with ANALYZER_GROUPS one per group (`group` is its name, `weights`
+ * null); with ANALYZER_HOST the one name, no group, and DISTRIBUTION_WEIGHTS by sorted address
+ * (null when unset).
+ */
+export type DiscoveredName = { host: string; group: string | null; weights: number[] | null };
 
 export function loadDistributorConfig(env: Env) {
-  const { analyzers, distributionWeights, analyzerHost, analyzerPort, discoveryIntervalMs, spool, spoolDir, ...rest } =
-    parseSettings(distributorSettings, env);
+  const {
+    analyzers,
+    distributionWeights,
+    analyzerHost,
+    analyzerGroups,
+    analyzerPort,
+    discoveryIntervalMs,
+    spool,
+    spoolDir,
+    ...rest
+  } = parseSettings(distributorSettings, env);
   if (rest.maxPacket > rest.queueCapacity) {
     throw new ConfigError(
       `MAX_PACKET (${rest.maxPacket}) is larger than QUEUE_CAPACITY (${rest.queueCapacity}): a full packet could never be queued`,
@@ -187,6 +212,31 @@ export function loadDistributorConfig(env: Env) {
       `ANALYZER_HOST (${JSON.stringify(analyzerHost)}) and ANALYZERS are both set: use ANALYZER_HOST to find analyzers by DNS or ANALYZERS to list them, not both`,
     );
   }
+  if (analyzerGroups !== undefined) {
+    const also = [
+      ["ANALYZERS", analyzers],
+      ["ANALYZER_HOST", analyzerHost],
+      ["DISTRIBUTION_WEIGHTS", distributionWeights],
+    ].filter(([, value]) => value !== undefined);
+    if (also.length > 0) {
+      throw new ConfigError(
+        `ANALYZER_GROUPS is set together with ${also.map(([name]) => name).join(" and ")}: ANALYZER_GROUPS names the analyzers and their weights on its own, leave the others unset`,
+      );
+    }
+  }
+  const groups = analyzerGroups === undefined ? [] : parseGroups(analyzerGroups);
+  const names: DiscoveredName[] =
+    analyzerGroups !== undefined
+      ? groups.map((g) => ({ host: g.name, group: g.name, weights: null }))
+      : analyzerHost !== undefined
+        ? [
+            {
+              host: analyzerHost,
+              group: null,
+              weights: distributionWeights === undefined ? null : parseDiscoveryWeights(distributionWeights),
+            },
+          ]
+        : [];
   // Set but empty is the one place where empty does not mean unset: the issue's documented opt-out.
   const memory = spool === "memory" || env.SPOOL_DIR === "";
   return {
@@ -194,17 +244,43 @@ export function loadDistributorConfig(env: Env) {
     /** Where async messages wait: the spool's folder, or null to keep them in memory only. */
     spoolDir: memory ? null : (spoolDir ?? DEFAULT_SPOOL_DIR),
     /** The fixed list from ANALYZERS; empty when `discovery` is set. */
-    analyzers: analyzerHost === undefined ? parseAnalyzers(analyzers ?? DEFAULT_ANALYZERS, distributionWeights) : [],
-    discovery:
-      analyzerHost === undefined
-        ? null
-        : {
-            host: analyzerHost,
-            port: analyzerPort,
-            intervalMs: discoveryIntervalMs,
-            weights: distributionWeights === undefined ? null : parseDiscoveryWeights(distributionWeights),
-          },
+    analyzers: names.length === 0 ? parseAnalyzers(analyzers ?? DEFAULT_ANALYZERS, distributionWeights) : [],
+    /** ANALYZER_GROUPS, in its order; empty without it. */
+    groups,
+    discovery: names.length === 0 ? null : { names, port: analyzerPort, intervalMs: discoveryIntervalMs },
   };
+}
+
+/** ANALYZER_GROUPS: `name=weight` entries (weight 1 when omitted), each name a DNS name, listed once. */
+export function parseGroups(raw: string): AnalyzerGroup[] {
+  const entries = raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  if (entries.length === 0)
+    throw new ConfigError(`ANALYZER_GROUPS must list at least one name=weight, got ${JSON.stringify(raw)}`);
+  const groups = entries.map((entry) => {
+    const eq = entry.indexOf("=");
+    const name = (eq === -1 ? entry : entry.slice(0, eq)).trim();
+    if (!HOST_NAME.test(name)) {
+      throw new ConfigError(
+        `ANALYZER_GROUPS names must be host names like analyzer-main (no scheme, no port), got ${JSON.stringify(name)}`,
+      );
+    }
+    return { name, weight: eq === -1 ? 1 : parseWeight("ANALYZER_GROUPS", entry.slice(eq + 1)) };
+  });
+  const seen = new Set<string>();
+  for (const g of groups) {
+    if (seen.has(g.name))
+      throw new ConfigError(`ANALYZER_GROUPS lists ${g.name} twice: give it one entry with the sum of the weights`);
+    seen.add(g.name);
+  }
+  if (!groups.some((g) => g.weight > 0)) {
+    throw new ConfigError(
+      `at least one ANALYZER_GROUPS weight must be positive, got ${JSON.stringify(groups.map((g) => g.weight))}`,
+    );
+  }
+  return groups;
 }
 
 /**

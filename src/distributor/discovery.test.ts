@@ -69,9 +69,8 @@ function discoveryOf(answer: string[] | null, weights: number[] | null) {
   const lines: string[] = [];
   const changes: string[][] = [];
   const discovery = startDiscovery({
-    host: "analyzer",
+    names: [{ host: "analyzer", group: null, weights }],
     port: 5000,
-    weights,
     intervalMs: 3_600_000, // rounds are driven by refresh() in these tests
     balancer,
     resolve: dns.resolve,
@@ -203,11 +202,113 @@ describe("startDiscovery", () => {
   });
 });
 
+describe("startDiscovery with ANALYZER_GROUPS", () => {
+  /** DNS whose answer per name the test sets; a missing name fails like getaddrinfo does. */
+  function groupDiscovery(answers: Record<string, string[]>) {
+    const dns = { answers };
+    const resolve: Resolver = async (host) => {
+      const answer = dns.answers[host];
+      if (!answer) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: "ENOTFOUND" });
+      return answer;
+    };
+    const balancer = new Balancer([], {
+      groups: [
+        { name: "analyzer-main", weight: 3 },
+        { name: "analyzer-canary", weight: 1 },
+      ],
+    });
+    const lines: string[] = [];
+    const discovery = startDiscovery({
+      names: [
+        { host: "analyzer-main", group: "analyzer-main", weights: null },
+        { host: "analyzer-canary", group: "analyzer-canary", weights: null },
+      ],
+      port: 5000,
+      intervalMs: 3_600_000,
+      balancer,
+      resolve,
+      log: (line) => lines.push(line),
+    });
+    const members = () => balancer.upstreams.map((u) => `${u.group} ${u.url} ${u.weight}`);
+    return { dns, balancer, lines, discovery, members };
+  }
+
+  test("every address of a name is an instance of its group, weighing 1: the balancer shares the group's weight", async () => {
+    const d = groupDiscovery({ "analyzer-main": ["10.0.0.9", "10.0.0.3"], "analyzer-canary": ["10.0.0.5"] });
+    await d.discovery.refresh();
+    d.discovery.stop();
+    expect(d.members()).toEqual([
+      "analyzer-main http://10.0.0.3:5000 1",
+      "analyzer-main http://10.0.0.9:5000 1",
+      "analyzer-canary http://10.0.0.5:5000 1",
+    ]);
+    for (const u of d.balancer.upstreams) d.balancer.setHealthy(u, true, "probe");
+    expect(d.balancer.upstreams.map((u) => d.balancer.effectiveWeight(u))).toEqual([1.5, 1.5, 1]);
+    expect(d.lines).toEqual([
+      "discovery: groups → 3 analyzers (3 joined, 0 left): analyzer-main http://10.0.0.3:5000 http://10.0.0.9:5000; analyzer-canary http://10.0.0.5:5000",
+    ]);
+  });
+
+  test("a restart at a new address keeps the group's weight: the weight follows the name, not the address", async () => {
+    const d = groupDiscovery({ "analyzer-main": ["10.0.0.3", "10.0.0.9"], "analyzer-canary": ["10.0.0.5"] });
+    await d.discovery.refresh();
+    // The canary restarts and comes back below both mains' addresses (by address order it would now be first).
+    d.dns.answers["analyzer-canary"] = ["10.0.0.1"];
+    await d.discovery.refresh();
+    d.discovery.stop();
+    for (const u of d.balancer.upstreams) d.balancer.setHealthy(u, true, "probe");
+    const canary = d.balancer.upstreams.find((u) => u.group === "analyzer-canary")!;
+    expect(canary.url).toBe("http://10.0.0.1:5000");
+    expect(describeGroupShares(d.balancer)).toEqual({ "analyzer-main": 0.75, "analyzer-canary": 0.25 });
+    expect(d.lines.at(-1)).toContain("3 analyzers (1 joined, 1 left)");
+  });
+
+  test("one name failing keeps its own last set and logs once; the other names are still applied", async () => {
+    const d = groupDiscovery({ "analyzer-main": ["10.0.0.3"], "analyzer-canary": ["10.0.0.5"] });
+    await d.discovery.refresh();
+    delete (d.dns.answers as Record<string, string[] | undefined>)["analyzer-canary"];
+    d.dns.answers["analyzer-main"] = ["10.0.0.3", "10.0.0.4"];
+    await d.discovery.refresh();
+    await d.discovery.refresh();
+    d.discovery.stop();
+    expect(d.members()).toEqual([
+      "analyzer-main http://10.0.0.3:5000 1",
+      "analyzer-main http://10.0.0.4:5000 1",
+      "analyzer-canary http://10.0.0.5:5000 1",
+    ]);
+    expect(d.lines.filter((l) => l.includes("cannot resolve"))).toEqual([
+      "discovery: cannot resolve analyzer-canary: ENOTFOUND; keeping the last known 1 analyzer",
+    ]);
+  });
+
+  test("an address under two names stays in the first group, with a warning", async () => {
+    const d = groupDiscovery({ "analyzer-main": ["10.0.0.3"], "analyzer-canary": ["10.0.0.3", "10.0.0.5"] });
+    await d.discovery.refresh();
+    d.discovery.stop();
+    expect(d.members()).toEqual(["analyzer-main http://10.0.0.3:5000 1", "analyzer-canary http://10.0.0.5:5000 1"]);
+    expect(d.lines[0]).toBe(
+      "discovery: warning: http://10.0.0.3:5000 is found under both analyzer-main and analyzer-canary: it stays in analyzer-main",
+    );
+  });
+});
+
+/** Each group's share of new messages, from the balancer's effective weights. */
+function describeGroupShares(balancer: Balancer): Record<string, number> {
+  const total = balancer.upstreams.reduce((sum, u) => sum + balancer.effectiveWeight(u), 0);
+  const shares: Record<string, number> = {};
+  for (const u of balancer.upstreams) shares[u.group!] = (shares[u.group!] ?? 0) + balancer.effectiveWeight(u) / total;
+  return shares;
+}
+
 describe("discovery config", () => {
   test("ANALYZER_HOST switches to discovery with documented defaults", () => {
     const c = loadDistributorConfig({ ANALYZER_HOST: "analyzer" });
     expect(c.analyzers).toEqual([]);
-    expect(c.discovery).toEqual({ host: "analyzer", port: 5000, intervalMs: 2000, weights: null });
+    expect(c.discovery).toEqual({
+      names: [{ host: "analyzer", group: null, weights: null }],
+      port: 5000,
+      intervalMs: 2000,
+    });
   });
 
   test("takes ANALYZER_PORT, DISCOVERY_INTERVAL_MS and DISTRIBUTION_WEIGHTS of any length", () => {
@@ -217,11 +318,34 @@ describe("discovery config", () => {
       DISCOVERY_INTERVAL_MS: "500",
       DISTRIBUTION_WEIGHTS: "[1, 2, 3]",
     });
-    expect(c.discovery).toEqual({ host: "analyzer", port: 5001, intervalMs: 500, weights: [1, 2, 3] });
+    expect(c.discovery).toEqual({
+      names: [{ host: "analyzer", group: null, weights: [1, 2, 3] }],
+      port: 5001,
+      intervalMs: 500,
+    });
   });
 
   test("without ANALYZER_HOST, the fixed list is used as before", () => {
     expect(loadDistributorConfig({}).discovery).toBeNull();
+    expect(loadDistributorConfig({}).groups).toEqual([]);
+  });
+
+  test("ANALYZER_GROUPS resolves one name per group, weight 1 when omitted, on ANALYZER_PORT", () => {
+    const c = loadDistributorConfig({
+      ANALYZER_GROUPS: " analyzer-main=9, analyzer-canary.logs.svc.cluster.local=0.5 ,analyzer-extra",
+      ANALYZER_PORT: "5001",
+    });
+    expect(c.analyzers).toEqual([]);
+    expect(c.groups).toEqual([
+      { name: "analyzer-main", weight: 9 },
+      { name: "analyzer-canary.logs.svc.cluster.local", weight: 0.5 },
+      { name: "analyzer-extra", weight: 1 },
+    ]);
+    expect(c.discovery).toEqual({
+      names: c.groups.map((g) => ({ host: g.name, group: g.name, weights: null })),
+      port: 5001,
+      intervalMs: 2000,
+    });
   });
 
   test.each([
@@ -249,6 +373,22 @@ describe("discovery config", () => {
       { ANALYZER_HOST: "analyzer", DISTRIBUTION_WEIGHTS: "1,x" },
       'DISTRIBUTION_WEIGHTS weights must be finite numbers >= 0, got "x"',
     ],
+    [
+      { ANALYZER_GROUPS: "a=1", ANALYZER_HOST: "analyzer", DISTRIBUTION_WEIGHTS: "1" },
+      "ANALYZER_GROUPS is set together with ANALYZER_HOST and DISTRIBUTION_WEIGHTS: ANALYZER_GROUPS names the analyzers and their weights on its own, leave the others unset",
+    ],
+    [
+      { ANALYZER_GROUPS: "a=1", ANALYZERS: "http://a:1" },
+      "ANALYZER_GROUPS is set together with ANALYZERS: ANALYZER_GROUPS names the analyzers and their weights on its own, leave the others unset",
+    ],
+    [{ ANALYZER_GROUPS: " , " }, 'ANALYZER_GROUPS must list at least one name=weight, got " , "'],
+    [
+      { ANALYZER_GROUPS: "http://a:5000=1" },
+      'ANALYZER_GROUPS names must be host names like analyzer-main (no scheme, no port), got "http://a:5000"',
+    ],
+    [{ ANALYZER_GROUPS: "a=1,b=lots" }, 'ANALYZER_GROUPS weights must be finite numbers >= 0, got "lots"'],
+    [{ ANALYZER_GROUPS: "a=1,a=2" }, "ANALYZER_GROUPS lists a twice: give it one entry with the sum of the weights"],
+    [{ ANALYZER_GROUPS: "a=0,b=0" }, "at least one ANALYZER_GROUPS weight must be positive, got [0,0]"],
   ])("%p is refused: %s", (env, message) => {
     expect(() => loadDistributorConfig(env)).toThrow(ConfigError);
     expect(() => loadDistributorConfig(env)).toThrow(message);

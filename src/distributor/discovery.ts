@@ -1,15 +1,19 @@
-// DNS discovery: every `intervalMs`, resolve a host name to all of its IPv4 addresses (compose gives
-// a service one A record per container, so `--scale analyzer=N` means N addresses) and hand the
-// balancer one analyzer per address. DISTRIBUTION_WEIGHTS applies by position among the addresses
-// sorted numerically: DNS answers come in any order, the sorted one is the same on every round and
-// anyone can rebuild it from /stats. The balancer keeps the Upstream of an analyzer that stays
-// (Balancer.setTargets), so health and counters carry over. A failed lookup keeps the last known
-// set: a DNS hiccup must not empty the pick table, and dead analyzers are the health checker's business.
+// DNS discovery: every `intervalMs`, resolve each name to all of its IPv4 addresses (compose gives
+// a service one A record per container, so `--scale analyzer=N` means N addresses; so does a
+// Kubernetes headless Service, one per ready pod) and hand the balancer one analyzer per address.
+// - ANALYZER_GROUPS: one name per group; every address is an instance of that group, and the
+//   balancer shares the group's weight among them, so a weight follows the name, not an address.
+// - ANALYZER_HOST: one name; DISTRIBUTION_WEIGHTS applies by position among the addresses sorted
+//   numerically (DNS answers come in any order, the sorted one is the same on every round and
+//   anyone can rebuild it from /stats).
+// The balancer keeps the Upstream of an analyzer that stays (Balancer.setTargets), so health and
+// counters carry over. A failed lookup keeps that name's last known set: a DNS hiccup must not empty
+// the pick table, and dead analyzers are the health checker's business.
 
 import { lookup } from "node:dns/promises";
 import type { Balancer } from "./balancer.ts";
-import type { AnalyzerTarget } from "./config.ts";
-import type { Upstream } from "./upstream.ts";
+import type { DiscoveredName } from "./config.ts";
+import type { Upstream, UpstreamTarget } from "./upstream.ts";
 
 /** All addresses of `host`; rejects when there are none. */
 export type Resolver = (host: string) => Promise<string[]>;
@@ -44,7 +48,7 @@ function ipv4Number(address: string): number | null {
 }
 
 export type Plan = {
-  targets: AnalyzerTarget[];
+  targets: UpstreamTarget[];
   /** Set when the number of analyzers differs from the number of weights: what was done about it. */
   warning: string | null;
 };
@@ -73,10 +77,9 @@ function plural(n: number, noun: string): string {
 }
 
 export type DiscoveryOptions = {
-  host: string;
+  /** The names to resolve: one per ANALYZER_GROUPS group, or ANALYZER_HOST with its weights. */
+  names: readonly DiscoveredName[];
   port: number;
-  /** DISTRIBUTION_WEIGHTS, by sorted address; null gives every analyzer DEFAULT_DISCOVERED_WEIGHT. */
-  weights: readonly number[] | null;
   intervalMs: number;
   balancer: Pick<Balancer, "upstreams" | "setTargets">;
   resolve?: Resolver;
@@ -93,42 +96,75 @@ export type Discovery = {
 
 /** Starts resolving at once, then every `intervalMs` after the previous round began (rounds never overlap). */
 export function startDiscovery(options: DiscoveryOptions): Discovery {
-  const { host, port, weights, intervalMs, balancer } = options;
+  const { names, port, intervalMs, balancer } = options;
   const resolve = options.resolve ?? resolveIPv4;
   const log = options.log ?? ((line: string) => console.log(line));
-  const name = `${host}:${port}`;
-  let applied: string | null = null; // the sorted addresses last handed to the balancer
-  let failing: string | null = null; // the last lookup error, so each is logged once, not every round
+  const grouped = names.some((n) => n.group !== null);
+  // Per name: its last good answer, sorted (kept through failed lookups), and its last lookup error,
+  // so each is logged once, not every round.
+  const known = new Map<string, string[]>(names.map((n) => [n.host, []]));
+  const failing = new Map<string, string | null>();
+  let applied: string | null = null; // the answers last handed to the balancer
 
-  async function round(): Promise<void> {
+  /** Resolves one name into `known`; false when the lookup failed (its last set is kept). */
+  async function lookupOne(host: string): Promise<boolean> {
     let addresses: string[];
     try {
       addresses = sortAddresses(await resolve(host));
       if (addresses.length === 0) throw new Error("no addresses");
     } catch (error) {
       const why = describeLookupError(error);
-      if (why !== failing) {
-        const kept = balancer.upstreams.length;
+      if (why !== (failing.get(host) ?? null)) {
+        const kept = known.get(host)!.length;
         log(`discovery: cannot resolve ${host}: ${why}; keeping the last known ${plural(kept, "analyzer")}`);
       }
-      failing = why;
-      return;
+      failing.set(host, why);
+      return false;
     }
-    if (failing !== null) log(`discovery: ${host} resolves again`);
-    failing = null;
-    const key = addresses.join(",");
+    if ((failing.get(host) ?? null) !== null) log(`discovery: ${host} resolves again`);
+    failing.set(host, null);
+    known.set(host, addresses);
+    return true;
+  }
+
+  async function round(): Promise<void> {
+    const answered = await Promise.all(names.map((n) => lookupOne(n.host)));
+    if (!answered.includes(true)) return; // nothing new: every set is as it was
+    const key = JSON.stringify(names.map((n) => known.get(n.host)));
     if (key === applied) return;
     applied = key;
-    const plan = planTargets(addresses, port, weights);
-    if (plan.warning) log(`discovery: warning: ${name}: ${plan.warning}`);
-    const before = new Set(balancer.upstreams.map((u) => u.url));
-    const next = balancer.setTargets(plan.targets);
-    const joined = next.filter((u) => !before.has(u.url)).length;
+    const targets: UpstreamTarget[] = [];
+    const seen = new Map<string, string>(); // url → the name it was found under
+    for (const n of names) {
+      const plan = planName(n, known.get(n.host)!, port);
+      if (plan.warning) log(`discovery: warning: ${n.host}:${port}: ${plan.warning}`);
+      for (const t of plan.targets) {
+        const first = seen.get(t.url);
+        if (first !== undefined) {
+          log(`discovery: warning: ${t.url} is found under both ${first} and ${n.host}: it stays in ${first}`);
+          continue;
+        }
+        seen.set(t.url, n.host);
+        targets.push(t);
+      }
+    }
+    const before = new Set(balancer.upstreams.map((u) => `${u.group}\n${u.url}`));
+    const next = balancer.setTargets(targets);
+    const joined = next.filter((u) => !before.has(`${u.group}\n${u.url}`)).length;
     const left = before.size - (next.length - joined);
-    const mapping = next.map((u) => `${u.url}=${u.weight}`).join(", ");
-    log(
-      `discovery: ${name} → ${plural(next.length, "analyzer")} (${joined} joined, ${left} left), weights by address: ${mapping}`,
-    );
+    const counted = `${plural(next.length, "analyzer")} (${joined} joined, ${left} left)`;
+    if (grouped) {
+      const byGroup = names
+        .map((n) => {
+          const urls = next.filter((u) => u.group === n.group).map((u) => u.url);
+          return `${n.group} ${urls.length === 0 ? "none" : urls.join(" ")}`;
+        })
+        .join("; ");
+      log(`discovery: groups → ${counted}: ${byGroup}`);
+    } else {
+      const mapping = next.map((u) => `${u.url}=${u.weight}`).join(", ");
+      log(`discovery: ${names[0]!.host}:${port} → ${counted}, weights by address: ${mapping}`);
+    }
     try {
       await options.onChange?.(next);
     } catch (error) {
@@ -159,6 +195,13 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
       clearTimeout(timer);
     },
   };
+}
+
+/** A group's instances weigh 1 each (the balancer shares the group's weight); ANALYZER_HOST's go by position. */
+function planName(name: DiscoveredName, addresses: readonly string[], port: number): Plan {
+  if (name.group === null) return planTargets(addresses, port, name.weights);
+  const group = name.group;
+  return { targets: planTargets(addresses, port, null).targets.map((t) => ({ ...t, group })), warning: null };
 }
 
 function describeLookupError(error: unknown): string {

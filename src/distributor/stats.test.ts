@@ -3,7 +3,7 @@ import { seededRandom } from "../math/random.ts";
 import { DistributorStats, emptySpool } from "../protocol/stats.ts";
 import { Balancer } from "./balancer.ts";
 import { createCounters } from "./counters.ts";
-import { describeAnalyzers, statsSnapshot } from "./stats.ts";
+import { describeAnalyzers, describeGroups, statsSnapshot } from "./stats.ts";
 import { createUpstream } from "./upstream.ts";
 
 function setup(weights: number[]) {
@@ -72,4 +72,45 @@ test("the snapshot is a DistributorStats as the load tester checks it, counters 
   });
   expect(snapshot.analyzers[1]).toMatchObject({ requests: 1, delivered: 9, failed: 0, inflight: 0 });
   balancer.stop();
+});
+
+test("groups are described from their instances: weight, instances, healthy ones, summed share and deliveries", () => {
+  const upstreams = [
+    createUpstream("http://10.0.0.3:5000", 1, "main"),
+    createUpstream("http://10.0.0.4:5000", 1, "main"),
+    createUpstream("http://10.0.0.5:5000", 1, "canary"),
+  ];
+  const groups = [
+    { name: "main", weight: 9 },
+    { name: "canary", weight: 1 },
+    { name: "empty", weight: 5 },
+  ];
+  const balancer = new Balancer(upstreams, { random: seededRandom(1), groups });
+  for (const u of upstreams) balancer.setHealthy(u, true, "startup");
+  balancer.setHealthy(upstreams[0], false, "killed");
+  balancer.requestStarted(upstreams[0]);
+  balancer.requestEnded(upstreams[0], 4, true);
+  balancer.requestStarted(upstreams[1]);
+  balancer.requestEnded(upstreams[1], 6, true);
+  const snapshot = statsSnapshot({
+    balancer,
+    counters: createCounters(),
+    channel: { size: 0, capacity: 100 },
+    pool: { workers: 1, active: 0 },
+    intake: { stats: () => emptySpool() },
+    startedAt: performance.now(),
+  });
+  expect(DistributorStats.parse(snapshot)).toEqual(snapshot);
+  // A group with no instance found has no share: its weight is not dealt to anyone.
+  expect(snapshot.groups).toEqual([
+    { name: "main", weight: 9, instances: 2, healthy: 1, share: 0.9, delivered: 10 },
+    { name: "canary", weight: 1, instances: 1, healthy: 1, share: 0.1, delivered: 0 },
+    { name: "empty", weight: 5, instances: 0, healthy: 0, share: 0, delivered: 0 },
+  ]);
+  expect(describeGroups(balancer)).toEqual(snapshot.groups);
+  expect(snapshot.analyzers.map((a) => [a.group, a.effectiveWeight])).toEqual([
+    ["main", 0],
+    ["main", 9],
+    ["canary", 1],
+  ]);
 });

@@ -1,8 +1,8 @@
 // GET /stats on the distributor: counters, per-analyzer state and the queue, as one JSON object of
-// the type src/protocol/stats.ts defines. describeAnalyzers is the one description of an analyzer:
-// /stats, /metrics and the admin API all show what it says.
+// the type src/protocol/stats.ts defines. describeAnalyzers is the one description of an analyzer
+// (describeGroups of a group, summed from it): /stats, /metrics and the admin API all show what they say.
 
-import type { AnalyzerStatsEntry, DistributorStats } from "../protocol/stats.ts";
+import type { AnalyzerStatsEntry, DistributorStats, GroupStatsEntry } from "../protocol/stats.ts";
 import type { Balancer } from "./balancer.ts";
 import type { Channel } from "./channel.ts";
 import type { Counters } from "./counters.ts";
@@ -25,6 +25,7 @@ export function describeAnalyzers(balancer: Balancer): AnalyzerStatsEntry[] {
   return balancer.upstreams.map((u, i) => ({
     id: u.id,
     url: u.url,
+    group: u.group,
     weight: u.weight,
     effectiveWeight: weights[i],
     healthy: u.healthy,
@@ -39,6 +40,24 @@ export function describeAnalyzers(balancer: Balancer): AnalyzerStatsEntry[] {
   }));
 }
 
+/** Every ANALYZER_GROUPS group, in its order, from its instances' descriptions. Reads only. */
+export function describeGroups(
+  balancer: Balancer,
+  analyzers: readonly AnalyzerStatsEntry[] = describeAnalyzers(balancer),
+): GroupStatsEntry[] {
+  return [...balancer.groups].map(([name, weight]) => {
+    const members = analyzers.filter((a) => a.group === name);
+    return {
+      name,
+      weight,
+      instances: members.length,
+      healthy: members.filter((a) => a.healthy).length,
+      share: members.reduce((sum, a) => sum + a.share, 0),
+      delivered: members.reduce((sum, a) => sum + a.delivered, 0),
+    };
+  });
+}
+
 export function statsSnapshot({
   balancer,
   counters,
@@ -47,8 +66,10 @@ export function statsSnapshot({
   intake,
   startedAt,
 }: StatsSources): DistributorStats {
+  const analyzers = describeAnalyzers(balancer);
   return {
-    analyzers: describeAnalyzers(balancer),
+    analyzers,
+    groups: describeGroups(balancer, analyzers),
     ...counters,
     queue: { depth: channel.size, capacity: channel.capacity },
     spool: intake.stats(),

@@ -9,6 +9,12 @@ export type UpstreamState = {
   readonly url: string;
   readonly analyzeUrl: string;
   readonly healthUrl: string;
+  /** Its ANALYZER_GROUPS group, which shares a weight among its healthy instances; null outside groups. */
+  readonly group: string | null;
+  /**
+   * Outside a group, its weight. In a group, its part of the group's weight, relative to the other
+   * instances' (1 each unless an operator changes one; 0 drains it).
+   */
   weight: number;
   /** Set at run time through the admin API: discovery then leaves the weight alone. */
   weightPinned: boolean;
@@ -34,15 +40,16 @@ export type UpstreamState = {
 /** An upstream as everyone but the balancer sees it. */
 export type Upstream = Readonly<UpstreamState>;
 
-/** Where an analyzer is and the weight it should have (configuration, discovery). */
-export type UpstreamTarget = { readonly url: string; readonly weight: number };
+/** Where an analyzer is, its group and the weight it should have (configuration, discovery). */
+export type UpstreamTarget = { readonly url: string; readonly weight: number; readonly group?: string | null };
 
-export function createUpstream(url: string, weight: number): Upstream {
+export function createUpstream(url: string, weight: number, group: string | null = null): Upstream {
   return {
     id: new URL(url).host,
     url,
     analyzeUrl: `${url}/analyze`,
     healthUrl: `${url}/health`,
+    group,
     weight,
     weightPinned: false,
     healthy: false,

@@ -7,6 +7,7 @@ type Analyzer = Pick<AnalyzerStatsEntry, "id" | "weight" | "delivered"> & Partia
 function stats(...analyzers: Analyzer[]): DistributorStats {
   const full = analyzers.map((a) => ({
     url: `http://127.0.0.1/${a.id}`,
+    group: null,
     effectiveWeight: a.weight,
     healthy: true,
     share: 0,
@@ -21,6 +22,7 @@ function stats(...analyzers: Analyzer[]): DistributorStats {
   const counters = { ...zeroCounters(), received: delivered, delivered };
   return {
     analyzers: full,
+    groups: [],
     ...counters,
     queue: { depth: 0, capacity: 100 },
     spool: emptySpool(),

@@ -38,6 +38,7 @@ function analyzer(id: string, port: number, weight: number, healthy: boolean, de
   return {
     id,
     url: `http://127.0.0.1:${port}`,
+    group: null,
     weight,
     effectiveWeight,
     healthy,
@@ -54,6 +55,7 @@ function analyzer(id: string, port: number, weight: number, healthy: boolean, de
 function snapshot(delivered: [number, number], healthy: [boolean, boolean] = [true, true]): DistributorStats {
   return {
     analyzers: [analyzer("a1", 5001, 1, healthy[0], delivered[0]), analyzer("a2", 5002, 3, healthy[1], delivered[1])],
+    groups: [],
     ...zeroCounters(),
     queue: { depth: 0, capacity: 100 },
     spool: emptySpool(),

@@ -7,6 +7,7 @@ function analyzer(id: string, port: number, weight: number, delivered: number): 
   return {
     id,
     url: `http://127.0.0.1:${port}`,
+    group: null,
     weight,
     effectiveWeight: weight,
     healthy: true,
@@ -23,6 +24,7 @@ function analyzer(id: string, port: number, weight: number, delivered: number): 
 function snapshot(delivered: [number, number], depth = 0): DistributorStats {
   return {
     analyzers: [analyzer("a1", 5001, 1, delivered[0]), analyzer("a2", 5002, 3, delivered[1])],
+    groups: [],
     ...zeroCounters(),
     received: delivered[0] + delivered[1] + depth,
     delivered: delivered[0] + delivered[1],

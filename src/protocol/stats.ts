@@ -13,7 +13,10 @@ export const AnalyzerStatsEntry = z.object({
   /** The analyzer's own id, learned from its /health answer; host:port until then. */
   id: z.string(),
   url: z.string(),
-  /** The configured weight (DISTRIBUTION_WEIGHTS, or set through the admin API). */
+  /** Its ANALYZER_GROUPS group (the DNS name it was found under); null outside groups. */
+  group: z.string().nullable(),
+  /** The configured weight (DISTRIBUTION_WEIGHTS, or set through the admin API); in a group, its
+   * part of the group's weight (1 each unless changed: the group's weight is shared in these proportions). */
   weight: z.number().nonnegative(),
   /** The weight picks use now: 0 while down, lower while slow start ramps it up. */
   effectiveWeight: z.number().nonnegative(),
@@ -34,6 +37,22 @@ export const AnalyzerStatsEntry = z.object({
   lastError: z.string().nullable(),
 });
 export type AnalyzerStatsEntry = z.infer<typeof AnalyzerStatsEntry>;
+
+/** An ANALYZER_GROUPS group: its weight, shared among its healthy instances. */
+export const GroupStatsEntry = z.object({
+  /** The DNS name its instances are found under (a Service's name). */
+  name: z.string(),
+  /** The configured weight (ANALYZER_GROUPS, or set through the admin API). */
+  weight: z.number().nonnegative(),
+  /** Instances found now, and how many of them are healthy. */
+  instances: count,
+  healthy: count,
+  /** Its share of new messages now: its instances' shares summed (weight over the groups with a healthy instance). */
+  share: z.number().nonnegative(),
+  /** Messages its instances known now analyzed. */
+  delivered: count,
+});
+export type GroupStatsEntry = z.infer<typeof GroupStatsEntry>;
 
 /** The distributor's message counters, since it started. */
 export const DistributorCounters = z.object({
@@ -90,6 +109,8 @@ export function emptySpool(kind: SpoolStats["kind"] = "memory"): SpoolStats {
 /** The distributor's GET /stats answer. */
 export const DistributorStats = z.object({
   analyzers: z.array(AnalyzerStatsEntry),
+  /** ANALYZER_GROUPS, in its order; empty outside groups. */
+  groups: z.array(GroupStatsEntry),
   ...DistributorCounters.shape,
   /** Messages waiting in the queue, and QUEUE_CAPACITY. */
   queue: z.object({ depth: count, capacity: count }),
@@ -105,6 +126,10 @@ export type DistributorStats = z.infer<typeof DistributorStats>;
 export type AnalyzerList = { analyzers: AnalyzerStatsEntry[] };
 /** The distributor's PUT /admin/analyzers/<id or url> answer: the analyzer after the change. */
 export type AnalyzerChanged = { analyzer: AnalyzerStatsEntry };
+/** The distributor's GET /admin/groups answer. */
+export type GroupList = { groups: GroupStatsEntry[] };
+/** The distributor's PUT /admin/groups/<name> answer: the group after the change, and its instances. */
+export type GroupChanged = { group: GroupStatsEntry; analyzers: AnalyzerStatsEntry[] };
 
 /** An async message no analyzer took, kept with the reason: an entry of GET /admin/dead-letters. */
 export type DeadLetter = {
