@@ -6,6 +6,8 @@
 # The stage the others build on; compose.test.yaml runs this one with the repository mounted.
 FROM oven/bun:1 AS base
 WORKDIR /home/bun/app
+# The distributor's spool (SPOOL_DIR): a folder the bun user may write, to mount a volume on.
+RUN mkdir -p /data && chown bun:bun /data
 # Exec form: Bun is PID 1 and gets SIGTERM itself, so `docker stop` drains the distributor's queue.
 ENTRYPOINT ["bun"]
 
@@ -15,6 +17,7 @@ RUN bun install --frozen-lockfile --production
 
 FROM base AS app
 ENV NODE_ENV=production
+ENV SPOOL_DIR=/data/spool
 COPY --from=deps /home/bun/app/node_modules ./node_modules
 COPY package.json bun.lock bunfig.toml tsconfig.json distributor.ts analyzer.ts ./
 COPY src ./src

@@ -2,7 +2,9 @@
 // the distributor with docker-compose, sends packets of logs through the distributor's published
 // port and checks, from /stats `delivered`, each analyzer's share of messages (within 5σ of its
 // weight); then `docker stop`s one analyzer under traffic (no client errors, survivors share by
-// weight), `docker start`s it (it gets traffic again) and scales to 4 (the new one gets traffic).
+// weight), `docker start`s it (it gets traffic again) and scales to 4 (the new one gets traffic);
+// then `docker kill`s the distributor under async load and `docker start`s it on its spool volume:
+// every message answered 202 must be in an analyzer's audit file (compose.test.yaml's AUDIT_FILE).
 // Tears everything down at the end, also on failure or Ctrl-C.
 //
 // Needs a Docker-compatible engine and docker-compose (here: bash /work/shared/tools/container-engine.sh).
@@ -303,9 +305,90 @@ async function scenario(): Promise<void> {
   const warning = (await logsOf("distributor")).split("\n").filter((l) => l.includes("discovery: warning"));
   console.log(`  distributor said: ${warning.at(-1)?.replace(/^.*?\| /, "") ?? "(no warning)"}`);
   check(warning.length > 0, "the distributor warned that 4 analyzers meet 3 weights");
+  await killDistributor();
   console.log("\n  distributor log (discovery and health changes):");
   for (const l of (await logsOf("distributor")).split("\n").filter((l) => /discovery:|is (up|down)|listening/.test(l)))
     console.log(`    ${l.replace(/^.*?\| /, "")}`);
+}
+
+/** Runs a short script with the image's Bun inside a container (the analyzers publish no port). */
+const inside = (container: string, script: string) => run(["docker", "exec", container, "bun", "-e", script]);
+
+async function killDistributor(): Promise<void> {
+  console.log("\n5. docker kill the distributor under async load, docker start it on its spool volume");
+  const analyzers = (await analyzerContainers()).filter((c) => c.running);
+  // Slow analyzers, so that the distributor has stored messages waiting when it is killed.
+  const fault = (latency: number) =>
+    Promise.all(
+      analyzers.map((c) =>
+        inside(c.name, `await fetch("http://127.0.0.1:5000/fault",{method:"POST",body:'{"latency":${latency}}'})`),
+      ),
+    );
+  await fault(0.05);
+  const distributor = (
+    await run([
+      "docker",
+      "ps",
+      "-q",
+      "--filter",
+      `label=com.docker.compose.project=${PROJECT}`,
+      "--filter",
+      "label=com.docker.compose.service=distributor",
+    ])
+  ).trim();
+  const accepted: string[] = [];
+  let refused = 0;
+  let next = 0;
+  let killed = false;
+  const sender = async () => {
+    while (next < 600) {
+      const p = next++;
+      if (p === 200 && !killed) {
+        killed = true;
+        await run(["docker", "kill", distributor], { echo: true });
+        await run(["docker", "start", distributor], { echo: true });
+        await waitFor("the distributor answers again", async () => (await fetch(`${base}/health`)).ok);
+        console.log(
+          `  back: ${(await logsOf("distributor"))
+            .split("\n")
+            .filter((l) => l.includes("spool:"))
+            .at(-1)
+            ?.replace(/^.*?\| /, "")}`,
+        );
+      }
+      const ids = Array.from({ length: 20 }, (_, i) => `kill-test msg=${p * 20 + i}`);
+      try {
+        const res = await fetch(`${base}/analyze`, {
+          method: "POST",
+          headers: { "content-type": "application/json", prefer: "respond-async" },
+          body: JSON.stringify({ logs: ids }),
+        });
+        await res.text();
+        if (res.status === 202) accepted.push(...ids);
+        else refused++;
+      } catch {
+        refused++; // cut off by the kill: not accepted, not owed
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, sender));
+  await waitFor("the spool is empty", async () => (await stats()).spool.messages === 0, 120_000);
+  await fault(0);
+  const audited = new Map<string, number>();
+  for (const c of analyzers)
+    for (const l of (await run(["docker", "exec", c.name, "cat", "/tmp/audit.jsonl"])).split("\n"))
+      if (l.includes("kill-test")) {
+        const m = JSON.parse(l) as string;
+        audited.set(m, (audited.get(m) ?? 0) + 1);
+      }
+  const lost = accepted.filter((m) => !audited.has(m)).length;
+  const duplicates = [...audited.values()].reduce((n, k) => n + k - 1, 0);
+  const s = await stats();
+  console.log(
+    `  ${accepted.length} messages answered 202, ${refused} requests cut off or refused; recovered ${s.spool.recovered} from the spool; analyzed: ${audited.size} distinct, ${duplicates} twice`,
+  );
+  check(s.spool.recovered > 0, "the restarted distributor found stored messages on its volume");
+  check(lost === 0, `none of the 202-acknowledged messages is lost (${lost} missing)`);
 }
 
 let exitCode = 0;
