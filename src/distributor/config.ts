@@ -269,17 +269,11 @@ export function parseGroups(raw: string): AnalyzerGroup[] {
     }
     return { name, weight: eq === -1 ? 1 : parseWeight("ANALYZER_GROUPS", entry.slice(eq + 1)) };
   });
-  const seen = new Set<string>();
-  for (const g of groups) {
-    if (seen.has(g.name))
-      throw new ConfigError(`ANALYZER_GROUPS lists ${g.name} twice: give it one entry with the sum of the weights`);
-    seen.add(g.name);
-  }
-  if (!groups.some((g) => g.weight > 0)) {
-    throw new ConfigError(
-      `at least one ANALYZER_GROUPS weight must be positive, got ${JSON.stringify(groups.map((g) => g.weight))}`,
-    );
-  }
+  checkEntries(
+    "ANALYZER_GROUPS",
+    "ANALYZER_GROUPS",
+    groups.map((g) => [g.name, g.weight]),
+  );
   return groups;
 }
 
@@ -320,18 +314,27 @@ export function parseAnalyzers(analyzers: string, weights: string | undefined): 
   }
 
   const resolved = targets.map((t) => ({ url: t.url, weight: t.weight ?? 1 }));
+  checkEntries(
+    "ANALYZERS",
+    "analyzer",
+    resolved.map((t) => [t.url, t.weight]),
+  );
+  return resolved;
+}
+
+/** Each entry named once, and at least one weight positive: what ANALYZERS and ANALYZER_GROUPS both need. */
+function checkEntries(variable: string, weightOf: string, entries: [name: string, weight: number][]): void {
   const seen = new Set<string>();
-  for (const t of resolved) {
-    if (seen.has(t.url))
-      throw new ConfigError(`ANALYZERS lists ${t.url} twice: give it one entry with the sum of the weights`);
-    seen.add(t.url);
+  for (const [name] of entries) {
+    if (seen.has(name))
+      throw new ConfigError(`${variable} lists ${name} twice: give it one entry with the sum of the weights`);
+    seen.add(name);
   }
-  if (!resolved.some((t) => t.weight > 0)) {
+  if (!entries.some(([, weight]) => weight > 0)) {
     throw new ConfigError(
-      `at least one analyzer weight must be positive, got ${JSON.stringify(resolved.map((t) => t.weight))}`,
+      `at least one ${weightOf} weight must be positive, got ${JSON.stringify(entries.map(([, weight]) => weight))}`,
     );
   }
-  return resolved;
 }
 
 /** With discovery the analyzer count is only known at run time, so only the list itself is checked here. */
