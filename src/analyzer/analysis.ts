@@ -1,32 +1,24 @@
-// What an analyzer finds in one log line: its level, its timestamp, the IP addresses in it, and a
-// template with the variable parts masked, so that lines printed by one statement group together.
-// This runs once per message on the benchmark's hot path, so every regex is compiled once at
-// module load, and each keeps backtracking bounded per position (no nested or overlapping
+// What an analyzer finds in one log line: its level, its timestamp, the IP addresses in it, and
+// the template it joins (src/analyzer/miner.ts), so that lines printed by one statement group
+// together. This runs once per message on the benchmark's hot path, so every regex is compiled once
+// at module load, and each keeps backtracking bounded per position (no nested or overlapping
 // quantifiers): a hostile 1 MB line costs a few linear scans, not a quadratic blow-up.
 
+import type { Analysis, Level } from "../protocol/analysis.ts";
 import type { LogRecord } from "../protocol/record.ts";
+import { headerLength, maskedTokens } from "./masking.ts";
+import { TemplateMiner } from "./miner.ts";
 
-export type Level = "TRACE" | "DEBUG" | "INFO" | "NOTICE" | "WARN" | "ERROR" | "CRITICAL" | "ALERT" | "EMERG" | "FATAL";
-
-export type Analysis = {
-  /** Normalized level, or null when the line names none. */
-  level: Level | null;
-  /** ISO 8601 in UTC (`toISOString()`, millisecond precision), or null when none is recognized. */
-  timestamp: string | null;
-  /** IPv4 and IPv6 addresses as written, in order of first appearance, without duplicates. */
-  ips: string[];
-  /** The line with timestamps, IPs, numbers, UUIDs and long hex ids replaced by `<*>`. */
-  template: string;
-  /** `line.length`: UTF-16 code units, which is what the rest of the pipeline counts too. */
-  length: number;
-};
+export { MASK } from "./masking.ts";
+export type { Analysis, Level };
 
 export type AnalyzeOptions = {
   /** Clock for syslog timestamps, which carry no year. Defaults to the system clock. */
   now?: () => Date;
+  /** The templates learnt so far, which the line joins or adds to. Without one the line is mined
+   * alone: its template is its message masked, its templateId 1. */
+  miner?: TemplateMiner;
 };
-
-export const MASK = "<*>";
 
 const DAY_MS = 86_400_000;
 
@@ -282,59 +274,23 @@ function countGroups(s: string): number {
   return groups.length;
 }
 
-/** The IPs in the line, and the [start, end) spans of its IPv6 addresses for the template. */
-function findIps(line: string): { ips: string[]; ipv6Spans: number[] } {
+/** The IPs in the line, in order of first appearance, without duplicates. */
+function findIps(line: string): string[] {
+  // Most lines have no "." or ":" followed by a hex digit, and then no address: one indexOf-like
+  // scan is cheaper than the regex's attempt at every position.
+  if (!SEPARATOR_THEN_HEX.test(line)) return [];
   const seen = new Set<string>();
-  const ipv6Spans: number[] = [];
   IP_CANDIDATE.lastIndex = 0;
   for (let m = IP_CANDIDATE.exec(line); m !== null; m = IP_CANDIDATE.exec(line)) {
     const text = m[0];
-    if (!text.includes(":")) {
-      seen.add(text);
-    } else if (isIPv6(text)) {
-      seen.add(text);
-      ipv6Spans.push(m.index, m.index + text.length);
-    } else {
-      // Not an address (a time, a MAC); an IPv4 may still start inside it, after a colon.
-      IP_CANDIDATE.lastIndex = m.index + 1;
-    }
+    if (!text.includes(":") || isIPv6(text)) seen.add(text);
+    // Not an address (a time, a MAC); an IPv4 may still start inside it, after a colon.
+    else IP_CANDIDATE.lastIndex = m.index + 1;
   }
-  return { ips: [...seen], ipv6Spans };
+  return seen.size === 0 ? [] : [...seen];
 }
 
-// ---------------------------------------------------------------------------------------------
-// Template
-
-// Alternatives are tried in order at each position, so whole timestamps and UUIDs are masked
-// before their digits would be masked one number at a time. A number glued to a preceding letter
-// is part of a name (utf8, http2, sha256) and stays; one followed by letters is a quantity with a
-// unit (42ms) and is masked. Dotted runs (IPv4, versions, 999.1.1.1) become one mask. Quoted
-// values are kept: in logfmt they are as often constant messages as variable data.
-const TEMPLATE_PARTS = new RegExp(
-  [
-    ISO_TIMESTAMP.source,
-    CLF_TIMESTAMP.source,
-    SYSLOG_TIMESTAMP.source,
-    "\\b[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\\b",
-    "\\b0[xX][0-9A-Fa-f]+\\b",
-    // A hex id has a letter in it; an all-digit run is a number, and may have a fraction.
-    "\\b(?=\\d*[A-Fa-f])[0-9A-Fa-f]{8,}\\b",
-    "(?<![\\w.])\\d+(?:\\.\\d+)*",
-  ].join("|"),
-  "g",
-);
-
-function templateOf(line: string, ipv6Spans: readonly number[]): string {
-  if (ipv6Spans.length === 0) return line.replace(TEMPLATE_PARTS, MASK);
-  // IPv6 needs a validity check no regex alternative can make, so its spans come from findIps.
-  let out = "";
-  let from = 0;
-  for (let i = 0; i < ipv6Spans.length; i += 2) {
-    out += line.slice(from, ipv6Spans[i]).replace(TEMPLATE_PARTS, MASK) + MASK;
-    from = ipv6Spans[i + 1];
-  }
-  return out + line.slice(from).replace(TEMPLATE_PARTS, MASK);
-}
+const SEPARATOR_THEN_HEX = /[.:][0-9A-Fa-f:]/;
 
 // ---------------------------------------------------------------------------------------------
 
@@ -410,25 +366,21 @@ function timeOfField(value: unknown, now: () => Date): string | null {
 /** The analysis of a record: its message's, with the time and level its fields supply, if they do. */
 export function analyzeRecord(record: LogRecord, options: AnalyzeOptions = {}): Analysis {
   if (typeof record === "string") return analyzeLine(record, options);
-  const analysis = analyzeLine(record.message, options);
-  const { fields } = record;
+  const { message, fields } = record;
+  const now = clockOf(options);
+  let level: Level | null = null;
   for (const key of LEVEL_FIELDS) {
     if (!Object.hasOwn(fields, key)) continue;
-    const level = levelOfField(key, fields[key]);
-    if (level !== null) {
-      analysis.level = level;
-      break;
-    }
+    level = levelOfField(key, fields[key]);
+    if (level !== null) break;
   }
+  let timestamp: string | null = null;
   for (const key of TIME_FIELDS) {
     if (!Object.hasOwn(fields, key)) continue;
-    const timestamp = timeOfField(fields[key], options.now ?? systemNow);
-    if (timestamp !== null) {
-      analysis.timestamp = timestamp;
-      break;
-    }
+    timestamp = timeOfField(fields[key], now);
+    if (timestamp !== null) break;
   }
-  return analysis;
+  return analyze(message, level ?? findLevel(message), timestamp ?? findTimestamp(message, now), options.miner);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -437,16 +389,27 @@ export function analyzeLine(line: string, options: AnalyzeOptions = {}): Analysi
   if (typeof line !== "string") {
     throw new TypeError(`line must be a string, got ${line === null ? "null" : typeof line}`);
   }
+  return analyze(line, findLevel(line), findTimestamp(line, clockOf(options)), options.miner);
+}
+
+function clockOf(options: AnalyzeOptions): () => Date {
   const now = options.now ?? systemNow;
   if (typeof now !== "function") {
     throw new TypeError(`options.now must be a function returning a Date, got ${typeof now}`);
   }
-  const { ips, ipv6Spans } = findIps(line);
+  return now;
+}
+
+function analyze(line: string, level: Level | null, timestamp: string | null, miner?: TemplateMiner): Analysis {
+  // The header (time, host, level, component) is told by the fields above; the template is the message's.
+  const tokens = maskedTokens(line);
+  const joined = (miner ?? new TemplateMiner({ maxTemplates: 1 })).add(tokens.slice(headerLength(tokens)), level);
   return {
-    level: findLevel(line),
-    timestamp: findTimestamp(line, now),
-    ips,
-    template: templateOf(line, ipv6Spans),
+    level,
+    timestamp,
+    ips: findIps(line),
+    templateId: joined.id,
+    template: joined.template,
     length: line.length,
   };
 }

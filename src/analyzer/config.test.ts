@@ -10,6 +10,7 @@ describe("loadAnalyzerConfig", () => {
       latencySeconds: 0,
       failureRate: 0,
       maxBodyBytes: 1024 * 1024,
+      maxTemplates: 10_000,
       auditFile: undefined,
       adminToken: undefined,
     });
@@ -23,6 +24,7 @@ describe("loadAnalyzerConfig", () => {
       ANALYZER_LATENCY: "0.25",
       FAILURE_RATE: "0.5",
       MAX_BODY_BYTES: "10",
+      MAX_TEMPLATES: "50",
       AUDIT_FILE: "/tmp/audit",
       ADMIN_TOKEN: "t",
     };
@@ -33,6 +35,7 @@ describe("loadAnalyzerConfig", () => {
       latencySeconds: 0.25,
       failureRate: 0.5,
       maxBodyBytes: 10,
+      maxTemplates: 50,
       auditFile: "/tmp/audit",
       adminToken: "t",
     });
