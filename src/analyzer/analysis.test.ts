@@ -151,6 +151,21 @@ describe("level, timestamp and IPs of realistic lines", () => {
       "E1124 19:46:28.123456       1 reflector.go:138] Failed to watch *v1.Pod",
       { level: null, timestamp: null, ips: [] },
     ],
+    [
+      "a bare clock before the timestamp, a fraction of one digit",
+      "job 12:00:00:00 done at 2026-11-24T19:46:28.5Z from 10.0.0.1:8080,10.0.0.2",
+      { level: null, timestamp: "2026-11-24T19:46:28.500Z", ips: ["10.0.0.1", "10.0.0.2"] },
+    ],
+    [
+      "a leap second rolls into the next minute",
+      "2026-12-31T23:59:60Z INFO leap",
+      { level: "INFO", timestamp: "2027-01-01T00:00:00.000Z", ips: [] },
+    ],
+    [
+      "a UTC time that does not exist is no timestamp",
+      "2026-02-30T10:00:00Z WARN odd clock",
+      { level: "WARN", timestamp: null, ips: [] },
+    ],
   ];
 
   test.each(lines)("%s", (_name, line, expected) => {

@@ -123,18 +123,20 @@ const MONTHS = new Map(MONTH_NAMES.split("|").map((name, i) => [name, i + 1]));
 // 2026-11-24T19:46:28Z, 2026-11-24 19:46:28,123, 2026/11/24 19:46:28 (nginx, Go), with an optional
 // zone: Z, +01:00, +0100, +01, " -0500" (git), " UTC" (PostgreSQL). No zone means UTC.
 const ISO_TIMESTAMP =
-  /\b(\d{4})[-/](\d{2})[-/](\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?([Zz]|[+-]\d{2}(?::?\d{2})?|\s[+-]\d{2}:?\d{2}|\s(?:UTC|GMT))?(?!\d)/;
+  /\b(\d{4})[-/](\d{2})[-/](\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?([Zz]|[+-]\d{2}(?::?\d{2})?|\s[+-]\d{2}:?\d{2}|\s(?:UTC|GMT))?(?!\d)/g;
 
 // Apache/nginx access logs (CLF): 24/Nov/2026:19:46:28 +0000, HAProxy adds milliseconds.
 const CLF_TIMESTAMP = new RegExp(
   `\\b(\\d{1,2})/(${MONTH_NAMES})/(\\d{4}):(\\d{2}):(\\d{2}):(\\d{2})` +
     `(?:\\.(\\d{1,9}))?(?:\\s([+-]\\d{4}))?(?!\\d)`,
+  "g",
 );
 
 // Syslog (RFC 3164) "Nov  4 19:46:28", and ctime as in Apache's error log, which adds a fraction
 // and a year: "Tue Nov 24 19:46:28.123456 2026".
 const SYSLOG_TIMESTAMP = new RegExp(
   `\\b(${MONTH_NAMES})\\s{1,2}(\\d{1,2})\\s(\\d{2}):(\\d{2}):(\\d{2})(?:\\.(\\d{1,9}))?(?:\\s(\\d{4}))?(?!\\d)`,
+  "g",
 );
 
 // Epoch seconds (optionally fractional) or milliseconds, only at the very start of the line:
@@ -142,29 +144,81 @@ const SYSLOG_TIMESTAMP = new RegExp(
 const EPOCH_TIMESTAMP = /^(?:(\d{13})|(\d{10})(?:\.(\d{1,9}))?)(?![\w.])/;
 
 function findTimestamp(line: string, now: () => Date): string | null {
-  // Formats that carry a year are tried before syslog's, which does not.
-  const ms = fromIso(line) ?? fromClf(line) ?? fromSyslog(line, now) ?? fromEpoch(line);
-  return ms === null ? null : new Date(ms).toISOString();
+  // Every format but epoch's has a clock (hh:mm:ss) at most CLOCK_LEAD characters into it, so none
+  // starts before the first clock's lead: the search starts there, and is skipped without a clock.
+  const clock = firstClock(line);
+  if (clock >= 0) {
+    const from = Math.max(0, clock - CLOCK_LEAD);
+    // Formats that carry a year are tried before syslog's, which does not.
+    const text = fromIso(line, from) ?? fromClf(line, from) ?? fromSyslog(line, from, now);
+    if (text !== null) return text;
+  }
+  return isoText(fromEpoch(line));
 }
 
-function fromIso(line: string): number | null {
+// The longest text before the hour: CLF's "24/Nov/2026:" (ISO's "2026-11-24T" is 11, syslog's
+// "Nov  4 " 7).
+const CLOCK_LEAD = 12;
+
+/** Where the first hh:mm:ss (two digits each) starts in the line, or -1. */
+function firstClock(line: string): number {
+  for (let i = line.indexOf(":"); i >= 0; i = line.indexOf(":", i + 1)) {
+    if (
+      i >= 2 &&
+      isDigit(line.charCodeAt(i - 2)) &&
+      isDigit(line.charCodeAt(i - 1)) &&
+      isDigit(line.charCodeAt(i + 1)) &&
+      isDigit(line.charCodeAt(i + 2)) &&
+      line.charCodeAt(i + 3) === 58 &&
+      isDigit(line.charCodeAt(i + 4)) &&
+      isDigit(line.charCodeAt(i + 5))
+    ) {
+      return i - 2;
+    }
+  }
+  return -1;
+}
+
+function fromIso(line: string, from: number): string | null {
+  ISO_TIMESTAMP.lastIndex = from;
   const m = ISO_TIMESTAMP.exec(line);
   if (m === null) return null;
-  return utcMillis(+m[1], +m[2], +m[3], +m[4], +m[5], +m[6], m[7], zoneMinutes(m[8]));
+  const [, year, month, day, hour, minute, second, fraction, zone] = m;
+  const offset = zoneMinutes(zone);
+  if (offset !== 0 || second === "60") {
+    return isoText(utcMillis(+year, +month, +day, +hour, +minute, +second, fraction, offset));
+  }
+  // Already UTC: the text is the line's own digits, which costs a fraction of building a Date.
+  if (!isWallClock(digits(year), digits(month), digits(day), digits(hour), digits(minute), digits(second), 0)) {
+    return null;
+  }
+  const millis = fraction === undefined ? "000" : fraction.length >= 3 ? fraction.slice(0, 3) : fraction.padEnd(3, "0");
+  return `${year}-${month}-${day}T${hour}:${minute}:${second}.${millis}Z`;
 }
 
-function fromClf(line: string): number | null {
+/** The number a short run of ASCII digits spells, without the cost of Number(). */
+function digits(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) n = n * 10 + text.charCodeAt(i) - 48;
+  return n;
+}
+
+const isoText = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+function fromClf(line: string, from: number): string | null {
+  CLF_TIMESTAMP.lastIndex = from;
   const m = CLF_TIMESTAMP.exec(line);
   if (m === null) return null;
-  return utcMillis(+m[3], MONTHS.get(m[2])!, +m[1], +m[4], +m[5], +m[6], m[7], zoneMinutes(m[8]));
+  return isoText(utcMillis(+m[3], MONTHS.get(m[2])!, +m[1], +m[4], +m[5], +m[6], m[7], zoneMinutes(m[8])));
 }
 
-function fromSyslog(line: string, now: () => Date): number | null {
+function fromSyslog(line: string, from: number, now: () => Date): string | null {
+  SYSLOG_TIMESTAMP.lastIndex = from;
   const m = SYSLOG_TIMESTAMP.exec(line);
   if (m === null) return null;
   const month = MONTHS.get(m[1])!;
   const at = (year: number) => utcMillis(year, month, +m[2], +m[3], +m[4], +m[5], m[6], 0);
-  if (m[7] !== undefined) return at(+m[7]);
+  if (m[7] !== undefined) return isoText(at(+m[7]));
 
   // No year: take the clock's. A line from Dec 31 read on Jan 1 would then land almost a year in
   // the future (and Feb 29 may not exist this year), so fall back to last year. The day of slack
@@ -176,7 +230,7 @@ function fromSyslog(line: string, now: () => Date): number | null {
   }
   const year = clock.getUTCFullYear();
   const thisYear = at(year);
-  return thisYear !== null && thisYear <= nowMs + DAY_MS ? thisYear : at(year - 1);
+  return isoText(thisYear !== null && thisYear <= nowMs + DAY_MS ? thisYear : at(year - 1));
 }
 
 function fromEpoch(line: string): number | null {
@@ -213,13 +267,25 @@ function utcMillis(
   fraction: string | undefined,
   offset: number,
 ): number | null {
-  // Date.UTC maps years 0..99 to 1900..1999; no log line is that old anyway.
-  if (year < 1000 || month < 1 || month > 12) return null;
-  if (day < 1 || day > daysInMonth(year, month)) return null;
-  // Second 60 is a leap second; Date rolls it into the next minute, which is as close as it gets.
-  if (hour > 23 || minute > 59 || second > 60 || Number.isNaN(offset)) return null;
+  if (!isWallClock(year, month, day, hour, minute, second, offset)) return null;
   const local = Date.UTC(year, month - 1, day, hour, minute, second, fractionMillis(fraction));
   return local - offset * 60_000;
+}
+
+function isWallClock(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  offset: number,
+): boolean {
+  // Date.UTC maps years 0..99 to 1900..1999; no log line is that old anyway.
+  if (year < 1000 || month < 1 || month > 12) return false;
+  if (day < 1 || day > daysInMonth(year, month)) return false;
+  // Second 60 is a leap second; Date rolls it into the next minute, which is as close as it gets.
+  return hour <= 23 && minute <= 59 && second <= 60 && !Number.isNaN(offset);
 }
 
 function daysInMonth(year: number, month: number): number {
@@ -274,23 +340,26 @@ function countGroups(s: string): number {
   return groups.length;
 }
 
-/** The IPs in the line, in order of first appearance, without duplicates. */
-function findIps(line: string): string[] {
-  // Most lines have no "." or ":" followed by a hex digit, and then no address: one indexOf-like
-  // scan is cheaper than the regex's attempt at every position.
-  if (!SEPARATOR_THEN_HEX.test(line)) return [];
+/**
+ * The IPs in the tokens, in order of first appearance, without duplicates. An address holds no
+ * whitespace and the regex's lookarounds see none of it as part of one, so searching each
+ * whitespace-separated token finds what searching the line would; only tokens with three dots or
+ * two colons can hold one (maskedTokens' ipTokens).
+ */
+function findIps(tokens: readonly string[]): string[] {
+  if (tokens.length === 0) return [];
   const seen = new Set<string>();
-  IP_CANDIDATE.lastIndex = 0;
-  for (let m = IP_CANDIDATE.exec(line); m !== null; m = IP_CANDIDATE.exec(line)) {
-    const text = m[0];
-    if (!text.includes(":") || isIPv6(text)) seen.add(text);
-    // Not an address (a time, a MAC); an IPv4 may still start inside it, after a colon.
-    else IP_CANDIDATE.lastIndex = m.index + 1;
+  for (const token of tokens) {
+    IP_CANDIDATE.lastIndex = 0;
+    for (let m = IP_CANDIDATE.exec(token); m !== null; m = IP_CANDIDATE.exec(token)) {
+      const text = m[0];
+      if (!text.includes(":") || isIPv6(text)) seen.add(text);
+      // Not an address (a time, a MAC); an IPv4 may still start inside it, after a colon.
+      else IP_CANDIDATE.lastIndex = m.index + 1;
+    }
   }
   return seen.size === 0 ? [] : [...seen];
 }
-
-const SEPARATOR_THEN_HEX = /[.:][0-9A-Fa-f:]/;
 
 // ---------------------------------------------------------------------------------------------
 
@@ -402,12 +471,13 @@ function clockOf(options: AnalyzeOptions): () => Date {
 
 function analyze(line: string, level: Level | null, timestamp: string | null, miner?: TemplateMiner): Analysis {
   // The header (time, host, level, component) is told by the fields above; the template is the message's.
-  const tokens = maskedTokens(line);
+  const ipTokens: string[] = [];
+  const tokens = maskedTokens(line, ipTokens);
   const joined = (miner ?? new TemplateMiner({ maxTemplates: 1 })).add(tokens.slice(headerLength(tokens)), level);
   return {
     level,
     timestamp,
-    ips: findIps(line),
+    ips: findIps(ipTokens),
     templateId: joined.id,
     template: joined.template,
     length: line.length,

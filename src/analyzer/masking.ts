@@ -42,46 +42,58 @@ function isNameWithDigits(token: string, start: number, end: number, digits: num
   return true;
 }
 
-/** The token with its values masked; the same string when it has none. */
-function maskToken(token: string): string {
+/** The token line[first, last) with its values masked; its own text when it has none. Indices into
+ * the line rather than a slice of it: a token that is one value is never copied. */
+function maskToken(line: string, first: number, last: number): string {
   let out = "";
-  let from = 0;
-  let i = 0;
-  while (i < token.length) {
-    const c = token.charCodeAt(i);
+  let from = first;
+  let i = first;
+  while (i < last) {
+    const c = line.charCodeAt(i);
     if (isIdChar(c)) {
       const start = i;
-      while (i < token.length && isIdChar(token.charCodeAt(i))) i++;
+      while (i < last && isIdChar(line.charCodeAt(i))) i++;
       // Edge punctuation belongs to the sentence, not to the value: "port 22." or "id 7:".
       let end = i;
-      while (end > start && (token.charCodeAt(end - 1) === 46 || token.charCodeAt(end - 1) === 58)) end--;
-      if (end > start && isValueRun(token, start, end)) {
-        out += token.slice(from, start) + MASK;
+      while (end > start && (line.charCodeAt(end - 1) === 46 || line.charCodeAt(end - 1) === 58)) end--;
+      if (end > start && isValueRun(line, start, end)) {
+        // The whole token (a number, an address, a time): the one shared MASK string, which
+        // later comparisons tell equal by identity.
+        if (start === first && end === last) return MASK;
+        out += line.slice(from, start) + MASK;
         from = end;
       }
       continue;
     }
     // Empty brackets are a value that happens to be empty: "from 10.0.0.1 ()" is "from <*> (<*>)".
-    const next = token.charCodeAt(i + 1);
+    const next = i + 1 < last ? line.charCodeAt(i + 1) : -1;
     if ((c === 40 && next === 41) || (c === 91 && next === 93) || (c === 123 && next === 125)) {
-      out += token.slice(from, i + 1) + MASK;
+      out += line.slice(from, i + 1) + MASK;
       from = i + 1;
     }
     i++;
   }
-  return from === 0 ? token : out + token.slice(from);
+  return from === first ? line.slice(first, last) : out + line.slice(from, last);
 }
 
 // A unit after a masked number belongs to it: "1.5 KB" and "3 sec" are one value, as "12ms" is.
 const UNIT = /^(?:[KMGTP]i?B|[kKMGT]b|B|bytes?|ms|us|µs|ns|s|secs?|seconds?|mins?|minutes?|h|hours?)([).,;:]*)$/;
 
-/** The line's tokens, split on whitespace, with its values masked. */
-export function maskedTokens(line: string): string[] {
+// The letters a UNIT starts with: most words are no unit, and this spares them the regex.
+const UNIT_FIRST = new Set([..."KMGTPkBbmuµnsh"].map((c) => c.charCodeAt(0)));
+
+/**
+ * The line's tokens, split on whitespace, with its values masked. `ipTokens`, when given, receives
+ * the unmasked tokens that may hold an IP address (three dots or two colons), so that the analysis
+ * looks for addresses in those alone rather than scanning the line again.
+ */
+export function maskedTokens(line: string, ipTokens?: string[]): string[] {
   const tokens: string[] = [];
   let start = -1;
   // Whether the token so far has what a value needs: a digit, a slash, two dots or a bracket.
   let mayHold = false;
   let dots = 0;
+  let colons = 0;
   let dates = false;
   for (let i = 0; i <= line.length; i++) {
     const c = i < line.length ? line.charCodeAt(i) : 32;
@@ -90,21 +102,26 @@ export function maskedTokens(line: string): string[] {
         start = i;
         mayHold = false;
         dots = 0;
+        colons = 0;
       }
+      if (c === 58) colons++;
       if ((c >= 48 && c <= 57) || c === 47 || c === 40 || c === 91 || c === 123 || (c === 46 && ++dots === 2)) {
         mayHold = true;
       }
       continue;
     }
     if (start < 0) continue;
-    const token = line.slice(start, i);
+    const first = start;
     start = -1;
+    if (ipTokens !== undefined && (dots >= 3 || colons >= 2)) ipTokens.push(line.slice(first, i));
     if (mayHold) {
-      tokens.push(maskToken(token));
+      tokens.push(maskToken(line, first, i));
       continue;
     }
+    const token = line.slice(first, i);
     const last = tokens.length - 1;
-    const unit = last >= 0 && tokens[last].endsWith(MASK) ? UNIT.exec(token) : null;
+    const unit =
+      last >= 0 && UNIT_FIRST.has(token.charCodeAt(0)) && tokens[last].endsWith(MASK) ? UNIT.exec(token) : null;
     if (unit !== null) tokens[last] += unit[1];
     else {
       dates ||= mayBeDateName(token);
