@@ -7,6 +7,7 @@ import { createForward } from "../src/distributor/forward.ts";
 import { RetryBudget } from "../src/distributor/retrybudget.ts";
 import { createUpstream, type Upstream } from "../src/distributor/upstream.ts";
 import { seededRandom } from "../src/math/random.ts";
+import type { Analysis } from "../src/protocol/analysis.ts";
 
 setDefaultTimeout(60_000); // see test/setup.ts
 
@@ -18,6 +19,7 @@ const analyzers = ["a1", "a2", "a3"].map((id) => {
     latencySeconds: 0,
     failureRate: 0,
     maxBodyBytes: 1 << 20,
+    maxTemplates: 100,
     auditFile: undefined,
     adminToken: undefined,
     dedupeWindow: 1000,
@@ -65,11 +67,9 @@ test("a packet is split into one request per analyzer and every message gets its
   const { batch, outcomes } = messages(30);
   const before = analyzers.map((a) => a.counts.requests);
   await dispatch(batch);
-  expect(
-    outcomes.every(
-      (o) => "analyzer" in o && (JSON.parse(o.result) as { template: string }).template === "INFO line <*>",
-    ),
-  ).toBe(true);
+  expect(outcomes.every((o) => "analyzer" in o && (JSON.parse(o.result) as Analysis).template === "line <*>")).toBe(
+    true,
+  );
   // each outcome is the analysis of the line at its own position
   for (const [i, o] of outcomes.entries()) {
     expect("analyzer" in o && (JSON.parse(o.result) as { length: number }).length).toBe(`INFO line ${i}`.length);

@@ -1,32 +1,24 @@
-// What an analyzer finds in one log line: its level, its timestamp, the IP addresses in it, and a
-// template with the variable parts masked, so that lines printed by one statement group together.
-// This runs once per message on the benchmark's hot path, so every regex is compiled once at
-// module load, and each keeps backtracking bounded per position (no nested or overlapping
+// What an analyzer finds in one log line: its level, its timestamp, the IP addresses in it, and
+// the template it joins (src/analyzer/miner.ts), so that lines printed by one statement group
+// together. This runs once per message on the benchmark's hot path, so every regex is compiled once
+// at module load, and each keeps backtracking bounded per position (no nested or overlapping
 // quantifiers): a hostile 1 MB line costs a few linear scans, not a quadratic blow-up.
 
+import type { Analysis, Level } from "../protocol/analysis.ts";
 import type { LogRecord } from "../protocol/record.ts";
+import { headerLength, maskedTokens } from "./masking.ts";
+import { TemplateMiner } from "./miner.ts";
 
-export type Level = "TRACE" | "DEBUG" | "INFO" | "NOTICE" | "WARN" | "ERROR" | "CRITICAL" | "ALERT" | "EMERG" | "FATAL";
-
-export type Analysis = {
-  /** Normalized level, or null when the line names none. */
-  level: Level | null;
-  /** ISO 8601 in UTC (`toISOString()`, millisecond precision), or null when none is recognized. */
-  timestamp: string | null;
-  /** IPv4 and IPv6 addresses as written, in order of first appearance, without duplicates. */
-  ips: string[];
-  /** The line with timestamps, IPs, numbers, UUIDs and long hex ids replaced by `<*>`. */
-  template: string;
-  /** `line.length`: UTF-16 code units, which is what the rest of the pipeline counts too. */
-  length: number;
-};
+export { MASK } from "./masking.ts";
+export type { Analysis, Level };
 
 export type AnalyzeOptions = {
   /** Clock for syslog timestamps, which carry no year. Defaults to the system clock. */
   now?: () => Date;
+  /** The templates learnt so far, which the line joins or adds to. Without one the line is mined
+   * alone: its template is its message masked, its templateId 1. */
+  miner?: TemplateMiner;
 };
-
-export const MASK = "<*>";
 
 const DAY_MS = 86_400_000;
 
@@ -131,18 +123,20 @@ const MONTHS = new Map(MONTH_NAMES.split("|").map((name, i) => [name, i + 1]));
 // 2026-11-24T19:46:28Z, 2026-11-24 19:46:28,123, 2026/11/24 19:46:28 (nginx, Go), with an optional
 // zone: Z, +01:00, +0100, +01, " -0500" (git), " UTC" (PostgreSQL). No zone means UTC.
 const ISO_TIMESTAMP =
-  /\b(\d{4})[-/](\d{2})[-/](\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?([Zz]|[+-]\d{2}(?::?\d{2})?|\s[+-]\d{2}:?\d{2}|\s(?:UTC|GMT))?(?!\d)/;
+  /\b(\d{4})[-/](\d{2})[-/](\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?([Zz]|[+-]\d{2}(?::?\d{2})?|\s[+-]\d{2}:?\d{2}|\s(?:UTC|GMT))?(?!\d)/g;
 
 // Apache/nginx access logs (CLF): 24/Nov/2026:19:46:28 +0000, HAProxy adds milliseconds.
 const CLF_TIMESTAMP = new RegExp(
   `\\b(\\d{1,2})/(${MONTH_NAMES})/(\\d{4}):(\\d{2}):(\\d{2}):(\\d{2})` +
     `(?:\\.(\\d{1,9}))?(?:\\s([+-]\\d{4}))?(?!\\d)`,
+  "g",
 );
 
 // Syslog (RFC 3164) "Nov  4 19:46:28", and ctime as in Apache's error log, which adds a fraction
 // and a year: "Tue Nov 24 19:46:28.123456 2026".
 const SYSLOG_TIMESTAMP = new RegExp(
   `\\b(${MONTH_NAMES})\\s{1,2}(\\d{1,2})\\s(\\d{2}):(\\d{2}):(\\d{2})(?:\\.(\\d{1,9}))?(?:\\s(\\d{4}))?(?!\\d)`,
+  "g",
 );
 
 // Epoch seconds (optionally fractional) or milliseconds, only at the very start of the line:
@@ -150,29 +144,81 @@ const SYSLOG_TIMESTAMP = new RegExp(
 const EPOCH_TIMESTAMP = /^(?:(\d{13})|(\d{10})(?:\.(\d{1,9}))?)(?![\w.])/;
 
 function findTimestamp(line: string, now: () => Date): string | null {
-  // Formats that carry a year are tried before syslog's, which does not.
-  const ms = fromIso(line) ?? fromClf(line) ?? fromSyslog(line, now) ?? fromEpoch(line);
-  return ms === null ? null : new Date(ms).toISOString();
+  // Every format but epoch's has a clock (hh:mm:ss) at most CLOCK_LEAD characters into it, so none
+  // starts before the first clock's lead: the search starts there, and is skipped without a clock.
+  const clock = firstClock(line);
+  if (clock >= 0) {
+    const from = Math.max(0, clock - CLOCK_LEAD);
+    // Formats that carry a year are tried before syslog's, which does not.
+    const text = fromIso(line, from) ?? fromClf(line, from) ?? fromSyslog(line, from, now);
+    if (text !== null) return text;
+  }
+  return isoText(fromEpoch(line));
 }
 
-function fromIso(line: string): number | null {
+// The longest text before the hour: CLF's "24/Nov/2026:" (ISO's "2026-11-24T" is 11, syslog's
+// "Nov  4 " 7).
+const CLOCK_LEAD = 12;
+
+/** Where the first hh:mm:ss (two digits each) starts in the line, or -1. */
+function firstClock(line: string): number {
+  for (let i = line.indexOf(":"); i >= 0; i = line.indexOf(":", i + 1)) {
+    if (
+      i >= 2 &&
+      isDigit(line.charCodeAt(i - 2)) &&
+      isDigit(line.charCodeAt(i - 1)) &&
+      isDigit(line.charCodeAt(i + 1)) &&
+      isDigit(line.charCodeAt(i + 2)) &&
+      line.charCodeAt(i + 3) === 58 &&
+      isDigit(line.charCodeAt(i + 4)) &&
+      isDigit(line.charCodeAt(i + 5))
+    ) {
+      return i - 2;
+    }
+  }
+  return -1;
+}
+
+function fromIso(line: string, from: number): string | null {
+  ISO_TIMESTAMP.lastIndex = from;
   const m = ISO_TIMESTAMP.exec(line);
   if (m === null) return null;
-  return utcMillis(+m[1], +m[2], +m[3], +m[4], +m[5], +m[6], m[7], zoneMinutes(m[8]));
+  const [, year, month, day, hour, minute, second, fraction, zone] = m;
+  const offset = zoneMinutes(zone);
+  if (offset !== 0 || second === "60") {
+    return isoText(utcMillis(+year, +month, +day, +hour, +minute, +second, fraction, offset));
+  }
+  // Already UTC: the text is the line's own digits, which costs a fraction of building a Date.
+  if (!isWallClock(digits(year), digits(month), digits(day), digits(hour), digits(minute), digits(second), 0)) {
+    return null;
+  }
+  const millis = fraction === undefined ? "000" : fraction.length >= 3 ? fraction.slice(0, 3) : fraction.padEnd(3, "0");
+  return `${year}-${month}-${day}T${hour}:${minute}:${second}.${millis}Z`;
 }
 
-function fromClf(line: string): number | null {
+/** The number a short run of ASCII digits spells, without the cost of Number(). */
+function digits(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) n = n * 10 + text.charCodeAt(i) - 48;
+  return n;
+}
+
+const isoText = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+function fromClf(line: string, from: number): string | null {
+  CLF_TIMESTAMP.lastIndex = from;
   const m = CLF_TIMESTAMP.exec(line);
   if (m === null) return null;
-  return utcMillis(+m[3], MONTHS.get(m[2])!, +m[1], +m[4], +m[5], +m[6], m[7], zoneMinutes(m[8]));
+  return isoText(utcMillis(+m[3], MONTHS.get(m[2])!, +m[1], +m[4], +m[5], +m[6], m[7], zoneMinutes(m[8])));
 }
 
-function fromSyslog(line: string, now: () => Date): number | null {
+function fromSyslog(line: string, from: number, now: () => Date): string | null {
+  SYSLOG_TIMESTAMP.lastIndex = from;
   const m = SYSLOG_TIMESTAMP.exec(line);
   if (m === null) return null;
   const month = MONTHS.get(m[1])!;
   const at = (year: number) => utcMillis(year, month, +m[2], +m[3], +m[4], +m[5], m[6], 0);
-  if (m[7] !== undefined) return at(+m[7]);
+  if (m[7] !== undefined) return isoText(at(+m[7]));
 
   // No year: take the clock's. A line from Dec 31 read on Jan 1 would then land almost a year in
   // the future (and Feb 29 may not exist this year), so fall back to last year. The day of slack
@@ -184,7 +230,7 @@ function fromSyslog(line: string, now: () => Date): number | null {
   }
   const year = clock.getUTCFullYear();
   const thisYear = at(year);
-  return thisYear !== null && thisYear <= nowMs + DAY_MS ? thisYear : at(year - 1);
+  return isoText(thisYear !== null && thisYear <= nowMs + DAY_MS ? thisYear : at(year - 1));
 }
 
 function fromEpoch(line: string): number | null {
@@ -221,13 +267,25 @@ function utcMillis(
   fraction: string | undefined,
   offset: number,
 ): number | null {
-  // Date.UTC maps years 0..99 to 1900..1999; no log line is that old anyway.
-  if (year < 1000 || month < 1 || month > 12) return null;
-  if (day < 1 || day > daysInMonth(year, month)) return null;
-  // Second 60 is a leap second; Date rolls it into the next minute, which is as close as it gets.
-  if (hour > 23 || minute > 59 || second > 60 || Number.isNaN(offset)) return null;
+  if (!isWallClock(year, month, day, hour, minute, second, offset)) return null;
   const local = Date.UTC(year, month - 1, day, hour, minute, second, fractionMillis(fraction));
   return local - offset * 60_000;
+}
+
+function isWallClock(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  offset: number,
+): boolean {
+  // Date.UTC maps years 0..99 to 1900..1999; no log line is that old anyway.
+  if (year < 1000 || month < 1 || month > 12) return false;
+  if (day < 1 || day > daysInMonth(year, month)) return false;
+  // Second 60 is a leap second; Date rolls it into the next minute, which is as close as it gets.
+  return hour <= 23 && minute <= 59 && second <= 60 && !Number.isNaN(offset);
 }
 
 function daysInMonth(year: number, month: number): number {
@@ -282,58 +340,25 @@ function countGroups(s: string): number {
   return groups.length;
 }
 
-/** The IPs in the line, and the [start, end) spans of its IPv6 addresses for the template. */
-function findIps(line: string): { ips: string[]; ipv6Spans: number[] } {
+/**
+ * The IPs in the tokens, in order of first appearance, without duplicates. An address holds no
+ * whitespace and the regex's lookarounds see none of it as part of one, so searching each
+ * whitespace-separated token finds what searching the line would; only tokens with three dots or
+ * two colons can hold one (maskedTokens' ipTokens).
+ */
+function findIps(tokens: readonly string[]): string[] {
+  if (tokens.length === 0) return [];
   const seen = new Set<string>();
-  const ipv6Spans: number[] = [];
-  IP_CANDIDATE.lastIndex = 0;
-  for (let m = IP_CANDIDATE.exec(line); m !== null; m = IP_CANDIDATE.exec(line)) {
-    const text = m[0];
-    if (!text.includes(":")) {
-      seen.add(text);
-    } else if (isIPv6(text)) {
-      seen.add(text);
-      ipv6Spans.push(m.index, m.index + text.length);
-    } else {
+  for (const token of tokens) {
+    IP_CANDIDATE.lastIndex = 0;
+    for (let m = IP_CANDIDATE.exec(token); m !== null; m = IP_CANDIDATE.exec(token)) {
+      const text = m[0];
+      if (!text.includes(":") || isIPv6(text)) seen.add(text);
       // Not an address (a time, a MAC); an IPv4 may still start inside it, after a colon.
-      IP_CANDIDATE.lastIndex = m.index + 1;
+      else IP_CANDIDATE.lastIndex = m.index + 1;
     }
   }
-  return { ips: [...seen], ipv6Spans };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Template
-
-// Alternatives are tried in order at each position, so whole timestamps and UUIDs are masked
-// before their digits would be masked one number at a time. A number glued to a preceding letter
-// is part of a name (utf8, http2, sha256) and stays; one followed by letters is a quantity with a
-// unit (42ms) and is masked. Dotted runs (IPv4, versions, 999.1.1.1) become one mask. Quoted
-// values are kept: in logfmt they are as often constant messages as variable data.
-const TEMPLATE_PARTS = new RegExp(
-  [
-    ISO_TIMESTAMP.source,
-    CLF_TIMESTAMP.source,
-    SYSLOG_TIMESTAMP.source,
-    "\\b[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\\b",
-    "\\b0[xX][0-9A-Fa-f]+\\b",
-    // A hex id has a letter in it; an all-digit run is a number, and may have a fraction.
-    "\\b(?=\\d*[A-Fa-f])[0-9A-Fa-f]{8,}\\b",
-    "(?<![\\w.])\\d+(?:\\.\\d+)*",
-  ].join("|"),
-  "g",
-);
-
-function templateOf(line: string, ipv6Spans: readonly number[]): string {
-  if (ipv6Spans.length === 0) return line.replace(TEMPLATE_PARTS, MASK);
-  // IPv6 needs a validity check no regex alternative can make, so its spans come from findIps.
-  let out = "";
-  let from = 0;
-  for (let i = 0; i < ipv6Spans.length; i += 2) {
-    out += line.slice(from, ipv6Spans[i]).replace(TEMPLATE_PARTS, MASK) + MASK;
-    from = ipv6Spans[i + 1];
-  }
-  return out + line.slice(from).replace(TEMPLATE_PARTS, MASK);
+  return seen.size === 0 ? [] : [...seen];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -410,25 +435,21 @@ function timeOfField(value: unknown, now: () => Date): string | null {
 /** The analysis of a record: its message's, with the time and level its fields supply, if they do. */
 export function analyzeRecord(record: LogRecord, options: AnalyzeOptions = {}): Analysis {
   if (typeof record === "string") return analyzeLine(record, options);
-  const analysis = analyzeLine(record.message, options);
-  const { fields } = record;
+  const { message, fields } = record;
+  const now = clockOf(options);
+  let level: Level | null = null;
   for (const key of LEVEL_FIELDS) {
     if (!Object.hasOwn(fields, key)) continue;
-    const level = levelOfField(key, fields[key]);
-    if (level !== null) {
-      analysis.level = level;
-      break;
-    }
+    level = levelOfField(key, fields[key]);
+    if (level !== null) break;
   }
+  let timestamp: string | null = null;
   for (const key of TIME_FIELDS) {
     if (!Object.hasOwn(fields, key)) continue;
-    const timestamp = timeOfField(fields[key], options.now ?? systemNow);
-    if (timestamp !== null) {
-      analysis.timestamp = timestamp;
-      break;
-    }
+    timestamp = timeOfField(fields[key], now);
+    if (timestamp !== null) break;
   }
-  return analysis;
+  return analyze(message, level ?? findLevel(message), timestamp ?? findTimestamp(message, now), options.miner);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -437,16 +458,28 @@ export function analyzeLine(line: string, options: AnalyzeOptions = {}): Analysi
   if (typeof line !== "string") {
     throw new TypeError(`line must be a string, got ${line === null ? "null" : typeof line}`);
   }
+  return analyze(line, findLevel(line), findTimestamp(line, clockOf(options)), options.miner);
+}
+
+function clockOf(options: AnalyzeOptions): () => Date {
   const now = options.now ?? systemNow;
   if (typeof now !== "function") {
     throw new TypeError(`options.now must be a function returning a Date, got ${typeof now}`);
   }
-  const { ips, ipv6Spans } = findIps(line);
+  return now;
+}
+
+function analyze(line: string, level: Level | null, timestamp: string | null, miner?: TemplateMiner): Analysis {
+  // The header (time, host, level, component) is told by the fields above; the template is the message's.
+  const ipTokens: string[] = [];
+  const tokens = maskedTokens(line, ipTokens);
+  const joined = (miner ?? new TemplateMiner({ maxTemplates: 1 })).add(tokens.slice(headerLength(tokens)), level);
   return {
-    level: findLevel(line),
-    timestamp: findTimestamp(line, now),
-    ips,
-    template: templateOf(line, ipv6Spans),
+    level,
+    timestamp,
+    ips: findIps(ipTokens),
+    templateId: joined.id,
+    template: joined.template,
     length: line.length,
   };
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PROMETHEUS_CONTENT_TYPE } from "../http/prometheus.ts";
+import type { Analysis, AnalyzerTemplates } from "../protocol/analysis.ts";
 import { NDJSON } from "../protocol/batch.ts";
 import type { ErrorBody } from "../protocol/error.ts";
 import { USAGE } from "../protocol/formats/generic.ts";
@@ -10,6 +11,7 @@ import type { AnalyzerFault, AnalyzerStats } from "../protocol/stats.ts";
 import { analyzeLine } from "./analysis.ts";
 import { type AnalyzerOptions, createAnalyzer } from "./app.ts";
 import { loadAnalyzerConfig } from "./config.ts";
+import { TemplateMiner } from "./miner.ts";
 
 /** An analyzer with the defaults a bare `bun analyzer.ts` has, id "a1", changed by `options`. */
 function analyzer(options: Partial<AnalyzerOptions> = {}) {
@@ -30,6 +32,12 @@ const statsOf = async (a: Analyzer) => (await (await a.app.request("/stats")).js
 
 // No syslog timestamps here: their year comes from the clock.
 const LINES = ["2024-05-01T12:00:00Z ERROR disk full on 10.0.0.1", "INFO user 42 logged in", "no level at all"];
+
+/** The analyses of `lines` by a fresh analyzer: the same lines through a miner of their own. */
+function analysesOf(lines: readonly string[]) {
+  const miner = new TemplateMiner();
+  return lines.map((l) => analyzeLine(l, { miner }));
+}
 
 /** Resolves once `done()` holds, checking between turns of the event loop (the requests run in-process). */
 async function until(done: () => boolean): Promise<void> {
@@ -62,7 +70,7 @@ describe("POST /analyze", () => {
   test("answers a packet with every line's analysis in order, as plain JSON", async () => {
     const res = await analyze(analyzer(), JSON.stringify({ logs: LINES }));
     expect(res.headers.get("content-type")).toStartWith("application/json");
-    expect(await res.json()).toEqual({ analyzer: "a1", results: LINES.map((l) => analyzeLine(l)) });
+    expect(await res.json()).toEqual({ analyzer: "a1", results: analysesOf(LINES) });
   });
 
   // The distributor's form (src/protocol/batch.ts), answered at once or after a wait, small or
@@ -82,7 +90,7 @@ describe("POST /analyze", () => {
     const lines = (await res.text()).split("\n");
     expect(lines).toHaveLength(logs.length + 1);
     expect(JSON.parse(lines[0])).toBe("a1");
-    expect(lines.slice(1).map((l) => JSON.parse(l))).toEqual(logs.map((l) => analyzeLine(l)));
+    expect(lines.slice(1).map((l) => JSON.parse(l))).toEqual(analysesOf(logs));
   });
 
   test("answers a single line in plain JSON even when NDJSON is asked for: batches are packets", async () => {
@@ -283,6 +291,63 @@ describe("ADMIN_TOKEN", () => {
   });
 });
 
+describe("GET /templates", () => {
+  const templatesOf = async (a: Analyzer, query = "") =>
+    (await (await a.app.request(`/templates${query}`)).json()) as AnalyzerTemplates;
+
+  test("lists the templates learnt, most lines first, with counts, first and last seen and levels", async () => {
+    let now = Date.UTC(2026, 10, 30, 10, 0, 0);
+    const a = analyzer({ now: () => now });
+    await analyze(a, JSON.stringify({ logs: ["ERROR disk 1 full", "INFO user 7 logged in"] }));
+    now += 1000;
+    const res = await analyze(a, JSON.stringify({ logs: ["WARN disk 2 full"] }));
+    const [joined] = ((await res.json()) as { results: Analysis[] }).results;
+    const body = await templatesOf(a);
+    expect(body).toEqual({
+      id: "a1",
+      size: 2,
+      maxTemplates: 10_000,
+      evicted: 0,
+      templates: [
+        {
+          id: joined.templateId,
+          template: "disk <*> full",
+          count: 2,
+          firstSeen: "2026-11-30T10:00:00.000Z",
+          lastSeen: "2026-11-30T10:00:01.000Z",
+          levels: { ERROR: 1, WARN: 1 },
+        },
+        {
+          id: expect.any(Number),
+          template: "user <*> logged in",
+          count: 1,
+          firstSeen: "2026-11-30T10:00:00.000Z",
+          lastSeen: "2026-11-30T10:00:00.000Z",
+          levels: { INFO: 1 },
+        },
+      ],
+    });
+  });
+
+  test("limit keeps the most frequent; MAX_TEMPLATES bounds them, evictions counted here and in /metrics", async () => {
+    const a = analyzer({ maxTemplates: 2 });
+    await analyze(a, JSON.stringify({ logs: ["alpha one", "beta two", "alpha one", "gamma three"] }));
+    const limited = await templatesOf(a, "?limit=1");
+    // beta, the least recently seen, was evicted for gamma; alpha has the most lines.
+    expect(limited.templates.map((t) => [t.template, t.count])).toEqual([["alpha one", 2]]);
+    expect(limited).toMatchObject({ size: 2, maxTemplates: 2, evicted: 1 });
+    const metrics = await (await a.app.request("/metrics")).text();
+    expect(metrics).toContain('analyzer_templates{analyzer="a1"} 2\n');
+    expect(metrics).toContain('analyzer_templates_evicted_total{analyzer="a1"} 1\n');
+  });
+
+  test.each(["?limit=0", "?limit=abc", "?limit=1.5", "?top=3"])("refuses %s with a 400 naming limit", async (query) => {
+    const res = await analyzer().app.request(`/templates${query}`);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as ErrorBody).error).toContain("limit");
+  });
+});
+
 describe("routing", () => {
   test.each([
     ["GET", "/analyze", "POST"],
@@ -290,6 +355,7 @@ describe("routing", () => {
     ["POST", "/health", "GET"],
     ["POST", "/stats", "GET"],
     ["DELETE", "/metrics", "GET"],
+    ["POST", "/templates", "GET"],
     ["GET", "/fault", "POST"],
   ])("%s %s is a 405 with Allow: %s and a JSON error", async (method, path, allow) => {
     const res = await analyzer().app.request(path, { method });

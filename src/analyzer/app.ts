@@ -1,5 +1,6 @@
-// The analyzer's HTTP API: POST /analyze, /health, /stats, /metrics and POST /fault, which makes it
-// slow, failing, down or hung at run time so that users can watch the distributor route around it.
+// The analyzer's HTTP API: POST /analyze, /health, /stats, /templates, /metrics and POST /fault,
+// which makes it slow, failing, down or hung at run time so that users can watch the distributor
+// route around it.
 
 import { appendFileSync } from "node:fs";
 import { z } from "zod";
@@ -15,6 +16,7 @@ import {
 import { HttpError } from "../http/errors.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../http/prometheus.ts";
 import type { Random } from "../math/random.ts";
+import type { AnalyzerTemplates } from "../protocol/analysis.ts";
 import { batchAnswer, NDJSON } from "../protocol/batch.ts";
 import { decodeGeneric } from "../protocol/formats/generic.ts";
 import { type LogRecord, messageOf } from "../protocol/record.ts";
@@ -23,8 +25,21 @@ import { type Analysis, analyzeRecord } from "./analysis.ts";
 import type { AnalyzerConfig } from "./config.ts";
 import { SeenIds } from "./dedupe.ts";
 import { renderAnalyzerMetrics } from "./metrics.ts";
+import { TemplateMiner } from "./miner.ts";
 
-export type AnalyzerOptions = Omit<AnalyzerConfig, "port" | "host" | "id"> & { id: string; random?: Random };
+export type AnalyzerOptions = Omit<AnalyzerConfig, "port" | "host" | "id"> & {
+  id: string;
+  random?: Random;
+  /** Clock for the templates' first and last seen, in epoch ms. */
+  now?: () => number;
+};
+
+/** Templates GET /templates lists when it is given no `limit`. */
+export const DEFAULT_TEMPLATES_LIMIT = 100;
+
+const templatesQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_TEMPLATES_LIMIT),
+});
 
 const faultSchema = z.strictObject({
   down: z.boolean().optional(),
@@ -54,9 +69,10 @@ export function createAnalyzer(options: AnalyzerOptions) {
   };
   const seen = new SeenIds(options.dedupeWindow);
   const idJson = JSON.stringify(id);
+  const miner = new TemplateMiner({ maxTemplates: options.maxTemplates, now: options.now });
 
   function analyze(record: LogRecord): Analysis {
-    const analysis = analyzeRecord(record);
+    const analysis = analyzeRecord(record, { miner });
     const level = analysis.level ?? "NONE";
     counts.byLevel[level] = (counts.byLevel[level] ?? 0) + 1;
     return analysis;
@@ -105,8 +121,30 @@ export function createAnalyzer(options: AnalyzerOptions) {
   allowOnly(app, "/health", ["GET"]);
   app.get("/stats", (c) => c.json({ id, ...counts, fault } satisfies AnalyzerStats));
   allowOnly(app, "/stats", ["GET"]);
+  app.get("/templates", (c) => {
+    const query = templatesQuery.safeParse(c.req.query());
+    if (!query.success) {
+      throw new HttpError(400, "the query takes limit, a whole number from 1 to 1000000: e.g. /templates?limit=20");
+    }
+    const templates = miner.top(query.data.limit).map((t) => ({
+      id: t.id,
+      template: t.template,
+      count: t.count,
+      firstSeen: new Date(t.firstSeen).toISOString(),
+      lastSeen: new Date(t.lastSeen).toISOString(),
+      levels: { ...t.levels },
+    }));
+    return c.json({
+      id,
+      size: miner.size,
+      maxTemplates: miner.options.maxTemplates,
+      evicted: miner.evicted,
+      templates,
+    } satisfies AnalyzerTemplates);
+  });
+  allowOnly(app, "/templates", ["GET"]);
   app.get("/metrics", (c) =>
-    c.body(renderAnalyzerMetrics(id, counts, fault.down), 200, { "content-type": PROMETHEUS_CONTENT_TYPE }),
+    c.body(renderAnalyzerMetrics(id, counts, fault.down, miner), 200, { "content-type": PROMETHEUS_CONTENT_TYPE }),
   );
   allowOnly(app, "/metrics", ["GET"]);
   // For demos and fault-injection tests: {"down": true} fails /health and /analyze until undone,
@@ -126,5 +164,5 @@ export function createAnalyzer(options: AnalyzerOptions) {
     return c.json({ id, fault });
   });
   allowOnly(app, "/fault", ["POST"]);
-  return { app, counts, fault };
+  return { app, counts, fault, miner };
 }

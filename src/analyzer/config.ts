@@ -45,6 +45,11 @@ export const analyzerSettings = {
     schema: wholeNumber(MIB, 1, 1024 * MIB),
     doc: "largest request body (413 beyond)",
   },
+  maxTemplates: {
+    env: "MAX_TEMPLATES",
+    schema: wholeNumber(10_000, 1, 1_000_000),
+    doc: "log templates kept at most (`GET /templates`); beyond it the least recently seen is evicted and counted",
+  },
   auditFile: {
     env: "AUDIT_FILE",
     schema: text("file path"),

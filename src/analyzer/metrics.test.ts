@@ -4,7 +4,7 @@ import { renderAnalyzerMetrics } from "./metrics.ts";
 const counts = { processed: 7, requests: 3, simulatedFailures: 1, byLevel: { ERROR: 2, NONE: 5 }, duplicates: 3 };
 
 test("every counter is a family with HELP and TYPE, labelled with the analyzer's id", () => {
-  expect(renderAnalyzerMetrics("a1", counts, false)).toBe(
+  expect(renderAnalyzerMetrics("a1", counts, false, { size: 4, evicted: 2 })).toBe(
     [
       "# HELP analyzer_messages_processed_total Log lines analyzed.",
       "# TYPE analyzer_messages_processed_total counter",
@@ -22,6 +22,12 @@ test("every counter is a family with HELP and TYPE, labelled with the analyzer's
       "# TYPE analyzer_messages_by_level_total counter",
       'analyzer_messages_by_level_total{analyzer="a1",level="ERROR"} 2',
       'analyzer_messages_by_level_total{analyzer="a1",level="NONE"} 5',
+      "# HELP analyzer_templates Log templates kept (GET /templates), at most MAX_TEMPLATES.",
+      "# TYPE analyzer_templates gauge",
+      'analyzer_templates{analyzer="a1"} 4',
+      "# HELP analyzer_templates_evicted_total Templates evicted, least recently seen first, to stay within MAX_TEMPLATES.",
+      "# TYPE analyzer_templates_evicted_total counter",
+      'analyzer_templates_evicted_total{analyzer="a1"} 2',
       "# HELP analyzer_up 0 while failure is simulated with POST /fault.",
       "# TYPE analyzer_up gauge",
       'analyzer_up{analyzer="a1"} 1',

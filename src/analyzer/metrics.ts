@@ -10,7 +10,15 @@ export type AnalyzerCounts = {
   duplicates: number;
 };
 
-export function renderAnalyzerMetrics(id: string, counts: AnalyzerCounts, down: boolean): string {
+/** What the metrics tell of the template miner. */
+export type TemplateCounts = { readonly size: number; readonly evicted: number };
+
+export function renderAnalyzerMetrics(
+  id: string,
+  counts: AnalyzerCounts,
+  down: boolean,
+  templates: TemplateCounts = { size: 0, evicted: 0 },
+): string {
   const label = `analyzer="${labelValue(id)}"`;
   const out = [
     "# HELP analyzer_messages_processed_total Log lines analyzed.",
@@ -30,6 +38,12 @@ export function renderAnalyzerMetrics(id: string, counts: AnalyzerCounts, down: 
     ...Object.entries(counts.byLevel).map(
       ([level, n]) => `analyzer_messages_by_level_total{${label},level="${labelValue(level)}"} ${n}`,
     ),
+    "# HELP analyzer_templates Log templates kept (GET /templates), at most MAX_TEMPLATES.",
+    "# TYPE analyzer_templates gauge",
+    `analyzer_templates{${label}} ${templates.size}`,
+    "# HELP analyzer_templates_evicted_total Templates evicted, least recently seen first, to stay within MAX_TEMPLATES.",
+    "# TYPE analyzer_templates_evicted_total counter",
+    `analyzer_templates_evicted_total{${label}} ${templates.evicted}`,
     "# HELP analyzer_up 0 while failure is simulated with POST /fault.",
     "# TYPE analyzer_up gauge",
     `analyzer_up{${label}} ${down ? 0 : 1}`,
