@@ -15,6 +15,7 @@
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import type { AnalyzerStatsEntry, DistributorStats } from "../src/protocol/stats.ts";
+import { CheckFailed, check, waitFor } from "../testkit/checks.ts";
 import { SIGMAS, sigmasFrom } from "../testkit/shares.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -30,15 +31,6 @@ const BUILD = process.env.COMPOSE_BUILD === "0" ? "--no-build" : "--build";
 const PODMAN_SOCKET = "/run/podman/podman.sock";
 
 type Container = { id: string; name: string; ip: string; running: boolean };
-
-class CheckFailed extends Error {
-  override name = "CheckFailed";
-}
-
-function check(ok: boolean, what: string): void {
-  if (!ok) throw new CheckFailed(what);
-  console.log(`  ok: ${what}`);
-}
 
 // ---- the engine ----
 
@@ -109,20 +101,6 @@ async function freePort(preferred: number): Promise<number> {
 let base = "";
 const stats = async (): Promise<DistributorStats> => (await fetch(`${base}/stats`)).json() as Promise<DistributorStats>;
 const ipOf = (url: string) => new URL(url).hostname;
-
-async function waitFor(what: string, condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await condition()) return;
-    } catch {
-      // not up yet
-    }
-    if (performance.now() > deadline)
-      throw new CheckFailed(`timed out after ${timeoutMs / 1000} s waiting until ${what}`);
-    await Bun.sleep(250);
-  }
-}
 
 type Traffic = { messages: number; requests: number; errors: string[] };
 

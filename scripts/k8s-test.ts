@@ -7,8 +7,7 @@
 //      start it again: it gets its share back;
 //   3. one more canary pod: it gets half the canary's share, and the groups still split 3:1;
 //   4. kill -9 a distributor pod under async load and start it again on its volume: every accepted
-//      message analyzed (0 lost). Needs the durable spool (issue 13): until the distributor has
-//      SPOOL_DIR this step runs and reports, but does not decide the exit code.
+//      message analyzed (0 lost), which the spool (SPOOL_DIR on the claim) makes possible.
 // Tears everything down at the end, also on failure or Ctrl-C.
 //
 // What podman kube play (4.3) does not do, and so what this stands in for (docs/scale-out.md):
@@ -30,9 +29,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { distributorSettings } from "../src/distributor/config.ts";
 import { seededRandom } from "../src/math/random.ts";
 import type { AnalyzerStats, DistributorStats } from "../src/protocol/stats.ts";
+import { CheckFailed, check, waitFor } from "../testkit/checks.ts";
 import { containerEnv, type K8sObject, named, render, type Yaml } from "../testkit/k8s.ts";
 import { fitsWeights, SIGMAS, withinSigmas } from "../testkit/shares.ts";
 
@@ -43,15 +42,6 @@ const SPLIT = [0.7, 0.3]; // of the packets, to distributor-0 and distributor-1
 const PACKETS = 200;
 const PACKET_SIZE = 100; // 20,000 messages per measurement
 const CONCURRENCY = 4;
-const SPOOL_LANDED = Object.values(distributorSettings).some((s) => s.env === "SPOOL_DIR");
-
-class CheckFailed extends Error {
-  override name = "CheckFailed";
-}
-function check(ok: boolean, what: string): void {
-  if (!ok) throw new CheckFailed(what);
-  console.log(`  ok: ${what}`);
-}
 
 const work = mkdtempSync(join(tmpdir(), "wld-k8s-test-"));
 const played: string[] = []; // files given to `podman kube play`, for --down
@@ -79,20 +69,6 @@ async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-async function waitFor(what: string, condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await condition()) return;
-    } catch {
-      // not up yet
-    }
-    if (performance.now() > deadline)
-      throw new CheckFailed(`timed out after ${timeoutMs / 1000} s waiting until ${what}`);
-    await Bun.sleep(250);
-  }
 }
 
 // ---- the image ----
@@ -326,7 +302,7 @@ async function analyzerContainers(): Promise<string[]> {
 
 // ---- the scenario ----
 
-const results: { step: string; outcome: string; counts: boolean }[] = [];
+const results: { step: string; outcome: string }[] = [];
 
 async function scenario(): Promise<void> {
   await run(["podman", "--version"]).catch(() => {
@@ -342,9 +318,7 @@ async function scenario(): Promise<void> {
     }),
   );
   console.log(`rendered deploy/k8s/overlays/local: ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(", ")}`);
-  console.log(
-    `ANALYZER_GROUPS=${env.ANALYZER_GROUPS}; image ${IMAGE}; spool in the distributor: ${SPOOL_LANDED ? "yes" : "not yet (issue 13)"}`,
-  );
+  console.log(`ANALYZER_GROUPS=${env.ANALYZER_GROUPS}; image ${IMAGE}`);
 
   await teardown(true);
   await buildImage();
@@ -392,7 +366,7 @@ async function scenario(): Promise<void> {
   );
   check(readOnlyRoot, "the root filesystem is read-only (readOnlyRootFilesystem)");
   const first = await measure("2 distributors, 3 analyzers", groups);
-  results.push({ step: "1. summed shares", outcome: `chi-square p=${first.pValue.toFixed(3)}`, counts: true });
+  results.push({ step: "1. summed shares", outcome: `chi-square p=${first.pValue.toFixed(3)}` });
 
   console.log("\n2. kill -9 an analyzer pod of analyzer-main under traffic");
   const victim = "analyzer-main-pod-1";
@@ -415,7 +389,6 @@ async function scenario(): Promise<void> {
   results.push({
     step: "2. analyzer pod killed",
     outcome: `0 client errors of ${t.requests} packets; p=${killed.pValue.toFixed(3)}`,
-    counts: true,
   });
   await run(["podman", "pod", "start", victim], { echo: true });
   const backIp = await containerIp(`${victim}-analyzer`);
@@ -435,12 +408,9 @@ async function scenario(): Promise<void> {
   results.push({
     step: "3. canary scaled to 2",
     outcome: `new pod ${got} messages; p=${more.pValue.toFixed(3)}`,
-    counts: true,
   });
 
-  console.log(
-    `\n4. kill -9 distributor-1 under async load; a new pod on its volume${SPOOL_LANDED ? "" : " (reported only: needs the spool, issue 13)"}`,
-  );
+  console.log("\n4. kill -9 distributor-1 under async load; a new pod on its volume");
   const analyzers = await analyzerContainers();
   console.log(`  counting what the analyzers processed: ${analyzers.join(", ")}`);
   check(analyzers.length === 4, "the 4 analyzer containers are found, to count what they analyzed");
@@ -473,13 +443,8 @@ async function scenario(): Promise<void> {
   results.push({
     step: "4. distributor killed under async load",
     outcome: `accepted ${accepted.messages}, analyzed ${analyzed}, lost ${Math.max(0, lost)}: ${spoolOk ? "passed" : "FAILED"}`,
-    counts: SPOOL_LANDED,
   });
-  if (SPOOL_LANDED) check(spoolOk, "every accepted message was analyzed after the restart (0 lost)");
-  else
-    console.log(
-      `  ${spoolOk ? "passed" : "failed"}, as expected without the spool: not counted until SPOOL_DIR exists`,
-    );
+  check(spoolOk, "every accepted message was analyzed after the restart (0 lost)");
 }
 
 let tornDown = false;
@@ -520,9 +485,6 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 console.log("\nsummary");
-for (const r of results)
-  console.log(`  ${r.step}: ${r.outcome}${r.counts ? "" : " (not counted: needs the spool, issue 13)"}`);
-const failedCounted = results.some((r) => r.counts && r.outcome.includes("FAILED"));
-if (failedCounted) exitCode = 1;
+for (const r of results) console.log(`  ${r.step}: ${r.outcome}`);
 console.log(exitCode === 0 ? "k8s test passed" : "k8s test FAILED");
 process.exit(exitCode);

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { Spool } from "../src/distributor/spool.ts";
 import type { AnalyzerStats, DistributorStats } from "../src/protocol/stats.ts";
 import { startCluster } from "./cluster.ts";
-import { distributorStats, eventually, postJson } from "./http.ts";
+import { distributorStats, eventually, getJson, postJson } from "./http.ts";
 import { type Env, type Service, spawnService, stopAll } from "./procs.ts";
 
 export type FaultReport = {
@@ -97,9 +97,7 @@ export class Rig {
 
   /** Every analyzer's /stats, in order. */
   analyzerStats(): Promise<AnalyzerStats[]> {
-    return Promise.all(
-      this.analyzers.map(async (a) => (await fetch(`${a.url}/stats`)).json() as Promise<AnalyzerStats>),
-    );
+    return Promise.all(this.analyzers.map((a) => getJson<AnalyzerStats>(`${a.url}/stats`)));
   }
 
   /** Each analyzer's audit file (AUDIT_FILE): the messages it analyzed, in order. */

@@ -404,3 +404,33 @@ describe("AUDIT_FILE", () => {
     expect(a.counts.processed).toBe(8);
   });
 });
+
+describe("message ids (a distributor's spool)", () => {
+  test("an id analyzed before is answered {duplicate: true}, counted as a duplicate, not analyzed or audited again", async () => {
+    const auditFile = join(mkdtempSync(join(tmpdir(), "ids-")), "audit.jsonl");
+    const a = analyzer({ auditFile, dedupeWindow: 10 });
+    const body = JSON.stringify({ logs: ["first", "second", "third"], ids: ["s-1-0", null, "s-1-2"] });
+    await analyze(a, body, { accept: NDJSON });
+    const again = await analyze(a, body, { accept: NDJSON });
+    const lines = (await again.text()).trim().split("\n").slice(1);
+    expect(lines.map((l) => JSON.parse(l).duplicate === true)).toEqual([true, false, true]);
+    expect(await statsOf(a)).toMatchObject({ processed: 4, duplicates: 2 });
+    expect(readFileSync(auditFile, "utf8")).toBe('"first"\n"second"\n"third"\n"second"\n');
+  });
+
+  test("ids of a request that failed are not remembered: its retry is analyzed", async () => {
+    const a = analyzer({ dedupeWindow: 10 });
+    const body = JSON.stringify({ logs: ["x"], ids: ["s-2-0"] });
+    await setFault(a, { down: true });
+    expect((await analyze(a, body)).status).toBe(503);
+    await setFault(a, { down: false });
+    expect((await analyze(a, body)).status).toBe(200);
+    expect(await statsOf(a)).toMatchObject({ processed: 1, duplicates: 0 });
+  });
+
+  test("ids that do not match logs are a 400 naming them", async () => {
+    const res = await analyze(analyzer(), JSON.stringify({ logs: ["a", "b"], ids: ["only one"] }));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: "ids must be an array of strings (or null), one per message in logs" });
+  });
+});

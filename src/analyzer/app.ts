@@ -95,9 +95,9 @@ export function createAnalyzer(options: AnalyzerOptions) {
     }
     if (fault.latency > 0) await Bun.sleep(fault.latency * 1000);
     // A message whose id was analyzed before is a replay (src/protocol/batch.ts): answered, not counted.
-    const repeat = (i: number) => ids !== undefined && ids[i] !== null && seen.has(ids[i]);
-    const results = records.map((r, i) => (repeat(i) ? DUPLICATE : analyze(r)));
-    const fresh = ids ? records.filter((_, i) => !repeat(i)) : records;
+    const repeats = ids?.map((id) => id !== null && seen.has(id));
+    const results = records.map((r, i) => (repeats?.[i] ? DUPLICATE : analyze(r)));
+    const fresh = repeats ? records.filter((_, i) => !repeats[i]) : records;
     counts.duplicates += records.length - fresh.length;
     // Written before answering, so it survives a kill -9 that comes before the answer arrives: one
     // line per message, its text JSON-encoded (fields are not audited).
