@@ -33,7 +33,7 @@ export const STOP_GRACE_MS = 15_000;
 const WAIT_MS = 30_000;
 /** A port freed by kill -9 can take a moment to be free again. */
 const RESTART_ATTEMPTS = 5;
-const LISTENING = /listening on (http:\/\/\S+)/;
+const LISTENING = /listening on (https?:\/\/\S+)/;
 
 const running = new Set<Child>();
 process.on("exit", () => {
