@@ -1,4 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { z } from "zod";
 import {
   allowedValues,
@@ -9,6 +12,7 @@ import {
   loadOrExit,
   matching,
   parseSettings,
+  pemFile,
   type Settings,
   settingsTable,
   text,
@@ -159,5 +163,31 @@ describe("settingsTable", () => {
     const plain = { x: { env: "X", schema: z.string().optional(), doc: "x" } } satisfies Settings;
     expect(allowedValues.get(plain.x.schema)).toBeUndefined();
     expect(settingsTable(plain).split("\n")[2]).toBe("| `X` | unset |  | x |");
+  });
+});
+
+describe("pemFile", () => {
+  const pemSettings = { cert: { env: "T_CERT", schema: pemFile(), doc: "a certificate" } } satisfies Settings;
+  const dir = mkdtempSync(join(tmpdir(), "pem-"));
+  const pem = join(dir, "a.pem");
+  writeFileSync(pem, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+  const notPem = join(dir, "a.txt");
+  writeFileSync(notPem, "hello");
+  const refused = (value: string) => {
+    try {
+      parseSettings(pemSettings, { T_CERT: value });
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error("expected a ConfigError");
+  };
+
+  test("a readable PEM file is its path; unset is undefined", () => {
+    expect(parseSettings(pemSettings, { T_CERT: pem }).cert).toBe(pem);
+    expect(parseSettings(pemSettings, {}).cert).toBeUndefined();
+  });
+  test("a missing file or one without a PEM block stops startup naming the variable", () => {
+    expect(refused(join(dir, "missing.pem"))).toStartWith("T_CERT must be a readable PEM file (ENOENT), got");
+    expect(refused(notPem)).toStartWith("T_CERT must be a PEM file (no -----BEGIN line in it), got");
   });
 });

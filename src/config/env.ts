@@ -4,6 +4,7 @@
 // A bad value stops startup with one line naming the variable, the value received and what is
 // allowed (ConfigError).
 
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 
 export class ConfigError extends Error {
@@ -85,6 +86,37 @@ export function matching(pattern: RegExp, allowed: string) {
 /** Optional text the schema takes as it is; `allowed` tells the docs what it should hold (checked later, if at all). */
 export function text(allowed: string) {
   return z.string().optional().register(allowedValues, { allowed });
+}
+
+/**
+ * A PEM file (certificate, key or CA bundle) read at startup: a path that does not exist, cannot be
+ * read or holds no PEM block is a config error naming the variable, not a TLS failure later.
+ */
+export function pemFile() {
+  const allowed = "path to a PEM file";
+  return z
+    .string()
+    .trim()
+    .optional()
+    .transform((path, ctx) => {
+      if (!path) return undefined;
+      let content: string;
+      try {
+        content = readFileSync(path, "utf8");
+      } catch (error) {
+        ctx.addIssue({
+          code: "custom",
+          message: `must be a readable PEM file (${(error as NodeJS.ErrnoException).code ?? error})`,
+        });
+        return z.NEVER;
+      }
+      if (!content.includes("-----BEGIN ")) {
+        ctx.addIssue({ code: "custom", message: "must be a PEM file (no -----BEGIN line in it)" });
+        return z.NEVER;
+      }
+      return path;
+    })
+    .register(allowedValues, { allowed });
 }
 
 export function host() {
