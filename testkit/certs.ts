@@ -125,7 +125,8 @@ function selfSigned(pair: Pair, cn: string): void {
   );
 }
 
-function signed(pair: Pair, cn: string, ca: Pair, extfile: string): void {
+/** Signs a new key pair for `cn` with `ca`; `extfile` holds its extensions (subjectAltName, extendedKeyUsage). */
+export function signed(pair: Pair, cn: string, ca: Pair, extfile: string): void {
   const csr = `${pair.cert}.csr`;
   openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", pair.key, "-out", csr, "-subj", `/CN=${cn}`);
   openssl(

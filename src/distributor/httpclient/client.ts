@@ -5,6 +5,9 @@
 // keep-alive connections per origin, writes each request in one piece, and reads only what the
 // distributor needs: the status, Content-Type, Content-Length or chunked framing, Connection.
 // Health checks and everything else still use fetch; they are few.
+// Over https it verifies the analyzer's certificate before the first byte of a request is written:
+// Bun.connect resolves when TCP is up and reports the verdict later, in `handshake`, so the client
+// waits for it and refuses a connection that is not `authorized` itself (see #connect).
 
 import type { Socket } from "bun";
 import { ClientError, type ClientResponse, ResponseParser } from "./parser.ts";
@@ -12,6 +15,20 @@ import { ClientError, type ClientResponse, ResponseParser } from "./parser.ts";
 export type HttpClientOptions = {
   /** Idle connections older than this are closed instead of reused: the server may be closing them. */
   idleTimeoutMs?: number;
+  /** For https origins; ignored for http. */
+  tls?: ClientTls;
+};
+
+/**
+ * How an https origin is verified, and who we are to it: PEM text, read once and shared by every
+ * client. No `ca`: the CAs Bun trusts by default. No `serverName`: the origin's host.
+ */
+export type ClientTls = {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  /** The name the certificate must be for (and the SNI sent), when it is not the host we connect to. */
+  serverName?: string;
 };
 
 type Exchange = {
@@ -29,6 +46,8 @@ type Conn = {
   unsent: Buffer | null;
   idleSince: number;
   closed: boolean;
+  /** The last error the socket reported (a TLS alert, a reset), for the message when it closes. */
+  error: Error | null;
 };
 
 /** One origin (scheme, host, port): its idle connections, and requests to it. */
@@ -38,6 +57,8 @@ export class HttpClient {
   readonly #tls: boolean;
   readonly #host: string;
   readonly #idleTimeoutMs: number;
+  /** Bun.connect's tls options for an https origin; undefined for http. */
+  readonly #tlsOptions: { serverName: string; ca?: string; cert?: string; key?: string } | undefined;
   /** Most recently used last: reuse takes the warmest connection. */
   #idle: Conn[] = [];
 
@@ -48,6 +69,12 @@ export class HttpClient {
     this.#port = Number(url.port) || (this.#tls ? 443 : 80);
     this.#host = url.host;
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 4000;
+    if (this.#tls) {
+      const { ca, cert, key, serverName } = options.tls ?? {};
+      if ((cert === undefined) !== (key === undefined))
+        throw new TypeError("a client certificate needs both cert and key, got only one");
+      this.#tlsOptions = { serverName: serverName ?? this.#hostname, ca, cert, key };
+    }
   }
 
   /** Idle connections kept open right now. */
@@ -114,12 +141,33 @@ export class HttpClient {
       unsent: null,
       idleSince: 0,
       closed: false,
+      error: null,
     };
+    const tls = this.#tlsOptions;
+    // Over TLS the connection is ours only once the handshake verified the certificate.
+    const verified = tls ? Promise.withResolvers<void>() : null;
+    verified?.promise.catch(() => {}); // awaited below, unless the connect itself fails first
+    const where = `${this.#host}${tls && tls.serverName !== this.#hostname ? ` as ${tls.serverName}` : ""}`;
     const connecting = Bun.connect<Conn>({
       hostname: this.#hostname,
       port: this.#port,
-      tls: this.#tls ? { serverName: this.#hostname } : undefined,
+      tls,
       socket: {
+        handshake(socket, authorized, error) {
+          // Bun closes an unverified connection itself by default; not relying on that, we refuse it here.
+          if (authorized) verified?.resolve();
+          else {
+            // Rejected first: terminate() runs `close` at once, which would give a vaguer reason.
+            verified?.reject(
+              new ClientError("connect", `TLS handshake with ${where} failed: ${describeTlsError(error)}`),
+            );
+            forget(conn as Conn);
+            socket.terminate();
+          }
+        },
+        error(_socket, error) {
+          conn.error = error;
+        },
         data(socket, chunk) {
           const exchange = conn.exchange;
           if (exchange === null) {
@@ -159,6 +207,14 @@ export class HttpClient {
         },
         close(_socket, error) {
           forget(conn as Conn);
+          const why = error ?? conn.error;
+          // Closed during the handshake (the server refused us, or spoke no TLS): a connect error.
+          verified?.reject(
+            new ClientError(
+              "connect",
+              `TLS handshake with ${where} failed: ${why ? describeTlsError(why) : "connection closed"}`,
+            ),
+          );
           const exchange = conn.exchange;
           if (exchange === null) return;
           conn.exchange = null;
@@ -166,8 +222,8 @@ export class HttpClient {
           const response = conn.parser.end();
           if (response) exchange.resolve(response);
           else {
-            const why = `connection closed before a whole answer${error ? ` (${error.message})` : ""}`;
-            exchange.reject(new ClientError("closed", why, !exchange.answered));
+            const message = `connection closed before a whole answer${why ? ` (${why.message})` : ""}`;
+            exchange.reject(new ClientError("closed", message, !exchange.answered));
           }
         },
       },
@@ -178,6 +234,7 @@ export class HttpClient {
     });
     try {
       conn.socket = await Promise.race([connecting, timedOut]);
+      if (verified) await Promise.race([verified.promise, timedOut]);
       return conn as Conn;
     } catch (error) {
       // A connection that comes up after we gave up on it is closed at once.
@@ -224,6 +281,13 @@ export class HttpClient {
     if (written < requestBytes) conn.unsent = Buffer.from(request).subarray(Math.max(written, 0));
     return promise.finally(() => clearTimeout(timer));
   }
+}
+
+/** OpenSSL's verdict as Node names it: `CERT_HAS_EXPIRED (certificate has expired)`. */
+function describeTlsError(error: Error | null | undefined): string {
+  if (!error) return "certificate not verified";
+  const code = (error as { code?: string }).code;
+  return code && code !== error.message ? `${code} (${error.message})` : error.message;
 }
 
 function timeoutError(timeoutMs: number): ClientError {
