@@ -7,6 +7,7 @@ import { PROMETHEUS_CONTENT_TYPE } from "../http/prometheus.ts";
 import type { Random } from "../math/random.ts";
 import { catHealth, elasticsearchInfo, wantsElasticsearchInfo } from "../protocol/formats/bulk.ts";
 import { registerAdmin } from "./admin.ts";
+import { readAnalyzerTls } from "./analyzertls.ts";
 import { Balancer } from "./balancer.ts";
 import { Channel } from "./channel.ts";
 import type { DistributorConfig } from "./config.ts";
@@ -38,6 +39,7 @@ export type DistributorDeps = {
 export function createDistributor(config: DistributorConfig, deps: DistributorDeps = {}) {
   const log = deps.log ?? ((line: string) => console.log(line));
   const upstreams = config.analyzers.map((a) => createUpstream(a.url, a.weight));
+  const analyzerTls = readAnalyzerTls(config.analyzerTls);
   const balancer = new Balancer(upstreams, {
     random: deps.random,
     groups: config.groups,
@@ -65,7 +67,7 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
   const dispatch = createDispatcher({
     balancer,
     counters,
-    forward: deps.forward ?? createForward(config.requestTimeoutMs),
+    forward: deps.forward ?? createForward(config.requestTimeoutMs, analyzerTls),
     maxAttempts: config.maxAttempts,
     budget: new RetryBudget({ ratio: config.retryBudgetRatio, minPerSecond: config.retryBudgetMinPerSecond }),
     observe: (upstream, seconds) => upstreamHistogram(latencies, upstream.url).observe(seconds),
@@ -84,6 +86,8 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
     timeoutMs: config.healthTimeoutMs,
     rise: config.healthRise,
     fall: config.healthFall,
+    tls: analyzerTls,
+    log,
   });
   // With ANALYZER_HOST or ANALYZER_GROUPS the analyzers are whatever the names resolve to; new ones are probed at once.
   const discovery = config.discovery

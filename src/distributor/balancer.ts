@@ -87,7 +87,9 @@ export class Balancer {
     this.#upstreams = targets.map((t) => {
       const existing = byUrl.get(t.url);
       const group = t.group ?? null;
-      if (!existing || existing.group !== group) return createUpstream(t.url, t.weight, group);
+      const serverName = t.serverName ?? null;
+      if (!existing || existing.group !== group || existing.serverName !== serverName)
+        return createUpstream(t.url, t.weight, group, serverName);
       if (!existing.weightPinned) state(existing).weight = t.weight;
       return existing;
     });

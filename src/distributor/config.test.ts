@@ -53,6 +53,11 @@ describe("loadDistributorConfig", () => {
       "analyzerPort",
       "discoveryIntervalMs",
       "spool",
+      // how analyzers are reached over TLS: checked together, in analyzerTls and discovery.scheme
+      "analyzerScheme",
+      "analyzerCaFile",
+      "analyzerCertFile",
+      "analyzerKeyFile",
     ];
     const fields = Object.keys(distributorSettings).filter((f) => !choosing.includes(f));
     const env = {
@@ -82,7 +87,7 @@ describe("loadDistributorConfig", () => {
       ADMIN_TOKEN: "b",
     };
     const c = loadDistributorConfig(env);
-    expect(Object.keys(c).sort()).toEqual([...fields, "analyzers", "groups", "discovery"].sort());
+    expect(Object.keys(c).sort()).toEqual([...fields, "analyzers", "groups", "discovery", "analyzerTls"].sort());
     expect(c).toMatchObject({
       port: 7,
       host: "127.0.0.1",

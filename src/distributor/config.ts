@@ -1,6 +1,8 @@
 // The distributor's settings, each described once (src/config/env.ts): parsed from the environment
 // and rendered into docs/configuration.md by `bun run docs:config`.
 
+import { createPrivateKey, X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
 import {
   ConfigError,
   decimal,
@@ -10,6 +12,7 @@ import {
   matching,
   oneOf,
   parseSettings,
+  pemFile,
   type Settings,
   text,
   wholeNumber,
@@ -60,6 +63,26 @@ export const distributorSettings = {
     env: "DISCOVERY_INTERVAL_MS",
     schema: wholeNumber(2000, 10, 3_600_000),
     doc: "with `ANALYZER_HOST` or `ANALYZER_GROUPS`: how often the names are resolved again, so analyzers added or removed join or leave without a restart",
+  },
+  analyzerScheme: {
+    env: "ANALYZER_SCHEME",
+    schema: oneOf(["http", "https"], "http"),
+    doc: "with `ANALYZER_HOST` or `ANALYZER_GROUPS`: `https` connects to each address found and verifies its certificate against the DNS name that was resolved (sent as SNI too), so one certificate for the Service name covers every instance; with `ANALYZERS` each URL says its scheme, and setting this is a startup error (see [TLS to analyzers](operations.md#tls-to-analyzers))",
+  },
+  analyzerCaFile: {
+    env: "ANALYZER_CA_FILE",
+    schema: pemFile(),
+    doc: "the CA bundle `https` analyzers' certificates must chain to, instead of the CAs Bun trusts by default (Mozilla's list, which a private CA is not in); a certificate that does not verify (another CA, another name, expired) is refused at the handshake, and the analyzer counts as down with the reason in `/stats`; set while no analyzer is `https`: a startup error",
+  },
+  analyzerCertFile: {
+    env: "ANALYZER_CERT_FILE",
+    schema: pemFile(),
+    doc: "a client certificate the distributor presents to `https` analyzers that ask for one (mTLS); needs `ANALYZER_KEY_FILE`",
+  },
+  analyzerKeyFile: {
+    env: "ANALYZER_KEY_FILE",
+    schema: pemFile(),
+    doc: "the private key of `ANALYZER_CERT_FILE` (unencrypted PEM); one without the other, or a key that is not the certificate's: a startup error",
   },
   workers: {
     env: "WORKERS",
@@ -198,6 +221,10 @@ export function loadDistributorConfig(env: Env) {
     analyzerGroups,
     analyzerPort,
     discoveryIntervalMs,
+    analyzerScheme,
+    analyzerCaFile,
+    analyzerCertFile,
+    analyzerKeyFile,
     spool,
     spoolDir,
     ...rest
@@ -237,6 +264,18 @@ export function loadDistributorConfig(env: Env) {
             },
           ]
         : [];
+  const discovered = names.length > 0;
+  // Unset and `http` are different here: ANALYZER_SCHEME=https beside ANALYZERS=http://… is a mistake worth stopping for.
+  if (!discovered && (env.ANALYZER_SCHEME ?? "") !== "") {
+    throw new ConfigError(
+      `ANALYZER_SCHEME (${JSON.stringify(env.ANALYZER_SCHEME)}) applies to analyzers found by ANALYZER_HOST or ANALYZER_GROUPS: with ANALYZERS, write the scheme in each URL (https://…)`,
+    );
+  }
+  const targets = discovered ? [] : parseAnalyzers(analyzers ?? DEFAULT_ANALYZERS, distributionWeights);
+  const analyzerTls = checkAnalyzerTls(
+    { caFile: analyzerCaFile, certFile: analyzerCertFile, keyFile: analyzerKeyFile },
+    discovered ? analyzerScheme === "https" : targets.some((t) => t.url.startsWith("https:")),
+  );
   // Set but empty is the one place where empty does not mean unset: the issue's documented opt-out.
   const memory = spool === "memory" || env.SPOOL_DIR === "";
   return {
@@ -244,11 +283,68 @@ export function loadDistributorConfig(env: Env) {
     /** Where async messages wait: the spool's folder, or null to keep them in memory only. */
     spoolDir: memory ? null : (spoolDir ?? DEFAULT_SPOOL_DIR),
     /** The fixed list from ANALYZERS; empty when `discovery` is set. */
-    analyzers: names.length === 0 ? parseAnalyzers(analyzers ?? DEFAULT_ANALYZERS, distributionWeights) : [],
+    analyzers: targets,
     /** ANALYZER_GROUPS, in its order; empty without it. */
     groups,
-    discovery: names.length === 0 ? null : { names, port: analyzerPort, intervalMs: discoveryIntervalMs },
+    discovery: discovered
+      ? { names, port: analyzerPort, scheme: analyzerScheme, intervalMs: discoveryIntervalMs }
+      : null,
+    /** The PEM files for https analyzers: the CA bundle to verify them against, our client certificate. */
+    analyzerTls,
   };
+}
+
+/** ANALYZER_CA_FILE, ANALYZER_CERT_FILE and ANALYZER_KEY_FILE: the paths, once they make sense together. */
+export type AnalyzerTlsFiles = { caFile?: string; certFile?: string; keyFile?: string };
+
+/**
+ * A client certificate needs its key and the key must be the certificate's (or every handshake
+ * would fail later, far from the cause); TLS settings with no https analyzer are an error rather
+ * than a warning, because the operator who set them believes the traffic is encrypted.
+ */
+function checkAnalyzerTls(files: AnalyzerTlsFiles, anyHttps: boolean): AnalyzerTlsFiles {
+  const { caFile, certFile, keyFile } = files;
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    const [set, unset] =
+      certFile === undefined
+        ? ["ANALYZER_KEY_FILE", "ANALYZER_CERT_FILE"]
+        : ["ANALYZER_CERT_FILE", "ANALYZER_KEY_FILE"];
+    throw new ConfigError(
+      `${set} is set without ${unset}: a client certificate needs both the certificate and its key`,
+    );
+  }
+  if (certFile !== undefined && keyFile !== undefined) {
+    let matches: boolean;
+    try {
+      matches = new X509Certificate(readFileSync(certFile)).checkPrivateKey(createPrivateKey(readFileSync(keyFile)));
+    } catch (error) {
+      throw new ConfigError(
+        `ANALYZER_CERT_FILE (${certFile}) and ANALYZER_KEY_FILE (${keyFile}) must be a PEM certificate and its unencrypted key: ${(error as Error).message}`,
+      );
+    }
+    if (!matches) {
+      throw new ConfigError(
+        `ANALYZER_KEY_FILE (${keyFile}) is not the key of ANALYZER_CERT_FILE (${certFile}): give the key the certificate was issued for`,
+      );
+    }
+  }
+  if (caFile !== undefined) {
+    try {
+      new X509Certificate(readFileSync(caFile));
+    } catch (error) {
+      throw new ConfigError(`ANALYZER_CA_FILE (${caFile}) must hold PEM certificates: ${(error as Error).message}`);
+    }
+  }
+  const set = [
+    ["ANALYZER_CA_FILE", caFile],
+    ["ANALYZER_CERT_FILE", certFile],
+  ].filter(([, value]) => value !== undefined);
+  if (set.length > 0 && !anyHttps) {
+    throw new ConfigError(
+      `${set.map(([name]) => name).join(" and ")} ${set.length > 1 ? "are" : "is"} set but no analyzer is reached over https, so nothing would be encrypted: use https:// URLs in ANALYZERS (or ANALYZER_SCHEME=https with ANALYZER_HOST / ANALYZER_GROUPS), or unset ${set.length > 1 ? "them" : "it"}`,
+    );
+  }
+  return files;
 }
 
 /** ANALYZER_GROUPS: `name=weight` entries (weight 1 when omitted), each name a DNS name, listed once. */

@@ -52,6 +52,30 @@ describe("planTargets", () => {
   });
 });
 
+describe("ANALYZER_SCHEME=https", () => {
+  test.each([
+    ["ANALYZER_HOST", { host: "analyzer", group: null, weights: [1, 2] }],
+    ["ANALYZER_GROUPS", { host: "analyzer", group: "analyzer", weights: null }],
+  ])("with %s: https URLs to the addresses, each verified against the name it was found under", async (_, name) => {
+    const balancer = new Balancer([], { groups: name.group === null ? [] : [{ name: name.group, weight: 3 }] });
+    const discovery = startDiscovery({
+      names: [name],
+      port: 5443,
+      scheme: "https",
+      intervalMs: 3_600_000,
+      balancer,
+      resolve: async () => ["10.0.0.9", "10.0.0.2"],
+      log: () => {},
+    });
+    await discovery.refresh();
+    discovery.stop();
+    expect(balancer.upstreams.map((u) => ({ url: u.url, serverName: u.serverName, group: u.group }))).toEqual([
+      { url: "https://10.0.0.2:5443", serverName: "analyzer", group: name.group },
+      { url: "https://10.0.0.9:5443", serverName: "analyzer", group: name.group },
+    ]);
+  });
+});
+
 /** A resolver whose answer the test sets; `null` makes it fail like getaddrinfo does. */
 function fakeDns(initial: string[] | null) {
   const state = { answer: initial, calls: 0 };
@@ -307,6 +331,7 @@ describe("discovery config", () => {
     expect(c.discovery).toEqual({
       names: [{ host: "analyzer", group: null, weights: null }],
       port: 5000,
+      scheme: "http",
       intervalMs: 2000,
     });
   });
@@ -321,6 +346,7 @@ describe("discovery config", () => {
     expect(c.discovery).toEqual({
       names: [{ host: "analyzer", group: null, weights: [1, 2, 3] }],
       port: 5001,
+      scheme: "http",
       intervalMs: 500,
     });
   });
@@ -344,6 +370,7 @@ describe("discovery config", () => {
     expect(c.discovery).toEqual({
       names: c.groups.map((g) => ({ host: g.name, group: g.name, weights: null })),
       port: 5001,
+      scheme: "http",
       intervalMs: 2000,
     });
   });

@@ -6,6 +6,9 @@
 // - ANALYZER_HOST: one name; DISTRIBUTION_WEIGHTS applies by position among the addresses sorted
 //   numerically (DNS answers come in any order, the sorted one is the same on every round and
 //   anyone can rebuild it from /stats).
+// With ANALYZER_SCHEME=https each analyzer is https://<address>:<port>, and its certificate is
+// verified against the name that was resolved (upstream.serverName), not the address: the
+// certificate a Kubernetes user has is for the Service's name, not for every pod's IP.
 // The balancer keeps the Upstream of an analyzer that stays (Balancer.setTargets), so health and
 // counters carry over. A failed lookup keeps that name's last known set: a DNS hiccup must not empty
 // the pick table, and dead analyzers are the health checker's business.
@@ -47,6 +50,8 @@ function ipv4Number(address: string): number | null {
   return ((octets[0] * 256 + octets[1]) * 256 + octets[2]) * 256 + octets[3];
 }
 
+export type Scheme = "http" | "https";
+
 export type Plan = {
   targets: UpstreamTarget[];
   /** Set when the number of analyzers differs from the number of weights: what was done about it. */
@@ -57,10 +62,15 @@ export type Plan = {
  * One analyzer per address, in sorted order, with weights[i] for the i-th; analyzers beyond the
  * weights get DEFAULT_DISCOVERED_WEIGHT, weights beyond the analyzers are unused. No weights: all 1.
  */
-export function planTargets(addresses: readonly string[], port: number, weights: readonly number[] | null): Plan {
+export function planTargets(
+  addresses: readonly string[],
+  port: number,
+  weights: readonly number[] | null,
+  scheme: Scheme = "http",
+): Plan {
   const sorted = sortAddresses(addresses);
   const targets = sorted.map((address, i) => ({
-    url: `http://${address.includes(":") ? `[${address}]` : address}:${port}`,
+    url: `${scheme}://${address.includes(":") ? `[${address}]` : address}:${port}`,
     weight: weights?.[i] ?? DEFAULT_DISCOVERED_WEIGHT,
   }));
   if (weights === null || weights.length === sorted.length) return { targets, warning: null };
@@ -80,6 +90,8 @@ export type DiscoveryOptions = {
   /** The names to resolve: one per ANALYZER_GROUPS group, or ANALYZER_HOST with its weights. */
   names: readonly DiscoveredName[];
   port: number;
+  /** https: each address is reached over TLS and its certificate verified against the name resolved. */
+  scheme?: Scheme;
   intervalMs: number;
   balancer: Pick<Balancer, "upstreams" | "setTargets">;
   resolve?: Resolver;
@@ -97,6 +109,7 @@ export type Discovery = {
 /** Starts resolving at once, then every `intervalMs` after the previous round began (rounds never overlap). */
 export function startDiscovery(options: DiscoveryOptions): Discovery {
   const { names, port, intervalMs, balancer } = options;
+  const scheme = options.scheme ?? "http";
   const resolve = options.resolve ?? resolveIPv4;
   const log = options.log ?? ((line: string) => console.log(line));
   const grouped = names.some((n) => n.group !== null);
@@ -136,7 +149,7 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
     const targets: UpstreamTarget[] = [];
     const seen = new Map<string, string>(); // url → the name it was found under
     for (const n of names) {
-      const plan = planName(n, known.get(n.host)!, port);
+      const plan = planName(n, known.get(n.host)!, port, scheme);
       if (plan.warning) log(`discovery: warning: ${n.host}:${port}: ${plan.warning}`);
       for (const t of plan.targets) {
         const first = seen.get(t.url);
@@ -198,10 +211,14 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
 }
 
 /** A group's instances weigh 1 each (the balancer shares the group's weight); ANALYZER_HOST's go by position. */
-function planName(name: DiscoveredName, addresses: readonly string[], port: number): Plan {
-  if (name.group === null) return planTargets(addresses, port, name.weights);
+function planName(name: DiscoveredName, addresses: readonly string[], port: number, scheme: Scheme): Plan {
+  const serverName = scheme === "https" ? name.host : null;
+  const plan = planTargets(addresses, port, name.group === null ? name.weights : null, scheme);
   const group = name.group;
-  return { targets: planTargets(addresses, port, null).targets.map((t) => ({ ...t, group })), warning: null };
+  return {
+    targets: plan.targets.map((t) => ({ ...t, group, serverName })),
+    warning: group === null ? plan.warning : null,
+  };
 }
 
 function describeLookupError(error: unknown): string {

@@ -9,6 +9,7 @@
 
 import { NDJSON } from "../protocol/batch.ts";
 import type { LogRecord } from "../protocol/record.ts";
+import { type AnalyzerTls, tlsFor } from "./analyzertls.ts";
 import { HttpClient } from "./httpclient/client.ts";
 import { ClientError, type ClientResponse } from "./httpclient/parser.ts";
 import type { Upstream } from "./upstream.ts";
@@ -25,14 +26,15 @@ export type ForwardResult =
 /** `ids`: the messages' ids, for the analyzer to drop repeats by (null for a message without one). */
 export type Forward = (upstream: Upstream, logs: LogRecord[], ids?: (string | null)[]) => Promise<ForwardResult>;
 
-export function createForward(timeoutMs: number): Forward {
+/** `tls`: for https analyzers, what to verify them against and the client certificate to present. */
+export function createForward(timeoutMs: number, tls: AnalyzerTls = {}): Forward {
   // One client per analyzer; one that discovery drops takes its idle connections with it.
   const clients = new WeakMap<Upstream, { client: HttpClient; path: string }>();
   function clientFor(upstream: Upstream) {
     let c = clients.get(upstream);
     if (c === undefined) {
       const url = new URL(upstream.analyzeUrl);
-      c = { client: new HttpClient(url.origin), path: url.pathname + url.search };
+      c = { client: new HttpClient(url.origin, { tls: tlsFor(upstream, tls) }), path: url.pathname + url.search };
       clients.set(upstream, c);
     }
     return c;

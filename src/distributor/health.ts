@@ -5,6 +5,7 @@
 // immediately. Passive failures (see dispatch.ts) mark an analyzer down between rounds; it then
 // needs `rise` good probes to return.
 
+import { type AnalyzerTls, tlsFor } from "./analyzertls.ts";
 import type { Balancer } from "./balancer.ts";
 import type { Upstream } from "./upstream.ts";
 
@@ -14,6 +15,13 @@ export type HealthCheckOptions = {
   timeoutMs: number;
   rise: number;
   fall: number;
+  /** For https analyzers: the same CA and client certificate as forwarding uses. */
+  tls?: AnalyzerTls;
+  /**
+   * Says why an analyzer fails its first probe: it starts down, so the balancer sees no change to
+   * report, and a refused certificate would otherwise show only in /stats.
+   */
+  log?: (line: string) => void;
 };
 
 export type HealthChecker = {
@@ -26,6 +34,7 @@ type Streak = { ok: number; failed: number; checked: boolean };
 
 export function startHealthChecks(options: HealthCheckOptions): HealthChecker {
   const { balancer, intervalMs, timeoutMs, rise, fall } = options;
+  const tls = options.tls ?? {};
   // Keyed weakly: analyzers that discovery removes take their streaks with them.
   const streaks = new WeakMap<Upstream, Streak>();
   const streakOf = (u: Upstream): Streak => {
@@ -43,7 +52,7 @@ export function startHealthChecks(options: HealthCheckOptions): HealthChecker {
 
   async function probe(upstream: Upstream): Promise<void> {
     const streak = streakOf(upstream);
-    const result = await check(upstream, timeoutMs);
+    const result = await check(upstream, timeoutMs, tls);
     const first = !streak.checked;
     streak.checked = true;
     if (result.ok) {
@@ -54,6 +63,8 @@ export function startHealthChecks(options: HealthCheckOptions): HealthChecker {
     } else {
       streak.failed++;
       streak.ok = 0;
+      if (first && !upstream.healthy)
+        options.log?.(`analyzer ${upstream.id} (${upstream.url}) is down from its first check: ${result.failure}`);
       if (first || streak.failed >= fall || !upstream.healthy) balancer.setHealthy(upstream, false, result.failure);
     }
   }
@@ -85,9 +96,13 @@ export function startHealthChecks(options: HealthCheckOptions): HealthChecker {
 /** A probe's answer: healthy, with the analyzer's id when its answer gives one, or why not. */
 type ProbeResult = { ok: true; id: string | undefined } | { ok: false; failure: string };
 
-async function check(upstream: Upstream, timeoutMs: number): Promise<ProbeResult> {
+async function check(upstream: Upstream, timeoutMs: number, tls: AnalyzerTls): Promise<ProbeResult> {
   try {
-    const res = await fetch(upstream.healthUrl, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(upstream.healthUrl, {
+      signal: AbortSignal.timeout(timeoutMs),
+      // Bun's fetch verifies against `ca` and the serverName (a discovered analyzer's DNS name).
+      tls: upstream.healthUrl.startsWith("https:") ? tlsFor(upstream, tls) : undefined,
+    });
     const body = (await res.json().catch(() => null)) as { id?: unknown } | null;
     if (!res.ok) return { ok: false, failure: `health check answered ${res.status}` };
     return { ok: true, id: body && typeof body.id === "string" && body.id !== "" ? body.id : undefined };

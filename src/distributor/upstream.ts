@@ -12,6 +12,11 @@ export type UpstreamState = {
   /** Its ANALYZER_GROUPS group, which shares a weight among its healthy instances; null outside groups. */
   readonly group: string | null;
   /**
+   * The name its TLS certificate must be for, when not the URL's host: with discovery over https,
+   * the DNS name its address was found under. Null: the URL's host.
+   */
+  readonly serverName: string | null;
+  /**
    * Outside a group, its weight. In a group, its part of the group's weight, relative to the other
    * instances' (1 each unless an operator changes one; 0 drains it).
    */
@@ -41,15 +46,26 @@ export type UpstreamState = {
 export type Upstream = Readonly<UpstreamState>;
 
 /** Where an analyzer is, its group and the weight it should have (configuration, discovery). */
-export type UpstreamTarget = { readonly url: string; readonly weight: number; readonly group?: string | null };
+export type UpstreamTarget = {
+  readonly url: string;
+  readonly weight: number;
+  readonly group?: string | null;
+  readonly serverName?: string | null;
+};
 
-export function createUpstream(url: string, weight: number, group: string | null = null): Upstream {
+export function createUpstream(
+  url: string,
+  weight: number,
+  group: string | null = null,
+  serverName: string | null = null,
+): Upstream {
   return {
     id: new URL(url).host,
     url,
     analyzeUrl: `${url}/analyze`,
     healthUrl: `${url}/health`,
     group,
+    serverName,
     weight,
     weightPinned: false,
     healthy: false,
