@@ -10,7 +10,7 @@ const run = (...argv: string[]): BenchOptions => {
 describe("parseArgs", () => {
   test("defaults: every scenario, the three main targets, 3 rounds of 5 s with 64 connections", () => {
     expect(run()).toEqual({
-      scenarios: ["single", "packet", "ndjson", "async", "failover"],
+      scenarios: ["single", "packet", "ndjson", "async", "failover", "tls"],
       targets: ["distributor", "haproxy", "nginx"],
       durationMs: 5_000,
       rounds: 3,
@@ -62,7 +62,7 @@ describe("parseArgs", () => {
   });
 
   test.each([
-    [["--scenarios", "bursty"], 'must be one of single, packet, ndjson, async, failover, got "bursty"'],
+    [["--scenarios", "bursty"], 'must be one of single, packet, ndjson, async, failover, tls, got "bursty"'],
     [["--targets", ","], "needs at least one of"],
     [["--rounds", "0"], '--rounds must be a positive integer, got "0"'],
     [["--connections", "1.5"], '--connections must be a positive integer, got "1.5"'],

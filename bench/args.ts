@@ -3,7 +3,7 @@
 
 import { parseDuration } from "../src/load/duration.ts";
 
-export const SCENARIOS = ["single", "packet", "ndjson", "async", "failover"] as const;
+export const SCENARIOS = ["single", "packet", "ndjson", "async", "failover", "tls"] as const;
 export const TARGETS = ["distributor", "haproxy", "nginx", "haproxy-2t", "nginx-2w", "distributor-memory"] as const;
 export const GENERATORS = ["oha", "wrk", "hey", "load_tester"] as const;
 

@@ -35,6 +35,7 @@ test("each scenario's body, its Content-Type and the logs it carries", () => {
     ndjson: "ndjson",
     async: "single",
     failover: "single",
+    tls: "single",
   });
   expect(benchBody("single")).toEqual({ body: requestBody(1), contentType: "application/json", logs: 1 });
   expect(benchBody("packet")).toEqual({ body: requestBody(PACKET_SIZE), contentType: "application/json", logs: 100 });

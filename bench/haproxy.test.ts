@@ -30,6 +30,19 @@ describe("haproxyConfig", () => {
     expect(config).toContain("option redispatch 1");
   });
 
+  test("tls: a second listener terminating TLS with the combined certificate, the plain one unchanged", () => {
+    const withTls = haproxyConfig({
+      port: 6100,
+      statsPort: 6101,
+      threads: 1,
+      tls: { port: 6102, combined: "/c.pem" },
+      servers,
+    });
+    expect(withTls).toContain("bind 127.0.0.1:6100\n");
+    expect(withTls).toContain("bind 127.0.0.1:6102 ssl crt /c.pem\n");
+    expect(config).not.toContain("ssl");
+  });
+
   test("threads are a parameter", () => {
     expect(haproxyConfig({ port: 1, statsPort: 2, threads: 2, servers })).toContain("nbthread 2");
   });

@@ -3,6 +3,7 @@
 // bodies on disk and the load generator.
 
 import { join } from "node:path";
+import { makeCerts } from "../testkit/certs.ts";
 import { AnalyzerCluster } from "./analyzers.ts";
 import type { BenchOptions, TargetName } from "./args.ts";
 import { BODY_KINDS, type BodyKind, benchBody, type RequestBody } from "./bodies.ts";
@@ -10,7 +11,7 @@ import { chooseGenerator } from "./generator.ts";
 import { startHaproxy } from "./haproxy.ts";
 import type { Lab } from "./measure.ts";
 import { startNginx } from "./nginx.ts";
-import { startDistributor, type Target } from "./targets.ts";
+import { type BenchCert, startDistributor, type Target } from "./targets.ts";
 
 export type Skipped = { target: TargetName; reason: string; install: string };
 
@@ -34,6 +35,8 @@ export async function startLab(options: BenchOptions, dir: string): Promise<{ la
   const generator = chooseGenerator(options.generator);
   const skipped = missingTargets(options.targets, (binary) => Bun.which(binary) !== null);
   const analyzers = await AnalyzerCluster.start();
+  // Only the tls scenario needs a certificate: one for every target, made here (testkit/certs.ts).
+  const tls = options.scenarios.includes("tls") ? await benchCert(dir) : undefined;
   const targets = new Map<TargetName, Target>();
   // One at a time: each waits until it sees the analyzers healthy.
   for (const name of options.targets) {
@@ -42,16 +45,16 @@ export async function startLab(options: BenchOptions, dir: string): Promise<{ la
     switch (name) {
       case "distributor":
       case "distributor-memory": {
-        targets.set(name, await startDistributor(a, name));
+        targets.set(name, await startDistributor(a, name, tls));
         break;
       }
       case "haproxy":
       case "haproxy-2t":
-        targets.set(name, await startHaproxy(name, a, name === "haproxy" ? 1 : 2, dir));
+        targets.set(name, await startHaproxy(name, a, name === "haproxy" ? 1 : 2, dir, tls));
         break;
       case "nginx":
       case "nginx-2w":
-        targets.set(name, await startNginx(name, a, name === "nginx" ? 1 : 2, options.connections, dir));
+        targets.set(name, await startNginx(name, a, name === "nginx" ? 1 : 2, options.connections, dir, tls));
         break;
     }
   }
@@ -72,4 +75,12 @@ export async function startLab(options: BenchOptions, dir: string): Promise<{ la
     connections: options.connections,
   };
   return { lab, skipped };
+}
+
+/** The server certificate from testkit's CA, and cert + key in one file for HAProxy. */
+async function benchCert(dir: string): Promise<BenchCert> {
+  const { server, ca } = makeCerts();
+  const combined = join(dir, "server-combined.pem");
+  await Bun.write(combined, (await Bun.file(server.cert).text()) + (await Bun.file(server.key).text()));
+  return { cert: server.cert, key: server.key, combined, ca: ca.cert };
 }

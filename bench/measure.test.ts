@@ -57,4 +57,9 @@ describe("unsupportedReason", () => {
     expect(unsupportedReason("ndjson", haproxy, wrk)).toBeUndefined();
     expect(unsupportedReason("packet", haproxy, loadTester)).toBeUndefined();
   });
+
+  test("tls needs a target started with a TLS listener", () => {
+    expect(unsupportedReason("tls", haproxy, wrk)).toBe("haproxy has no TLS listener");
+    expect(unsupportedReason("tls", { ...haproxy, tlsAnalyzeUrl: "https://127.0.0.1:1/analyze" }, wrk)).toBeUndefined();
+  });
 });

@@ -30,13 +30,13 @@ const CATCH_UP_TIMEOUT_MS = 60_000;
 
 export function loadSpec(
   lab: Pick<Lab, "bodies" | "durationMs" | "connections" | "dir">,
-  target: Pick<Target, "analyzeUrl">,
+  target: Pick<Target, "analyzeUrl" | "tlsAnalyzeUrl">,
   scenario: Scenario,
   durationMs = lab.durationMs,
 ): LoadSpec {
   const { body, file, contentType, logs } = lab.bodies.get(bodyKind(scenario))!;
   return {
-    url: target.analyzeUrl,
+    url: scenario === "tls" ? target.tlsAnalyzeUrl! : target.analyzeUrl,
     durationMs,
     connections: lab.connections,
     body,
@@ -51,10 +51,11 @@ export function loadSpec(
 /** Why `target` with `generator` cannot run `scenario`, or undefined when it can. */
 export function unsupportedReason(
   scenario: Scenario,
-  target: Pick<Target, "name" | "supportsAsync">,
+  target: Pick<Target, "name" | "supportsAsync" | "tlsAnalyzeUrl">,
   generator: Pick<Generator, "name" | "ownBodies">,
 ): string | undefined {
   if (scenario === "async" && !target.supportsAsync) return `${target.name} cannot do async`;
+  if (scenario === "tls" && !target.tlsAnalyzeUrl) return `${target.name} has no TLS listener`;
   if (bodyKind(scenario) === "ndjson" && generator.ownBodies)
     return `${generator.name} sends only its own {"log"}/{"logs"} bodies, not NDJSON`;
   return undefined;

@@ -26,6 +26,21 @@ test("the same analyzers and weights, passive health (max_fails/fail_timeout) an
   expect(config).toContain("proxy_next_upstream_tries 3;");
 });
 
+test("tls: a second listener terminating TLS in the same server block", () => {
+  const withTls = nginxConfig({
+    port: 6200,
+    workers: 1,
+    dir: "/tmp/n",
+    keepalive: 64,
+    tls: { port: 6201, cert: "/s.crt", key: "/s.key" },
+    servers: [{ port: 5001, weight: 1 }],
+  });
+  expect(withTls).toContain("listen 127.0.0.1:6200;\n    listen 127.0.0.1:6201 ssl;");
+  expect(withTls).toContain("ssl_certificate /s.crt;");
+  expect(withTls).toContain("ssl_certificate_key /s.key;");
+  expect(config).not.toContain("ssl");
+});
+
 test("everything nginx writes stays in its own directory", () => {
   expect(config).not.toContain("daemon");
   for (const line of config.split("\n").filter((l) => /(_path|^pid) /.test(l.trim()))) {

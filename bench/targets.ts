@@ -24,6 +24,8 @@ export type Target = {
   name: TargetName;
   /** POST here. */
   analyzeUrl: string;
+  /** The same over HTTPS, the target terminating TLS (the `tls` scenario); absent when not started with a certificate. */
+  tlsAnalyzeUrl?: string;
   version: string;
   /** One line: how it is configured, for the report. */
   settings: string;
@@ -37,10 +39,18 @@ export type Target = {
   child: Child;
 };
 
-/** The distributor; `distributor-memory` keeps async messages in memory only (SPOOL=memory), for the spool's cost. */
+/** A certificate and its key, PEM files; `combined` is both in one file, as HAProxy's `crt` takes them; `ca` signed it. */
+export type BenchCert = { cert: string; key: string; combined: string; ca: string };
+
+/**
+ * The distributor; `distributor-memory` keeps async messages in memory only (SPOOL=memory), for the
+ * spool's cost. With `tls`, a second distributor process serves HTTPS with that certificate in
+ * front of the same analyzers (Bun.serve takes one protocol per port), for the `tls` scenario.
+ */
 export async function startDistributor(
   analyzers: readonly Analyzer[],
   name: "distributor" | "distributor-memory" = "distributor",
+  tls?: BenchCert,
 ): Promise<Target & { stats(): Promise<DistributorStats> }> {
   const env = {
     ...(name === "distributor-memory" ? { SPOOL: "memory" } : {}),
@@ -54,6 +64,13 @@ export async function startDistributor(
     MAX_ATTEMPTS: String(FAIRNESS.attempts),
   };
   const child = await spawnService("distributor.ts", env, { name, group: true });
+  const tlsChild = tls
+    ? await spawnService(
+        "distributor.ts",
+        { ...env, TLS_CERT_FILE: tls.cert, TLS_KEY_FILE: tls.key },
+        { name: `${name}-tls`, group: true },
+      )
+    : undefined;
   const origin = child.url;
   const workers = /listening on .*; (\d+) workers/.exec(child.output())?.[1];
   const stats = async (): Promise<DistributorStats> => {
@@ -63,6 +80,7 @@ export async function startDistributor(
   return {
     name,
     analyzeUrl: `${origin}/analyze`,
+    ...(tlsChild && { tlsAnalyzeUrl: `${tlsChild.url}/analyze` }),
     version: `Bun ${Bun.version}`,
     settings: `one Bun process, ${workers} workers, ${name === "distributor" ? "async messages stored in the spool (SQLite, synchronous=NORMAL)" : "SPOOL=memory"}, health checks every ${FAIRNESS.healthIntervalMs} ms (timeout ${FAIRNESS.healthTimeoutMs} ms, rise ${FAIRNESS.rise}, fall ${FAIRNESS.fall}), passive mark-down, ${FAIRNESS.attempts} attempts`,
     supportsAsync: true,
@@ -74,8 +92,10 @@ export async function startDistributor(
         return s.analyzers.every((a) => a.healthy) && s.queue.depth === 0 && s.activeWorkers === 0;
       });
       await child.whileRunning(healthy);
+      if (tlsChild)
+        await tlsChild.whileRunning(waitUntil(`${name}-tls answers`, () => answers(`${tlsChild.url}/health`, tls)));
     },
-    stop: async () => void (await child.stop()),
+    stop: async () => void (await Promise.all([child.stop(), tlsChild?.stop()])),
   };
 }
 
@@ -107,9 +127,12 @@ export async function waitUntil(
   throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}${last}`);
 }
 
-/** GET url answers 200 (through a proxy: some analyzer's /health). */
-export async function answers(url: string): Promise<boolean> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+/** GET url answers 200 (through a proxy: some analyzer's /health); an https url is verified against `tls`'s certificate. */
+export async function answers(url: string, tls?: Pick<BenchCert, "ca">): Promise<boolean> {
+  const res = await fetch(url, {
+    signal: AbortSignal.timeout(1_000),
+    ...(tls && { tls: { ca: await Bun.file(tls.ca).text() } }),
+  });
   await res.arrayBuffer();
   return res.status === 200;
 }
