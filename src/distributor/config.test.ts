@@ -44,7 +44,7 @@ describe("loadDistributorConfig", () => {
     expect(loadDistributorConfig({ WORKERS: "" }).workers).toBe(16);
   });
 
-  test("every setting but the six that choose analyzers (and SPOOL) becomes the field it is described under", () => {
+  test("every setting but the six that choose analyzers, SPOOL and the TLS files (`tls`) becomes the field it is described under", () => {
     const choosing = [
       "analyzers",
       "distributionWeights",
@@ -53,6 +53,9 @@ describe("loadDistributorConfig", () => {
       "analyzerPort",
       "discoveryIntervalMs",
       "spool",
+      "tlsCertFile",
+      "tlsKeyFile",
+      "tlsClientCaFile",
     ];
     const fields = Object.keys(distributorSettings).filter((f) => !choosing.includes(f));
     const env = {
@@ -82,7 +85,7 @@ describe("loadDistributorConfig", () => {
       ADMIN_TOKEN: "b",
     };
     const c = loadDistributorConfig(env);
-    expect(Object.keys(c).sort()).toEqual([...fields, "analyzers", "groups", "discovery"].sort());
+    expect(Object.keys(c).sort()).toEqual([...fields, "analyzers", "groups", "discovery", "tls"].sort());
     expect(c).toMatchObject({
       port: 7,
       host: "127.0.0.1",

@@ -14,6 +14,7 @@ import {
   text,
   wholeNumber,
 } from "../config/env.ts";
+import { tlsFiles, tlsSettings } from "../config/tls.ts";
 
 export type AnalyzerTarget = { url: string; weight: number };
 
@@ -29,6 +30,7 @@ export const DEFAULT_SPOOL_DIR = "data/spool";
 export const distributorSettings = {
   port: { env: "PORT", schema: wholeNumber(6000, 0, 65535), doc: "port to listen on (`0` picks a free one)" },
   host: { env: "HOST", schema: host(), doc: "address to listen on" },
+  ...tlsSettings,
   // Optional rather than defaulted: setting it together with ANALYZER_HOST is an error.
   analyzers: {
     env: "ANALYZERS",
@@ -200,8 +202,12 @@ export function loadDistributorConfig(env: Env) {
     discoveryIntervalMs,
     spool,
     spoolDir,
+    tlsCertFile,
+    tlsKeyFile,
+    tlsClientCaFile,
     ...rest
   } = parseSettings(distributorSettings, env);
+  const tls = tlsFiles({ tlsCertFile, tlsKeyFile, tlsClientCaFile });
   if (rest.maxPacket > rest.queueCapacity) {
     throw new ConfigError(
       `MAX_PACKET (${rest.maxPacket}) is larger than QUEUE_CAPACITY (${rest.queueCapacity}): a full packet could never be queued`,
@@ -241,6 +247,8 @@ export function loadDistributorConfig(env: Env) {
   const memory = spool === "memory" || env.SPOOL_DIR === "";
   return {
     ...rest,
+    /** The certificate files to serve HTTPS with; null: plain HTTP. */
+    tls,
     /** Where async messages wait: the spool's folder, or null to keep them in memory only. */
     spoolDir: memory ? null : (spoolDir ?? DEFAULT_SPOOL_DIR),
     /** The fixed list from ANALYZERS; empty when `discovery` is set. */
