@@ -19,6 +19,8 @@ async function main(): Promise<void> {
     tls: config.tls,
     serve: { fetch: (req) => fetchHandler(req), maxRequestBodySize: SERVER_BODY_CAP },
   });
+  // Before the "listening" line: whoever waits for it may send SIGHUP at once.
+  process.on("SIGHUP", () => void server.reload("SIGHUP"));
   const id = config.id ?? `${hostname()}:${server.port}`;
   fetchHandler = createAnalyzer({ ...config, id }).app.fetch;
   console.log(
@@ -31,7 +33,6 @@ async function main(): Promise<void> {
   }
   process.on("SIGTERM", () => void shutdown());
   process.on("SIGINT", () => void shutdown());
-  process.on("SIGHUP", () => void server.reload("SIGHUP"));
 }
 
 if (import.meta.main) await main();

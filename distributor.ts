@@ -25,6 +25,8 @@ async function main(): Promise<void> {
     tls: config.tls,
     serve: { routes: distributor.routes, fetch: distributor.app.fetch, maxRequestBodySize: SERVER_BODY_CAP },
   });
+  // Before the "listening" line: whoever waits for it may send SIGHUP at once.
+  process.on("SIGHUP", () => void server.reload("SIGHUP"));
   const weights = distributor.balancer.upstreams
     .map((u) => `${u.group === null ? "" : `${u.group}/`}${u.id}=${u.weight}${u.healthy ? "" : " (down)"}`)
     .join(", ");
@@ -64,7 +66,6 @@ async function main(): Promise<void> {
   }
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
-  process.on("SIGHUP", () => void server.reload("SIGHUP"));
 }
 
 if (import.meta.main) await main();

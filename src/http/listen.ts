@@ -108,8 +108,9 @@ export class Listener {
     const old = this.#server;
     this.#server = server;
     this.#material = material;
-    log(`tls: ${reason}: reloaded certificate ${describeTls(material)}`);
     await this.#retire(old);
+    // Only now does every new connection get the new certificate.
+    log(`tls: ${reason}: reloaded certificate ${describeTls(material)}`);
     return "reloaded";
   }
 
