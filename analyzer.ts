@@ -7,21 +7,24 @@ import { createAnalyzer } from "./src/analyzer/app.ts";
 import { loadAnalyzerConfig } from "./src/analyzer/config.ts";
 import { loadOrExit } from "./src/config/env.ts";
 import { SERVER_BODY_CAP } from "./src/http/app.ts";
+import { listenOrExit } from "./src/http/listen.ts";
 
 async function main(): Promise<void> {
   const config = loadOrExit("analyzer", loadAnalyzerConfig);
   // The default id needs the port, which PORT=0 only gives after listening.
   let fetchHandler: (req: Request) => Response | Promise<Response> = () => new Response(null, { status: 503 });
-  const server = Bun.serve({
+  const server = listenOrExit("analyzer", {
     port: config.port,
     hostname: config.host,
-    fetch: (req) => fetchHandler(req),
-    maxRequestBodySize: SERVER_BODY_CAP,
+    tls: config.tls,
+    serve: { fetch: (req) => fetchHandler(req), maxRequestBodySize: SERVER_BODY_CAP },
   });
+  // Before the "listening" line: whoever waits for it may send SIGHUP at once.
+  process.on("SIGHUP", () => void server.reload("SIGHUP"));
   const id = config.id ?? `${hostname()}:${server.port}`;
   fetchHandler = createAnalyzer({ ...config, id }).app.fetch;
   console.log(
-    `analyzer ${id} listening on ${server.url.origin} (latency ${config.latencySeconds}s, failure rate ${config.failureRate})`,
+    `analyzer ${id} listening on ${server.url.origin} (latency ${config.latencySeconds}s, failure rate ${config.failureRate}; ${server.summary})`,
   );
 
   async function shutdown(): Promise<void> {

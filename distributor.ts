@@ -6,6 +6,7 @@ import { createDistributor } from "./src/distributor/app.ts";
 import { loadDistributorConfig } from "./src/distributor/config.ts";
 import { LockedError } from "./src/distributor/filelock.ts";
 import { SERVER_BODY_CAP } from "./src/http/app.ts";
+import { listenOrExit } from "./src/http/listen.ts";
 
 async function main(): Promise<void> {
   const config = loadOrExit("distributor", loadDistributorConfig);
@@ -18,13 +19,14 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   await distributor.start(); // serve with a known healthy set, not an empty one
-  const server = Bun.serve({
+  const server = listenOrExit("distributor", {
     port: config.port,
     hostname: config.host,
-    routes: distributor.routes,
-    fetch: distributor.app.fetch,
-    maxRequestBodySize: SERVER_BODY_CAP,
+    tls: config.tls,
+    serve: { routes: distributor.routes, fetch: distributor.app.fetch, maxRequestBodySize: SERVER_BODY_CAP },
   });
+  // Before the "listening" line: whoever waits for it may send SIGHUP at once.
+  process.on("SIGHUP", () => void server.reload("SIGHUP"));
   const weights = distributor.balancer.upstreams
     .map((u) => `${u.group === null ? "" : `${u.group}/`}${u.id}=${u.weight}${u.healthy ? "" : " (down)"}`)
     .join(", ");
@@ -34,7 +36,7 @@ async function main(): Promise<void> {
     : "";
   console.log(distributor.spoolSummary);
   console.log(
-    `distributor listening on ${server.url.origin} → analyzers ${weights}${found}; ${config.workers} workers`,
+    `distributor listening on ${server.url.origin} → analyzers ${weights}${found}; ${config.workers} workers; ${server.summary}`,
   );
 
   let stopping = false;

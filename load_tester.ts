@@ -12,11 +12,13 @@ import { buildReport, type DistributionSection, exitCode, renderText } from "./s
 import { LoadRun } from "./src/load/runner.ts";
 import { createSender } from "./src/load/sender.ts";
 import { createStatsFetcher, statsUrl, waitForDelivery } from "./src/load/stats.ts";
+import { type FetchTls, fetchTls } from "./src/load/tls.ts";
 import { seededRandom } from "./src/math/random.ts";
 import type { DistributorStats } from "./src/protocol/stats.ts";
 
 async function main(argv: readonly string[]): Promise<number> {
   let options: LoadOptions;
+  let tls: FetchTls | undefined;
   try {
     const parsed = parseArgs(argv);
     if (parsed.kind === "help") {
@@ -24,6 +26,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     options = parsed.options;
+    tls = fetchTls(options.tls);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`load_tester: ${error.message}\n\n${USAGE}\n`);
@@ -37,7 +40,7 @@ async function main(argv: readonly string[]): Promise<number> {
     options.packet,
   );
   const stats = statsUrl(options.url);
-  const fetchStats = createStatsFetcher(stats);
+  const fetchStats = createStatsFetcher(stats, undefined, tls);
   const before = await fetchStats().then(
     (s): DistributorStats | string => s,
     (error: Error) => error.message,
@@ -53,6 +56,7 @@ async function main(argv: readonly string[]): Promise<number> {
       async: options.async,
       timeoutMs: options.timeoutMs,
       headers: options.headers,
+      tls,
     }),
     bodies,
     concurrency: options.concurrency,

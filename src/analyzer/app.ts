@@ -27,7 +27,7 @@ import { SeenIds } from "./dedupe.ts";
 import { renderAnalyzerMetrics } from "./metrics.ts";
 import { TemplateMiner } from "./miner.ts";
 
-export type AnalyzerOptions = Omit<AnalyzerConfig, "port" | "host" | "id"> & {
+export type AnalyzerOptions = Omit<AnalyzerConfig, "port" | "host" | "id" | "tls"> & {
   id: string;
   random?: Random;
   /** Clock for the templates' first and last seen, in epoch ms. */

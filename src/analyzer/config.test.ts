@@ -14,6 +14,7 @@ describe("loadAnalyzerConfig", () => {
       auditFile: undefined,
       dedupeWindow: 100_000,
       adminToken: undefined,
+      tls: null,
     });
   });
 
@@ -41,6 +42,7 @@ describe("loadAnalyzerConfig", () => {
       auditFile: "/tmp/audit",
       dedupeWindow: 7,
       adminToken: "t",
+      tls: null,
     });
     expect(loadAnalyzerConfig({ ANALYZER_ID: "  " }).id).toBeUndefined();
   });

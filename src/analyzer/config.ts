@@ -13,11 +13,13 @@ import {
   text,
   wholeNumber,
 } from "../config/env.ts";
+import { tlsFiles, tlsSettings } from "../config/tls.ts";
 
 /** Every setting once, in the order docs/configuration.md lists them; keys are the config's fields. */
 export const analyzerSettings = {
   port: { env: "PORT", schema: wholeNumber(5000, 0, 65535), doc: "port to listen on (`0` picks a free one)" },
   host: { env: "HOST", schema: host(), doc: "address to listen on" },
+  ...tlsSettings,
   // The entrypoint falls back to <hostname>:<port>; blank counts as unset.
   id: {
     env: "ANALYZER_ID",
@@ -70,5 +72,7 @@ export const analyzerSettings = {
 export type AnalyzerConfig = ReturnType<typeof loadAnalyzerConfig>;
 
 export function loadAnalyzerConfig(env: Env) {
-  return parseSettings(analyzerSettings, env);
+  const { tlsCertFile, tlsKeyFile, tlsClientCaFile, ...rest } = parseSettings(analyzerSettings, env);
+  /** tls: the certificate files to serve HTTPS with; null: plain HTTP. */
+  return { ...rest, tls: tlsFiles({ tlsCertFile, tlsKeyFile, tlsClientCaFile }) };
 }

@@ -44,7 +44,7 @@ describe("loadDistributorConfig", () => {
     expect(loadDistributorConfig({ WORKERS: "" }).workers).toBe(16);
   });
 
-  test("every setting but the six that choose analyzers (and SPOOL) becomes the field it is described under", () => {
+  test("every setting but the six that choose analyzers, SPOOL and the TLS files (`analyzerTls`, `tls`) becomes the field it is described under", () => {
     const choosing = [
       "analyzers",
       "distributionWeights",
@@ -58,6 +58,10 @@ describe("loadDistributorConfig", () => {
       "analyzerCaFile",
       "analyzerCertFile",
       "analyzerKeyFile",
+      // the server's own certificate: checked together, in tls
+      "tlsCertFile",
+      "tlsKeyFile",
+      "tlsClientCaFile",
     ];
     const fields = Object.keys(distributorSettings).filter((f) => !choosing.includes(f));
     const env = {
@@ -87,7 +91,7 @@ describe("loadDistributorConfig", () => {
       ADMIN_TOKEN: "b",
     };
     const c = loadDistributorConfig(env);
-    expect(Object.keys(c).sort()).toEqual([...fields, "analyzers", "groups", "discovery", "analyzerTls"].sort());
+    expect(Object.keys(c).sort()).toEqual([...fields, "analyzers", "groups", "discovery", "analyzerTls", "tls"].sort());
     expect(c).toMatchObject({
       port: 7,
       host: "127.0.0.1",

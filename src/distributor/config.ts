@@ -17,6 +17,7 @@ import {
   text,
   wholeNumber,
 } from "../config/env.ts";
+import { tlsFiles, tlsSettings } from "../config/tls.ts";
 
 export type AnalyzerTarget = { url: string; weight: number };
 
@@ -32,6 +33,7 @@ export const DEFAULT_SPOOL_DIR = "data/spool";
 export const distributorSettings = {
   port: { env: "PORT", schema: wholeNumber(6000, 0, 65535), doc: "port to listen on (`0` picks a free one)" },
   host: { env: "HOST", schema: host(), doc: "address to listen on" },
+  ...tlsSettings,
   // Optional rather than defaulted: setting it together with ANALYZER_HOST is an error.
   analyzers: {
     env: "ANALYZERS",
@@ -227,8 +229,12 @@ export function loadDistributorConfig(env: Env) {
     analyzerKeyFile,
     spool,
     spoolDir,
+    tlsCertFile,
+    tlsKeyFile,
+    tlsClientCaFile,
     ...rest
   } = parseSettings(distributorSettings, env);
+  const tls = tlsFiles({ tlsCertFile, tlsKeyFile, tlsClientCaFile });
   if (rest.maxPacket > rest.queueCapacity) {
     throw new ConfigError(
       `MAX_PACKET (${rest.maxPacket}) is larger than QUEUE_CAPACITY (${rest.queueCapacity}): a full packet could never be queued`,
@@ -280,6 +286,8 @@ export function loadDistributorConfig(env: Env) {
   const memory = spool === "memory" || env.SPOOL_DIR === "";
   return {
     ...rest,
+    /** The certificate files to serve HTTPS with; null: plain HTTP. */
+    tls,
     /** Where async messages wait: the spool's folder, or null to keep them in memory only. */
     spoolDir: memory ? null : (spoolDir ?? DEFAULT_SPOOL_DIR),
     /** The fixed list from ANALYZERS; empty when `discovery` is set. */

@@ -22,6 +22,7 @@ const DEFAULTS: LoadOptions = {
   seed: SEED,
   timeoutMs: 20_000,
   headers: [],
+  tls: { caFile: undefined, certFile: undefined, keyFile: undefined, insecure: false },
 };
 
 describe("parseArgs", () => {
@@ -59,6 +60,12 @@ describe("parseArgs", () => {
     [["-H", "  X-Pad  :  spaced out  "], { headers: [["X-Pad", "spaced out"]] }],
     [["-H", "X-Origin: http://a:1/b"], { headers: [["X-Origin", "http://a:1/b"]] }],
     [["-H", "X-Empty:"], { headers: [["X-Empty", ""]] }],
+    [["--cacert", "ca.pem"], { tls: { ...DEFAULTS.tls, caFile: "ca.pem" } }],
+    [
+      ["--cert", "c.pem", "--key=k.pem", "-k"],
+      { tls: { caFile: undefined, certFile: "c.pem", keyFile: "k.pem", insecure: true } },
+    ],
+    [["--insecure"], { tls: { ...DEFAULTS.tls, insecure: true } }],
   ])("%j sets %j", (argv, expected) => {
     expect(options(...argv)).toEqual({ ...DEFAULTS, ...expected });
   });
@@ -94,6 +101,9 @@ describe("parseArgs", () => {
     [["-H", "Bad Name: value"], '-H must look like "Name: value", got "Bad Name: value"'],
     [["-H", "X-A: 1\r\nX-Injected: 2"], '-H must look like "Name: value", got "X-A: 1\\r\\nX-Injected: 2"'],
     [["-H"], "-H needs a value"],
+    [["--cert", "c.pem"], "--cert needs --key (its private key)"],
+    [["--key", "k.pem"], "--key needs --cert (the certificate it belongs to)"],
+    [["--cacert"], "--cacert needs a value"],
     [["http://a/", "http://b/"], 'unexpected argument "http://b/" (the url is already "http://a/")'],
     [
       ["--url", "http://a/", "http://b/"],

@@ -20,6 +20,18 @@ export type LoadOptions = {
   timeoutMs: number;
   /** Extra request headers from -H, in the order given; a name may repeat. */
   headers: [name: string, value: string][];
+  /** For https:// URLs, as curl's flags: files are read by the caller (src/load/tls.ts). */
+  tls: TlsFlags;
+};
+
+export type TlsFlags = {
+  /** --cacert: trust the CAs in this PEM file (instead of the system's). */
+  caFile: string | undefined;
+  /** --cert and --key: present this client certificate (mTLS). */
+  certFile: string | undefined;
+  keyFile: string | undefined;
+  /** -k: do not verify the server's certificate. */
+  insecure: boolean;
 };
 
 export type ParsedArgs = { kind: "help" } | { kind: "run"; options: LoadOptions };
@@ -50,6 +62,10 @@ Flags:
       --async            ask for asynchronous delivery (Prefer: respond-async, expects 202)
   -H, --header <H>       extra request header "Name: value", e.g. -H "Authorization: Bearer s3cret";
                          repeat for more; replaces a default header of the same name
+      --cacert <FILE>    https: trust the CA certificates in this PEM file (like curl's)
+      --cert <FILE>      https: send this client certificate (PEM; needs --key), for mTLS
+      --key <FILE>       https: the private key of --cert (PEM)
+  -k, --insecure         https: do not verify the server's certificate
       --url <URL>        where to POST (default ${DEFAULT_URL});
                          /stats on the same origin feeds the distribution report
       --json             print one JSON object (times in milliseconds) to stdout instead of text
@@ -71,6 +87,10 @@ for (const [names, takes] of [
   [["--packet"], "value"],
   [["--async"], "nothing"],
   [["--url"], "value"],
+  [["--cacert"], "value"],
+  [["--cert"], "value"],
+  [["--key"], "value"],
+  [["-k", "--insecure"], "nothing"],
   [["--json"], "nothing"],
   [["--seed"], "value"],
   [["-h", "--help"], "nothing"],
@@ -138,6 +158,15 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number = de
         ? DEFAULT_REQUESTS
         : undefined;
   const rateText = values.get("-q");
+  const certFile = values.get("--cert");
+  const keyFile = values.get("--key");
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new UsageError(
+      certFile === undefined
+        ? "--key needs --cert (the certificate it belongs to)"
+        : "--cert needs --key (its private key)",
+    );
+  }
   const seedText = values.get("--seed");
 
   return {
@@ -154,6 +183,7 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number = de
       seed: seedText === undefined ? randomSeed() : integer("--seed", seedText),
       timeoutMs: duration("-t", values.get("-t") ?? DEFAULT_TIMEOUT),
       headers: (repeated.get("-H") ?? []).map(header),
+      tls: { caFile: values.get("--cacert"), certFile, keyFile, insecure: switches.has("-k") },
     },
   };
 }

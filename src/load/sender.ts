@@ -2,6 +2,7 @@
 // `concurrency` workers reuse about that many sockets for the whole run.
 
 import type { ErrorBody } from "../protocol/error.ts";
+import type { FetchTls } from "./tls.ts";
 
 /** A non-2xx reply, with the distributor's {"error"} message when it sent one. */
 export type HttpFailure = { status: number; message: string };
@@ -19,18 +20,20 @@ export type SenderOptions = {
   timeoutMs: number;
   /** Extra headers (-H), sent on every request; a repeated name sends every value. */
   headers?: readonly (readonly [name: string, value: string])[];
+  /** For https: the CA, client certificate and checks from --cacert, --cert, --key, -k. */
+  tls?: FetchTls;
 };
 
 const MAX_MESSAGE_LENGTH = 200;
 
-export function createSender({ url, async, timeoutMs, headers: extra = [] }: SenderOptions): Send {
+export function createSender({ url, async, timeoutMs, headers: extra = [], tls }: SenderOptions): Send {
   const headers = new Headers({ "content-type": "application/json" });
   if (async) headers.set("prefer", "respond-async");
   // A name given with -H replaces our default rather than joining it ("application/json, text/plain").
   for (const [name] of extra) headers.delete(name);
   for (const [name, value] of extra) headers.append(name, value);
   return async function send(body) {
-    const response = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(url, { method: "POST", headers, body, tls, signal: AbortSignal.timeout(timeoutMs) });
     if (response.ok) {
       // Read the body to the end so the connection goes back to the pool.
       await response.arrayBuffer();

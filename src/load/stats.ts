@@ -2,6 +2,7 @@
 // checked against the schema the distributor's answer is typed with (src/protocol/stats.ts).
 
 import { DistributorStats } from "../protocol/stats.ts";
+import type { FetchTls } from "./tls.ts";
 
 /** Reads the stats once; throws a one-line Error saying what went wrong. */
 export type FetchStats = () => Promise<DistributorStats>;
@@ -13,11 +14,11 @@ export function statsUrl(analyzeUrl: string): string {
   return new URL("/stats", analyzeUrl).href;
 }
 
-export function createStatsFetcher(url: string, timeoutMs = STATS_TIMEOUT_MS): FetchStats {
+export function createStatsFetcher(url: string, timeoutMs = STATS_TIMEOUT_MS, tls?: FetchTls): FetchStats {
   return async function fetchStats() {
     let response: Response;
     try {
-      response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+      response = await fetch(url, { tls, signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
       throw new Error(`could not reach ${url}: ${error instanceof Error ? error.message : String(error)}`);
     }
