@@ -5,7 +5,7 @@ import { loadOrExit } from "./src/config/env.ts";
 import { createDistributor } from "./src/distributor/app.ts";
 import { loadDistributorConfig } from "./src/distributor/config.ts";
 import { LockedError } from "./src/distributor/filelock.ts";
-import { SERVER_BODY_CAP } from "./src/http/app.ts";
+import { serveOptions } from "./src/http/server.ts";
 
 async function main(): Promise<void> {
   const config = loadOrExit("distributor", loadDistributorConfig);
@@ -21,9 +21,7 @@ async function main(): Promise<void> {
   const server = Bun.serve({
     port: config.port,
     hostname: config.host,
-    routes: distributor.routes,
-    fetch: distributor.app.fetch,
-    maxRequestBodySize: SERVER_BODY_CAP,
+    ...serveOptions(config, { fetch: distributor.app.fetch, routes: distributor.routes }),
   });
   const weights = distributor.balancer.upstreams
     .map((u) => `${u.group === null ? "" : `${u.group}/`}${u.id}=${u.weight}${u.healthy ? "" : " (down)"}`)
