@@ -4,7 +4,7 @@
 // - IDLE_TIMEOUT: a connection is closed after this many seconds without a complete exchange:
 //   idle between keep-alive requests, a request body still arriving (trickled bytes do not extend
 //   it), or a handler still working. Bun checks in 4 s ticks, so the close comes up to ~4 s late.
-// - headers: a connection that has not finished sending its request headers is closed after ~10-12 s
+// - headers: a connection that has not finished sending its request headers is closed after ~12 s
 //   whatever IDLE_TIMEOUT says (uWS's fixed header timeout, not configurable; bytes do not extend it).
 // - MAX_REQUESTS_IN_FLIGHT: Bun.serve has no connection count or connection events, so the cap is on
 //   what it does count, requests in flight; over it a request is answered 503 with Retry-After and
@@ -29,7 +29,7 @@ export const serverSettings = {
     env: "IDLE_TIMEOUT",
     // 5: above the distributor's 4 s keep-alive reuse; 255: Bun's maximum.
     schema: wholeNumber(DEFAULT_IDLE_TIMEOUT_SECONDS, 5, 255),
-    doc: "seconds a connection may go without a complete exchange before it is closed: idle between requests, a request body still arriving (bytes trickling in do not extend it) or an answer not ready yet; Bun closes up to ~4 s later. Unfinished request headers are cut after ~10–12 s regardless (see [connection limits](operations.md#connection-limits))",
+    doc: "seconds a connection may go without a complete exchange before it is closed: idle between requests, a request body still arriving (bytes trickling in do not extend it) or an answer not ready yet; Bun closes up to ~4 s later. Unfinished request headers are cut after ~12 s regardless (see [connection limits](operations.md#connection-limits))",
   },
   maxRequestsInFlight: {
     env: "MAX_REQUESTS_IN_FLIGHT",
