@@ -6,18 +6,19 @@ import { hostname } from "node:os";
 import { createAnalyzer } from "./src/analyzer/app.ts";
 import { loadAnalyzerConfig } from "./src/analyzer/config.ts";
 import { loadOrExit } from "./src/config/env.ts";
-import { SERVER_BODY_CAP } from "./src/http/app.ts";
 import { listenOrExit } from "./src/http/listen.ts";
+import { type Handlers, serveOptions } from "./src/http/server.ts";
 
 async function main(): Promise<void> {
   const config = loadOrExit("analyzer", loadAnalyzerConfig);
   // The default id needs the port, which PORT=0 only gives after listening.
-  let fetchHandler: (req: Request) => Response | Promise<Response> = () => new Response(null, { status: 503 });
+  let fetchHandler: Handlers["fetch"] = () => new Response(null, { status: 503 });
   const server = listenOrExit("analyzer", {
     port: config.port,
     hostname: config.host,
     tls: config.tls,
-    serve: { fetch: (req) => fetchHandler(req), maxRequestBodySize: SERVER_BODY_CAP },
+    // The server goes along: the fault-injection gate asks it for the client's address.
+    serve: serveOptions(config, { fetch: (req, server) => fetchHandler(req, server) }),
   });
   // Before the "listening" line: whoever waits for it may send SIGHUP at once.
   process.on("SIGHUP", () => void server.reload("SIGHUP"));

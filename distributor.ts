@@ -5,8 +5,8 @@ import { loadOrExit } from "./src/config/env.ts";
 import { createDistributor } from "./src/distributor/app.ts";
 import { loadDistributorConfig } from "./src/distributor/config.ts";
 import { LockedError } from "./src/distributor/filelock.ts";
-import { SERVER_BODY_CAP } from "./src/http/app.ts";
 import { listenOrExit } from "./src/http/listen.ts";
+import { serveOptions } from "./src/http/server.ts";
 
 async function main(): Promise<void> {
   const config = loadOrExit("distributor", loadDistributorConfig);
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     port: config.port,
     hostname: config.host,
     tls: config.tls,
-    serve: { routes: distributor.routes, fetch: distributor.app.fetch, maxRequestBodySize: SERVER_BODY_CAP },
+    serve: serveOptions(config, { fetch: distributor.app.fetch, routes: distributor.routes }),
   });
   // Before the "listening" line: whoever waits for it may send SIGHUP at once.
   process.on("SIGHUP", () => void server.reload("SIGHUP"));

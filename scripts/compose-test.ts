@@ -299,7 +299,11 @@ async function killDistributor(): Promise<void> {
   const fault = (latency: number) =>
     Promise.all(
       analyzers.map((c) =>
-        inside(c.name, `await fetch("http://127.0.0.1:5000/fault",{method:"POST",body:'{"latency":${latency}}'})`),
+        // From inside: the analyzers take POST /fault from loopback only (ADMIN_LOOPBACK in compose.yaml).
+        inside(
+          c.name,
+          `const r=await fetch("http://127.0.0.1:5000/fault",{method:"POST",body:'{"latency":${latency}}'});if(!r.ok)throw new Error(await r.text())`,
+        ),
       ),
     );
   await fault(0.05);

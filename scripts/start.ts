@@ -1,5 +1,7 @@
 // `bun run start`: three analyzers and a distributor on localhost, no Docker needed.
 // Prints each process's URL and PID (kill one to watch its share move), stops all on Ctrl-C.
+// Control endpoints are on for this machine only (ADMIN_LOOPBACK=true), so that the README's
+// experiments (POST /fault, PUT /admin/analyzers/<id>) work with plain curl.
 
 import { type Child, type Env, spawnChild } from "../testkit/procs.ts";
 
@@ -7,6 +9,7 @@ const ANALYZER_COUNT = Number(process.env.ANALYZER_COUNT ?? 3);
 const FIRST_ANALYZER_PORT = Number(process.env.ANALYZER_BASE_PORT ?? 5001);
 const DISTRIBUTOR_PORT = process.env.PORT ?? "6000";
 const WEIGHTS = process.env.DISTRIBUTION_WEIGHTS ?? Array(ANALYZER_COUNT).fill(1).join(",");
+const ADMIN_LOOPBACK = process.env.ADMIN_LOOPBACK ?? "true";
 
 const children: Child[] = [];
 function start(name: string, entry: string, env: Env): Child {
@@ -25,6 +28,7 @@ for (let i = 0; i < ANALYZER_COUNT; i++) {
     PORT: String(port),
     HOST: "127.0.0.1",
     ANALYZER_ID: `a${i + 1}`,
+    ADMIN_LOOPBACK,
   });
 }
 // Analyzers that are not up yet are simply down at first; the health checks bring them in.
@@ -34,6 +38,7 @@ const distributor = start(`distributor on http://127.0.0.1:${DISTRIBUTOR_PORT}`,
   HOST: process.env.HOST ?? "127.0.0.1",
   ANALYZERS: urls.join(","),
   DISTRIBUTION_WEIGHTS: WEIGHTS,
+  ADMIN_LOOPBACK,
 });
 console.log(`weights ${WEIGHTS}. Try: bun load_tester.ts   |   kill <analyzer pid>   |   Ctrl-C stops everything`);
 

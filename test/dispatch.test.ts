@@ -22,6 +22,7 @@ const analyzers = ["a1", "a2", "a3"].map((id) => {
     maxTemplates: 100,
     auditFile: undefined,
     adminToken: undefined,
+    adminLoopback: false,
     dedupeWindow: 1000,
   });
   const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: analyzer.app.fetch });

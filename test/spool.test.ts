@@ -60,7 +60,13 @@ test("a SPOOL_DIR that cannot be made: the startup says so, async requests get 5
 
 test("a disk that fills up: async gets 503 with the reason and a log line, nothing unstored is acknowledged, sync is served", async () => {
   const { port: _, host: __, ...analyzerDefaults } = loadAnalyzerConfig({});
-  const analyzer = createAnalyzer({ ...analyzerDefaults, id: "a1" });
+  const analyzer = createAnalyzer({ ...analyzerDefaults, id: "a1", adminToken: "t" });
+  const fault = (change: { hang: boolean }) =>
+    analyzer.app.request("/fault", {
+      method: "POST",
+      body: JSON.stringify(change),
+      headers: { authorization: "Bearer t" },
+    });
   const analyzerServer = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: analyzer.app.fetch });
   const lines: string[] = [];
   const distributor = createDistributor(
@@ -81,7 +87,7 @@ test("a disk that fills up: async gets 503 with the reason and a log line, nothi
   });
   try {
     // The analyzer holds them (hang), so that the spool fills instead of emptying.
-    await analyzer.app.request("/fault", { method: "POST", body: JSON.stringify({ hang: true }) });
+    expect((await fault({ hang: true })).status).toBe(200);
     const statuses = new Map<number, number>();
     let error = "";
     for (let i = 0; i < 40; i++) {
@@ -97,7 +103,7 @@ test("a disk that fills up: async gets 503 with the reason and a log line, nothi
     expect(distributor.intake.stats().messages).toBe(accepted); // every 202 is stored, nothing else
     expect(distributor.counters).toMatchObject({ received: accepted, rejected: statuses.get(503) });
     // The waiting client's path does not touch the spool. (The analyzer is released to answer it.)
-    await analyzer.app.request("/fault", { method: "POST", body: JSON.stringify({ hang: false }) });
+    expect((await fault({ hang: false })).status).toBe(200);
     expect((await postJson(`${server.url.origin}/analyze`, { log: "sync" })).status).toBe(200);
     await eventually(() => distributor.intake.stats().messages === 0, "the stored messages delivered");
     expect(analyzer.counts.processed).toBe(accepted + 1);
@@ -138,12 +144,13 @@ test("a poison message (every analyzer answers 4xx) becomes a dead letter with t
 });
 
 test("bad input to the dead-letter endpoints is a 400 naming it", async () => {
-  const rig = await Rig.start([1]);
+  const rig = await Rig.start([1], { ADMIN_TOKEN: "t" });
+  const admin = { authorization: "Bearer t" };
   try {
-    const bad = await fetch(`${rig.distributor.url}/admin/dead-letters?limit=lots`);
+    const bad = await fetch(`${rig.distributor.url}/admin/dead-letters?limit=lots`, { headers: admin });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({ error: 'limit must be a whole number, got "lots"' });
-    const badIds = await postJson(`${rig.distributor.url}/admin/dead-letters/replay`, { ids: ["x"] });
+    const badIds = await postJson(`${rig.distributor.url}/admin/dead-letters/replay`, { ids: ["x"] }, admin);
     expect(badIds.status).toBe(400);
     expect(((await badIds.json()) as { error: string }).error).toContain("ids");
   } finally {

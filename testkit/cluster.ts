@@ -5,8 +5,9 @@ import { type Env, type Service, spawnService } from "./procs.ts";
 
 export type Cluster = { analyzers: Service[]; distributor: Service };
 
+/** An analyzer on 127.0.0.1 with POST /fault on for this machine (ADMIN_LOOPBACK): the tests inject faults with it. */
 export function startAnalyzer(id: string, env: Env = {}): Promise<Service> {
-  return spawnService("analyzer.ts", { ANALYZER_ID: id, ...env });
+  return spawnService("analyzer.ts", { ANALYZER_ID: id, ADMIN_LOOPBACK: "true", ...env });
 }
 
 /** Analyzers a1..aN with the given weights (each with `analyzerEnv(id)` added), and a distributor in front of them. */

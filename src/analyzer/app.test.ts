@@ -13,16 +13,19 @@ import { type AnalyzerOptions, createAnalyzer } from "./app.ts";
 import { loadAnalyzerConfig } from "./config.ts";
 import { TemplateMiner } from "./miner.ts";
 
-/** An analyzer with the defaults a bare `bun analyzer.ts` has, id "a1", changed by `options`. */
+/** The admin token the analyzers here take, so that POST /fault is on (it is off by default). */
+const ADMIN = { authorization: "Bearer t" };
+
+/** An analyzer with the defaults a bare `bun analyzer.ts` has but ADMIN_TOKEN=t, id "a1", changed by `options`. */
 function analyzer(options: Partial<AnalyzerOptions> = {}) {
   const { port: _, host: __, ...defaults } = loadAnalyzerConfig({});
-  return createAnalyzer({ ...defaults, id: "a1", ...options });
+  return createAnalyzer({ ...defaults, adminToken: "t", id: "a1", ...options });
 }
 type Analyzer = ReturnType<typeof analyzer>;
 
 const analyze = (a: Analyzer, body: string, headers: Record<string, string> = {}) =>
   a.app.request("/analyze", { method: "POST", body, headers });
-const setFault = (a: Analyzer, change: Partial<AnalyzerFault> | string, headers: Record<string, string> = {}) =>
+const setFault = (a: Analyzer, change: Partial<AnalyzerFault> | string, headers: Record<string, string> = ADMIN) =>
   a.app.request("/fault", {
     method: "POST",
     body: typeof change === "string" ? change : JSON.stringify(change),
@@ -286,8 +289,15 @@ describe("ADMIN_TOKEN", () => {
     expect((await a.app.request("/metrics")).status).toBe(200);
   });
 
-  test("when unset, POST /fault needs no token", async () => {
-    expect((await setFault(analyzer(), { down: true })).status).toBe(200);
+  test("with neither ADMIN_TOKEN nor ADMIN_LOOPBACK, POST /fault is a 404 that says how to turn it on", async () => {
+    const a = analyzer({ adminToken: undefined });
+    const res = await setFault(a, { down: true }, {});
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as ErrorBody).error).toBe(
+      "fault injection (POST /fault) is off: set ADMIN_TOKEN to enable it for requests with Authorization: Bearer <token>, or ADMIN_LOOPBACK=true for clients on this machine only",
+    );
+    expect((await a.app.request("/fault")).status).toBe(404); // not even a 405 shows it exists
+    expect(a.fault.down).toBe(false);
   });
 });
 
@@ -358,7 +368,8 @@ describe("routing", () => {
     ["POST", "/templates", "GET"],
     ["GET", "/fault", "POST"],
   ])("%s %s is a 405 with Allow: %s and a JSON error", async (method, path, allow) => {
-    const res = await analyzer().app.request(path, { method });
+    // With the token: without it, /fault is a 401 before any 405.
+    const res = await analyzer().app.request(path, { method, headers: ADMIN });
     expect(res.status).toBe(405);
     expect(res.headers.get("allow")).toBe(allow);
     expect((await res.json()) as ErrorBody).toEqual({ error: `${method} is not allowed on ${path}; use ${allow}` });

@@ -1,20 +1,14 @@
 // The analyzer's HTTP API: POST /analyze, /health, /stats, /templates, /metrics and POST /fault,
 // which makes it slow, failing, down or hung at run time so that users can watch the distributor
-// route around it.
+// route around it (off unless ADMIN_TOKEN or ADMIN_LOOPBACK turns it on).
 
 import { appendFileSync } from "node:fs";
 import { z } from "zod";
-import {
-  allowOnly,
-  createJsonApp,
-  limitBody,
-  readJsonBody,
-  readLimitedBytes,
-  requireToken,
-  textResponse,
-} from "../http/app.ts";
+import { allowOnly, createJsonApp, limitBody, readJsonBody, readLimitedBytes, textResponse } from "../http/app.ts";
+import { controlGate } from "../http/control.ts";
 import { HttpError } from "../http/errors.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../http/prometheus.ts";
+import type { ServerLimits } from "../http/server.ts";
 import type { Random } from "../math/random.ts";
 import type { AnalyzerTemplates } from "../protocol/analysis.ts";
 import { batchAnswer, NDJSON } from "../protocol/batch.ts";
@@ -27,7 +21,7 @@ import { SeenIds } from "./dedupe.ts";
 import { renderAnalyzerMetrics } from "./metrics.ts";
 import { TemplateMiner } from "./miner.ts";
 
-export type AnalyzerOptions = Omit<AnalyzerConfig, "port" | "host" | "id" | "tls"> & {
+export type AnalyzerOptions = Omit<AnalyzerConfig, "port" | "host" | "id" | "tls" | keyof ServerLimits> & {
   id: string;
   random?: Random;
   /** Clock for the templates' first and last seen, in epoch ms. */
@@ -149,7 +143,11 @@ export function createAnalyzer(options: AnalyzerOptions) {
   allowOnly(app, "/metrics", ["GET"]);
   // For demos and fault-injection tests: {"down": true} fails /health and /analyze until undone,
   // {"hang": true} leaves them unanswered until undone.
-  requireToken(app, "POST", "/fault", options.adminToken);
+  // Off unless ADMIN_TOKEN or ADMIN_LOOPBACK turns it on (src/http/control.ts); the 405 sits behind it too.
+  app.use(
+    "/fault",
+    controlGate({ token: options.adminToken, loopback: options.adminLoopback, what: "fault injection (POST /fault)" }),
+  );
   app.post("/fault", limitBody(4096), async (c) => {
     const change = await readJsonBody(
       c,

@@ -15,6 +15,9 @@ describe("loadAnalyzerConfig", () => {
       dedupeWindow: 100_000,
       adminToken: undefined,
       tls: null,
+      adminLoopback: false,
+      idleTimeoutSeconds: 10,
+      maxRequestsInFlight: 1024,
     });
   });
 
@@ -30,6 +33,9 @@ describe("loadAnalyzerConfig", () => {
       AUDIT_FILE: "/tmp/audit",
       DEDUPE_WINDOW: "7",
       ADMIN_TOKEN: "t",
+      ADMIN_LOOPBACK: "true",
+      IDLE_TIMEOUT: "30",
+      MAX_REQUESTS_IN_FLIGHT: "8",
     };
     expect(loadAnalyzerConfig(env)).toEqual({
       port: 0,
@@ -43,6 +49,9 @@ describe("loadAnalyzerConfig", () => {
       dedupeWindow: 7,
       adminToken: "t",
       tls: null,
+      adminLoopback: true,
+      idleTimeoutSeconds: 30,
+      maxRequestsInFlight: 8,
     });
     expect(loadAnalyzerConfig({ ANALYZER_ID: "  " }).id).toBeUndefined();
   });
@@ -50,6 +59,9 @@ describe("loadAnalyzerConfig", () => {
   test.each([
     [{ ANALYZER_LATENCY: "soon" }, 'ANALYZER_LATENCY must be a number from 0 to 3600, got "soon"'],
     [{ FAILURE_RATE: "1.5" }, 'FAILURE_RATE must be a number from 0 to 1, got "1.5"'],
+    [{ ADMIN_LOOPBACK: "yes please" }, 'ADMIN_LOOPBACK must be true or false, got "yes please"'],
+    [{ IDLE_TIMEOUT: "4" }, 'IDLE_TIMEOUT must be a whole number from 5 to 255, got "4"'],
+    [{ MAX_REQUESTS_IN_FLIGHT: "0" }, 'MAX_REQUESTS_IN_FLIGHT must be a whole number from 1 to 1000000, got "0"'],
   ])("%p is refused: %s", (env, message) => {
     expect(() => loadAnalyzerConfig(env)).toThrow(message);
   });

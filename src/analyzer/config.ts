@@ -6,6 +6,7 @@ import {
   allowedValues,
   decimal,
   type Env,
+  flag,
   host,
   MIB,
   parseSettings,
@@ -14,6 +15,7 @@ import {
   wholeNumber,
 } from "../config/env.ts";
 import { tlsFiles, tlsSettings } from "../config/tls.ts";
+import { serverSettings } from "../http/server.ts";
 
 /** Every setting once, in the order docs/configuration.md lists them; keys are the config's fields. */
 export const analyzerSettings = {
@@ -65,8 +67,14 @@ export const analyzerSettings = {
   adminToken: {
     env: "ADMIN_TOKEN",
     schema: text("any text"),
-    doc: "when set, `POST /fault` requires `Authorization: Bearer <token>`",
+    doc: "turns fault injection (`POST /fault`) on, for requests with `Authorization: Bearer <token>` (401 otherwise); unset (and no `ADMIN_LOOPBACK`): it answers 404. `ANALYZER_LATENCY` and `FAILURE_RATE` apply either way",
   },
+  adminLoopback: {
+    env: "ADMIN_LOOPBACK",
+    schema: flag(false),
+    doc: "turns `POST /fault` on for clients connecting from a loopback address (127.0.0.0/8, ::1), without a token unless `ADMIN_TOKEN` is set too; other clients get 404 (`bun run start` sets it)",
+  },
+  ...serverSettings,
 } satisfies Settings;
 
 export type AnalyzerConfig = ReturnType<typeof loadAnalyzerConfig>;

@@ -73,6 +73,15 @@ export function decimal(fallback: number, min: number, max: number) {
     .register(allowedValues, { allowed });
 }
 
+/** true or false (also 1/0, yes/no, on/off), case-insensitive: `z.stringbool()`, since `z.coerce.boolean()` reads "false" as true. */
+export function flag(fallback: boolean) {
+  const allowed = "true or false";
+  return z
+    .stringbool({ error: `must be ${allowed}` })
+    .default(fallback)
+    .register(allowedValues, { allowed });
+}
+
 /** Optional text that must match `pattern`; `allowed` names what matches, for the error and the docs. */
 export function matching(pattern: RegExp, allowed: string) {
   return z

@@ -1,14 +1,15 @@
 // Admin endpoints, as HAProxy's `set server … weight`: list the analyzers (and ANALYZER_GROUPS'
 // groups) and change a weight at run time (0 drains: no new messages, in-flight ones finish).
-// Effective for the next pick, since the balancer rebuilds its table at once. Protected by
-// ADMIN_TOKEN when one is configured. A group's weight is shared among its healthy instances; an
+// Effective for the next pick, since the balancer rebuilds its table at once. A group's weight is shared among its healthy instances; an
 // instance's weight is its part of that (1 each), so 0 drains one instance and its siblings take
 // its share. A weight set on an analyzer stays with its URL while it is known, even when DNS
 // discovery re-deals the positional DISTRIBUTION_WEIGHTS; a restart returns to the configured weights.
+// Off unless ADMIN_TOKEN or ADMIN_LOOPBACK turns it on: app.ts puts src/http/control.ts's gate
+// in front of every /admin/ path.
 
 import type { Hono } from "hono";
 import { z } from "zod";
-import { allowOnly, limitBody, readJsonBody, requireToken } from "../http/app.ts";
+import { allowOnly, limitBody, readJsonBody } from "../http/app.ts";
 import { HttpError } from "../http/errors.ts";
 import type { AnalyzerChanged, AnalyzerList, GroupChanged, GroupList } from "../protocol/stats.ts";
 import type { Balancer } from "./balancer.ts";
@@ -27,11 +28,8 @@ const groupWeightBody = z.strictObject({
     .min(0, { error: "must be >= 0 (0 drains the group)" }),
 });
 
-export function registerAdmin(app: Hono, options: { balancer: Balancer; token: string | undefined }): void {
+export function registerAdmin(app: Hono, options: { balancer: Balancer }): void {
   const { balancer } = options;
-  requireToken(app, "GET", "/admin/analyzers", options.token);
-  requireToken(app, "PUT", "/admin/analyzers/:analyzer", options.token);
-
   app.get("/admin/analyzers", (c) => c.json({ analyzers: describeAnalyzers(balancer) } satisfies AnalyzerList));
   allowOnly(app, "/admin/analyzers", ["GET"]);
 
@@ -50,8 +48,6 @@ export function registerAdmin(app: Hono, options: { balancer: Balancer; token: s
   });
   allowOnly(app, "/admin/analyzers/:analyzer", ["PUT"]);
 
-  requireToken(app, "GET", "/admin/groups", options.token);
-  requireToken(app, "PUT", "/admin/groups/:group", options.token);
   app.get("/admin/groups", (c) => c.json({ groups: describeGroups(balancer) } satisfies GroupList));
   allowOnly(app, "/admin/groups", ["GET"]);
 

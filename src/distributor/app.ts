@@ -3,6 +3,7 @@
 // in-process.
 
 import { allowOnly, createJsonApp } from "../http/app.ts";
+import { controlGate } from "../http/control.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../http/prometheus.ts";
 import type { Random } from "../math/random.ts";
 import { catHealth, elasticsearchInfo, wantsElasticsearchInfo } from "../protocol/formats/bulk.ts";
@@ -133,8 +134,13 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
   app.get("/_cat/health", () => catHealth(balancer.healthyCount, balancer.upstreams.length));
   allowOnly(app, "/_cat/health", ["GET"]);
   allowOnly(app, "/", ["GET"]);
-  registerAdmin(app, { balancer, token: config.adminToken });
-  registerDeadLetters(app, { intake, token: config.adminToken });
+  // Every /admin/ path, known or not, wrong method or not: nothing of it shows while admin is off.
+  app.use(
+    "/admin/*",
+    controlGate({ token: config.adminToken, loopback: config.adminLoopback, what: "the admin API (/admin/…)" }),
+  );
+  registerAdmin(app, { balancer });
+  registerDeadLetters(app, { intake });
 
   return {
     app,

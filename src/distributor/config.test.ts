@@ -89,6 +89,9 @@ describe("loadDistributorConfig", () => {
       SLOW_START_MS: "18",
       AUTH_TOKEN: "a",
       ADMIN_TOKEN: "b",
+      ADMIN_LOOPBACK: "1",
+      IDLE_TIMEOUT: "19",
+      MAX_REQUESTS_IN_FLIGHT: "20",
     };
     const c = loadDistributorConfig(env);
     expect(Object.keys(c).sort()).toEqual([...fields, "analyzers", "groups", "discovery", "analyzerTls", "tls"].sort());
@@ -117,6 +120,9 @@ describe("loadDistributorConfig", () => {
       slowStartMs: 18,
       authToken: "a",
       adminToken: "b",
+      adminLoopback: true,
+      idleTimeoutSeconds: 19,
+      maxRequestsInFlight: 20,
     });
   });
 

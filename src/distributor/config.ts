@@ -7,6 +7,7 @@ import {
   ConfigError,
   decimal,
   type Env,
+  flag,
   host,
   MIB,
   matching,
@@ -18,6 +19,7 @@ import {
   wholeNumber,
 } from "../config/env.ts";
 import { tlsFiles, tlsSettings } from "../config/tls.ts";
+import { serverSettings } from "../http/server.ts";
 
 export type AnalyzerTarget = { url: string; weight: number };
 
@@ -200,8 +202,14 @@ export const distributorSettings = {
   adminToken: {
     env: "ADMIN_TOKEN",
     schema: text("any text"),
-    doc: "when set, the `/admin/…` endpoints require `Authorization: Bearer <token>`",
+    doc: "turns the `/admin/…` endpoints on, for requests with `Authorization: Bearer <token>` (401 otherwise); unset (and no `ADMIN_LOOPBACK`): they answer 404 (see [control endpoints](api.md#who-may-call-what))",
   },
+  adminLoopback: {
+    env: "ADMIN_LOOPBACK",
+    schema: flag(false),
+    doc: "turns the `/admin/…` endpoints on for clients connecting from a loopback address (127.0.0.0/8, ::1), without a token unless `ADMIN_TOKEN` is set too; other clients get 404. Behind a proxy on the same machine every client is loopback: use `ADMIN_TOKEN` there",
+  },
+  ...serverSettings,
 } satisfies Settings;
 
 /** The distributor's config: the settings' values, with the six that choose analyzers resolved into `analyzers`, `groups` and `discovery`. */

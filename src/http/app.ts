@@ -15,7 +15,6 @@ import {
   MethodNotAllowedError,
   NotFoundError,
   PayloadTooLargeError,
-  UnauthorizedError,
 } from "./errors.ts";
 
 export function createJsonApp(): Hono {
@@ -138,21 +137,6 @@ function unreadableBody(error: unknown): BadRequestError {
   return new BadRequestError(
     `request body could not be read: ${error instanceof Error ? error.message : String(error)}`,
   );
-}
-
-/**
- * Requires `Authorization: Bearer <token>` on `method path` when a token is configured. Call it
- * before registering the route's handler. Without a token it registers nothing at all, so the hot
- * path pays nothing for the option.
- */
-export function requireToken(app: Hono, method: string, path: string, token: string | undefined): void {
-  if (!token) return;
-  const authorized = bearerCheck(token);
-  const bearerToken: MiddlewareHandler = async function bearerToken(c, next) {
-    if (!authorized(c.req.raw)) return errorResponse(new UnauthorizedError());
-    await next();
-  };
-  app.on(method, path, bearerToken);
 }
 
 /** Whether a request carries `Authorization: Bearer <token>`, for a handler that takes a bare Request. */

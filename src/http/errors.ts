@@ -55,6 +55,22 @@ export class MethodNotAllowedError extends HttpError {
   }
 }
 
+/**
+ * A control endpoint (the distributor's /admin/…, the analyzer's POST /fault) that is not enabled
+ * for this client: a 404, as for a path that does not exist, saying how an operator turns it on.
+ */
+export class ControlOffError extends HttpError {
+  override name = "ControlOffError";
+  constructor(what: string, loopbackOnly: boolean) {
+    super(
+      404,
+      loopbackOnly
+        ? `${what} answers only clients on this machine (ADMIN_LOOPBACK=true); for remote calls set ADMIN_TOKEN instead`
+        : `${what} is off: set ADMIN_TOKEN to enable it for requests with Authorization: Bearer <token>, or ADMIN_LOOPBACK=true for clients on this machine only`,
+    );
+  }
+}
+
 /** Retry-After for the 503s: a health interval is about how long a recovery takes to be seen. */
 const RETRY_AFTER_SECONDS = "1";
 
@@ -78,6 +94,17 @@ export class ShuttingDownError extends HttpError {
   override name = "ShuttingDownError";
   constructor() {
     super(503, "distributor is shutting down: retry on another instance", undefined, {
+      "retry-after": RETRY_AFTER_SECONDS,
+      connection: "close",
+    });
+  }
+}
+
+/** More requests in flight than MAX_REQUESTS_IN_FLIGHT: refused, and the connection closed to shed it. */
+export class TooManyRequestsInFlightError extends HttpError {
+  override name = "TooManyRequestsInFlightError";
+  constructor(max: number) {
+    super(503, `too many requests in flight (MAX_REQUESTS_IN_FLIGHT=${max}): retry later`, undefined, {
       "retry-after": RETRY_AFTER_SECONDS,
       connection: "close",
     });
