@@ -30,8 +30,8 @@ export function ingestRoutes(settings: FormatSettings): IngestRoute[] {
   ];
 }
 
-/** What POST /analyze decoded: records, or an NDJSON body's lines as they came. */
-export type AnalyzeDecoded = Omit<GenericDecoded, "records"> & { records: Routable[] };
+/** What POST /analyze decoded: records, or an NDJSON body's lines as they came; `minimal`: Prefer: return=minimal. */
+export type AnalyzeDecoded = Omit<GenericDecoded, "records"> & { records: Routable[]; minimal: boolean };
 
 /**
  * POST /analyze: our own bodies and the generic ones agents send (src/protocol/formats/generic.ts),
@@ -46,19 +46,21 @@ export function analyzeFormat(maxBodyBytes: number): IngestFormat<AnalyzeDecoded
     name: "analyze",
     decode(body, contentType, req) {
       const inflated = inflate(body, req, maxBodyBytes);
-      const lines = prefersAsync(req.headers.get("prefer")) ? undefined : ndjsonLines(inflated, contentType);
-      return lines ? { records: lines, single: false } : decodeGeneric(inflated, contentType);
+      const prefer = req.headers.get("prefer");
+      const minimal = prefersMinimal(prefer);
+      const lines = prefersAsync(prefer) ? undefined : ndjsonLines(inflated, contentType);
+      return lines ? { records: lines, single: false, minimal } : { ...decodeGeneric(inflated, contentType), minimal };
     },
     respond: analyzeAnswer,
     listsOutcomes: (decoded) => !decoded.single,
-    wantsResults: (_decoded, req) => !prefersMinimal(req.headers.get("prefer")),
+    wantsResults: (decoded) => !decoded.minimal,
   };
 }
 
-function analyzeAnswer(decoded: AnalyzeDecoded, req: Request, acceptance: Acceptance): Response {
+function analyzeAnswer(decoded: AnalyzeDecoded, _req: Request, acceptance: Acceptance): Response {
   if (acceptance.async) return Response.json({ accepted: decoded.records.length }, { status: 202 });
   const { results } = acceptance;
-  if (prefersMinimal(req.headers.get("prefer"))) return jsonText(`{"analyzed":${results.length}}`);
+  if (decoded.minimal) return jsonText(`{"analyzed":${results.length}}`);
   if (decoded.single) return jsonText(deliveredJson(results[0]));
   let body = '{"results":[';
   for (let i = 0; i < results.length; i++) body += (i === 0 ? "" : ",") + deliveredJson(results[i]);
