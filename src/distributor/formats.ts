@@ -49,7 +49,9 @@ export function analyzeFormat(maxBodyBytes: number): IngestFormat<AnalyzeDecoded
       const prefer = req.headers.get("prefer");
       const minimal = prefersMinimal(prefer);
       const lines = prefersAsync(prefer) ? undefined : ndjsonLines(inflated, contentType);
-      return lines ? { records: lines, single: false, minimal } : { ...decodeGeneric(inflated, contentType), minimal };
+      if (lines) return { records: lines, single: false, minimal };
+      const decoded: AnalyzeDecoded = Object.assign(decodeGeneric(inflated, contentType), { minimal });
+      return decoded;
     },
     respond: analyzeAnswer,
     listsOutcomes: (decoded) => !decoded.single,

@@ -51,8 +51,8 @@ export function createForward(timeoutMs: number): Forward {
     const { client, path } = clientFor(upstream);
     const { ids, minimal = false } = options;
     let res: ClientResponse;
+    const ndjson = ids === undefined && logs.some(isRaw);
     try {
-      const ndjson = ids === undefined && logs.some(isRaw);
       const body = ndjson ? ndjsonBody(logs) : JSON.stringify(ids ? { logs, ids } : { logs });
       res = await client.post(path, body, HEADERS[ndjson ? 1 : 0][minimal ? 1 : 0], timeoutMs);
     } catch (error) {
@@ -87,8 +87,9 @@ export function createForward(timeoutMs: number): Forward {
         }
         const results = lines.slice(1);
         if (results.length === logs.length && results.every(looksLikeJsonObject)) {
+          // Only a line the analyzer read on its own can be refused alone (src/protocol/batch.ts).
           let rejected: Map<number, string> | undefined;
-          for (let i = 0; i < results.length; i++) {
+          for (let i = 0; ndjson && i < results.length; i++) {
             if (!results[i].startsWith(REJECTED_PREFIX)) continue;
             rejected ??= new Map();
             rejected.set(i, (JSON.parse(results[i]) as { rejected: string }).rejected);
