@@ -163,6 +163,8 @@ export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Pr
       const refused = rejected?.size ?? 0;
       counters.delivered += logs.length - refused;
       counters.failed += refused;
+      // Without analyses every message's outcome is the same: one object for the whole batch.
+      const bare: Outcome | undefined = results === undefined ? { analyzer: r.analyzer } : undefined;
       let k = 0;
       for (const p of parts) {
         const reply = p.job.reply;
@@ -182,7 +184,7 @@ export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Pr
         for (let i = p.start; i < p.end; i++, k++) {
           const reason = refused === 0 ? undefined : rejected?.get(k);
           if (reason !== undefined) reply.settle(i, { status: 400, error: `message ${i + 1}: ${reason}` });
-          else reply.settle(i, { analyzer: r.analyzer, result: results?.[k] });
+          else reply.settle(i, bare ?? { analyzer: r.analyzer, result: results![k] });
         }
       }
       return;
