@@ -21,6 +21,8 @@ export type LoadSpec = {
   packet: number;
   /** Send Prefer: respond-async. */
   async: boolean;
+  /** Send Prefer: return=minimal: the answer holds how many were analyzed, not the analyses (as an agent needs). */
+  minimal: boolean;
   /** A scratch directory for scripts. */
   dir: string;
 };

@@ -89,7 +89,7 @@ describe("parseHey", () => {
 });
 
 describe("hey.command", () => {
-  const spec = (contentType: string, async = false): LoadSpec => ({
+  const spec = (contentType: string, async = false, minimal = false): LoadSpec => ({
     url: "http://127.0.0.1:6000/analyze",
     durationMs: 1500,
     connections: 8,
@@ -98,14 +98,16 @@ describe("hey.command", () => {
     contentType,
     packet: 1,
     async,
+    minimal,
     dir: "/tmp",
   });
 
-  test("POSTs the body file with the body's Content-Type; only async asks for Prefer: respond-async", async () => {
+  test("POSTs the body file with the body's Content-Type; Prefer only as the spec asks", async () => {
     const argv = await hey.command(spec("application/x-ndjson"));
     expect(argv.join(" ")).toContain("-m POST -T application/x-ndjson");
     expect(argv.slice(-3)).toEqual(["-D", "/tmp/body", "http://127.0.0.1:6000/analyze"]);
     expect(argv).not.toContain("Prefer: respond-async");
     expect(await hey.command(spec("application/json", true))).toContain("Prefer: respond-async");
+    expect(await hey.command(spec("application/x-ndjson", false, true))).toContain("Prefer: return=minimal");
   });
 });

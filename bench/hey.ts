@@ -4,6 +4,7 @@
 
 import { outputOf } from "../testkit/procs.ts";
 import type { Generator, LoadResult } from "./generator.ts";
+import { preferHeader } from "./prefer.ts";
 
 export function parseHey(stdout: string): LoadResult {
   const total = /^\s*Total:\s+([\d.]+) secs/m.exec(stdout);
@@ -64,7 +65,8 @@ export const hey: Generator = {
       "-T",
       spec.contentType,
     ];
-    if (spec.async) argv.push("-H", "Prefer: respond-async");
+    const prefer = preferHeader(spec);
+    if (prefer !== undefined) argv.push("-H", `Prefer: ${prefer}`);
     return [...argv, "-D", spec.bodyFile, spec.url];
   },
   parse: (stdout) => parseHey(stdout),

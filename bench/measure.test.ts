@@ -11,7 +11,7 @@ describe("loadSpec", () => {
   };
   const target = { analyzeUrl: "http://127.0.0.1:6000/analyze" };
 
-  test("ndjson sends the NDJSON body as application/x-ndjson and counts 100 logs a request", () => {
+  test("ndjson sends the NDJSON body as application/x-ndjson with Prefer: return=minimal, 100 logs a request", () => {
     expect(loadSpec(lab, target, "ndjson")).toEqual({
       url: "http://127.0.0.1:6000/analyze",
       durationMs: 5_000,
@@ -21,6 +21,7 @@ describe("loadSpec", () => {
       contentType: "application/x-ndjson",
       packet: 100,
       async: false,
+      minimal: true,
       dir: "/tmp",
     });
   });

@@ -44,6 +44,8 @@ export function loadSpec(
     contentType,
     packet: logs,
     async: scenario === "async",
+    // Agents read only the status: the answer of every target then says how many, not the analyses.
+    minimal: scenario === "ndjson",
     dir: lab.dir,
   };
 }

@@ -5,6 +5,7 @@
 
 import { outputOf } from "../testkit/procs.ts";
 import type { Generator, LoadResult } from "./generator.ts";
+import { preferHeader } from "./prefer.ts";
 
 type OhaJson = {
   summary: { total: number };
@@ -60,7 +61,8 @@ export const oha: Generator = {
       "10s",
     ];
     argv.push("-m", "POST", "-T", spec.contentType);
-    if (spec.async) argv.push("-H", "Prefer: respond-async");
+    const prefer = preferHeader(spec);
+    if (prefer !== undefined) argv.push("-H", `Prefer: ${prefer}`);
     // The tls scenario's certificate comes from a CA made for the run; wrk and hey do not verify either.
     if (spec.url.startsWith("https:")) argv.push("--insecure");
     return [...argv, "-D", spec.bodyFile, spec.url];

@@ -35,15 +35,32 @@ describe("parseWrk", () => {
 });
 
 describe("wrkScript", () => {
-  test("POSTs the body file with its Content-Type; only async asks for Prefer: respond-async", () => {
-    const sync = wrkScript({ bodyFile: "/tmp/b d/body-single.json", contentType: "application/json", async: false });
+  test("POSTs the body file with its Content-Type; Prefer only as the spec asks", () => {
+    const sync = wrkScript({
+      bodyFile: "/tmp/b d/body-single.json",
+      contentType: "application/json",
+      async: false,
+      minimal: false,
+    });
     expect(sync).toContain('io.open("/tmp/b d/body-single.json", "rb")');
     expect(sync).toContain('wrk.method = "POST"');
     expect(sync).toContain('wrk.headers["Content-Type"] = "application/json"');
     expect(sync).not.toContain("Prefer");
-    const async = wrkScript({ bodyFile: "/b", contentType: "application/json", async: true });
+    const async = wrkScript({ bodyFile: "/b", contentType: "application/json", async: true, minimal: false });
     expect(async).toContain('wrk.headers["Prefer"] = "respond-async"');
-    const ndjson = wrkScript({ bodyFile: "/b.ndjson", contentType: "application/x-ndjson", async: false });
+    const ndjson = wrkScript({
+      bodyFile: "/b.ndjson",
+      contentType: "application/x-ndjson",
+      async: false,
+      minimal: false,
+    });
     expect(ndjson).toContain('wrk.headers["Content-Type"] = "application/x-ndjson"');
+    const minimal = wrkScript({
+      bodyFile: "/b.ndjson",
+      contentType: "application/x-ndjson",
+      async: false,
+      minimal: true,
+    });
+    expect(minimal).toContain('wrk.headers["Prefer"] = "return=minimal"');
   });
 });

@@ -68,12 +68,12 @@ test("a packet is split into one request per analyzer and every message gets its
   const { batch, outcomes } = messages(30);
   const before = analyzers.map((a) => a.counts.requests);
   await dispatch(batch);
-  expect(outcomes.every((o) => "analyzer" in o && (JSON.parse(o.result) as Analysis).template === "line <*>")).toBe(
+  expect(outcomes.every((o) => "analyzer" in o && (JSON.parse(o.result!) as Analysis).template === "line <*>")).toBe(
     true,
   );
   // each outcome is the analysis of the line at its own position
   for (const [i, o] of outcomes.entries()) {
-    expect("analyzer" in o && (JSON.parse(o.result) as { length: number }).length).toBe(`INFO line ${i}`.length);
+    expect("analyzer" in o && (JSON.parse(o.result!) as { length: number }).length).toBe(`INFO line ${i}`.length);
   }
   expect(analyzers.map((a, i) => a.counts.requests - before[i])).toEqual([1, 1, 1]);
   expect(counters.delivered).toBe(30);

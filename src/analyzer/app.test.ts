@@ -102,6 +102,58 @@ describe("POST /analyze", () => {
     expect(await res.json()).toEqual({ analyzer: "a1", result: analyzeLine(LINES[1]) });
   });
 
+  describe("the NDJSON batch form", () => {
+    const batch = (a: Analyzer, lines: string[], headers: Record<string, string> = {}) =>
+      analyze(a, `${lines.join("\n")}\n`, { "content-type": NDJSON, accept: NDJSON, ...headers });
+
+    test("reads each line on its own: a bad one is refused alone, the others analyzed in place", async () => {
+      const a = analyzer();
+      const lines = [
+        JSON.stringify({ message: LINES[1], level: "warn" }),
+        '{"message":',
+        JSON.stringify("a string line"),
+        '{"lvl":1}',
+        "",
+        JSON.stringify({ message: "m", fields: { level: "error" } }),
+      ];
+      const res = await batch(a, lines);
+      expect(res.status).toBe(200);
+      const out = (await res.text()).split("\n").map((l) => JSON.parse(l));
+      expect(out).toHaveLength(6); // the id, then 5 messages: the blank line is not one
+      expect(out[0]).toBe("a1");
+      expect(out[1]).toMatchObject({ level: "WARN", template: "user <*> logged in" });
+      expect(out[2].rejected).toStartWith("not valid JSON (JSON Parse error");
+      expect(out[3]).toMatchObject({ template: "a string line" });
+      expect(out[4].rejected).toStartWith("the line has no message: put it under one of log");
+      expect(out[5]).toMatchObject({ level: "ERROR", template: "m" });
+      expect(await statsOf(a)).toMatchObject({ requests: 1, processed: 3 });
+    });
+
+    test("with Prefer: return=minimal answers how many it analyzed and which it refused, not the analyses", async () => {
+      const a = analyzer();
+      const res = await batch(a, ['{"msg":"a"}', "nope", '{"msg":"b"}'], { prefer: "return=minimal" });
+      expect(res.headers.get("content-type")).toBe(NDJSON);
+      expect(await res.text()).toBe(
+        '"a1"\n{"analyzed":2,"rejected":[{"index":1,"reason":"not valid JSON (JSON Parse error: Unexpected identifier \\"nope\\")"}]}',
+      );
+      expect(await statsOf(a)).toMatchObject({ processed: 2 });
+    });
+
+    test("without Accept: application/x-ndjson an NDJSON body is read whole, and refused whole", async () => {
+      const res = await analyze(analyzer(), '{"msg":"a"}\n{"lvl":1}\n', { "content-type": NDJSON });
+      expect(res.status).toBe(400);
+    });
+  });
+
+  test.each([
+    ["a single log", JSON.stringify({ log: LINES[0] }), 1],
+    ["a packet", JSON.stringify({ logs: LINES }), 3],
+    ["NDJSON", '{"msg":"a"}\n{"msg":"b"}\n', 2],
+  ])("answers %s with only the count under Prefer: return=minimal", async (_, body, n) => {
+    const res = await analyze(analyzer(), body, { prefer: "respond-async, return=minimal" });
+    expect(await res.json()).toEqual({ analyzer: "a1", analyzed: n });
+  });
+
   test("refuses a malformed body with a 400 and its details, without counting it", async () => {
     const a = analyzer();
     const res = await analyze(a, '{"logz":["a"]}');

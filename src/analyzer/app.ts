@@ -11,8 +11,8 @@ import { PROMETHEUS_CONTENT_TYPE } from "../http/prometheus.ts";
 import type { ServerLimits } from "../http/server.ts";
 import type { Random } from "../math/random.ts";
 import type { AnalyzerTemplates } from "../protocol/analysis.ts";
-import { batchAnswer, NDJSON } from "../protocol/batch.ts";
-import { decodeGeneric } from "../protocol/formats/generic.ts";
+import { batchAnswer, minimalBatchAnswer, NDJSON, prefersMinimal, type Rejected } from "../protocol/batch.ts";
+import { decodeGeneric, recordOfLine } from "../protocol/formats/generic.ts";
 import { type LogRecord, messageOf } from "../protocol/record.ts";
 import type { AnalyzerStats } from "../protocol/stats.ts";
 import { type Analysis, analyzeRecord } from "./analysis.ts";
@@ -43,6 +43,19 @@ const faultSchema = z.strictObject({
 });
 
 const DUPLICATE = { duplicate: true } as const;
+
+/** The lines of an NDJSON batch, each a record or the reason it was refused; blank lines are skipped. */
+function batchLines(body: Uint8Array): (LogRecord | Rejected)[] {
+  const records: (LogRecord | Rejected)[] = [];
+  for (const line of utf8.decode(body).split("\n")) if (line.trim() !== "") records.push(recordOfLine(line));
+  return records;
+}
+
+function isRejected(r: LogRecord | Rejected): r is Rejected {
+  return typeof r === "object" && "rejected" in r;
+}
+
+const utf8 = new TextDecoder();
 
 export function createAnalyzer(options: AnalyzerOptions) {
   const { id, maxBodyBytes } = options;
@@ -77,7 +90,15 @@ export function createAnalyzer(options: AnalyzerOptions) {
   // with their fields included; it takes whatever batch the distributor sends: MAX_BODY_BYTES is its limit.
   app.post("/analyze", async (c) => {
     const body = await readLimitedBytes(c.req.raw, maxBodyBytes);
-    const { records, single, ids } = decodeGeneric(body, c.req.header("content-type") ?? "");
+    const contentType = c.req.header("content-type") ?? "";
+    const batchForm = c.req.header("accept")?.includes(NDJSON) ?? false;
+    // The distributor's NDJSON batch (src/protocol/batch.ts): each line read on its own, a bad one
+    // refused alone. Any other body is read whole, and refused whole when part of it is bad.
+    const { records, single, ids } =
+      batchForm && contentType.startsWith(NDJSON)
+        ? { records: batchLines(body), single: false, ids: undefined }
+        : decodeGeneric(body, contentType);
+    const minimal = prefersMinimal(c.req.header("prefer"));
     counts.requests++;
     // An answer sent after a wait leaves Bun's cork: big ones then need textResponse (src/http/app.ts).
     const late = fault.hang || fault.latency > 0;
@@ -90,9 +111,18 @@ export function createAnalyzer(options: AnalyzerOptions) {
     if (fault.latency > 0) await Bun.sleep(fault.latency * 1000);
     // A message whose id was analyzed before is a replay (src/protocol/batch.ts): answered, not counted.
     const repeats = ids?.map((id) => id !== null && seen.has(id));
-    const results = records.map((r, i) => (repeats?.[i] ? DUPLICATE : analyze(r)));
-    const fresh = repeats ? records.filter((_, i) => !repeats[i]) : records;
-    counts.duplicates += records.length - fresh.length;
+    const results: (Analysis | Rejected | typeof DUPLICATE)[] = new Array(records.length);
+    const fresh: LogRecord[] = [];
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      if (repeats?.[i]) results[i] = DUPLICATE;
+      else if (isRejected(r)) results[i] = r;
+      else {
+        results[i] = analyze(r);
+        fresh.push(r);
+      }
+    }
+    counts.duplicates += repeats ? repeats.filter(Boolean).length : 0;
     // Written before answering, so it survives a kill -9 that comes before the answer arrives: one
     // line per message, its text JSON-encoded (fields are not audited).
     if (options.auditFile && fresh.length > 0)
@@ -100,11 +130,12 @@ export function createAnalyzer(options: AnalyzerOptions) {
     // Remembered once analyzed: a request that failed before this is analyzed when it is retried.
     if (ids) for (const id of ids) if (id !== null) seen.add(id);
     counts.processed += fresh.length;
-    if (!single && c.req.header("accept")?.includes(NDJSON)) {
-      // The distributor's form (src/protocol/batch.ts): the id, then one result per line.
-      const body = batchAnswer(idJson, results);
+    if (!single && batchForm) {
+      // The distributor's form (src/protocol/batch.ts): the id, then one result per line, or a summary.
+      const body = minimal ? minimalBatchAnswer(idJson, results) : batchAnswer(idJson, results);
       return late ? textResponse(body, NDJSON) : c.body(body, 200, { "content-type": NDJSON });
     }
+    if (minimal) return c.json({ analyzer: id, analyzed: fresh.length });
     return single ? c.json({ analyzer: id, result: results[0] }) : c.json({ analyzer: id, results });
   });
   allowOnly(app, "/analyze", ["POST"]);

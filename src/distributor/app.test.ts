@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Server } from "bun";
 import { SERVER_BODY_CAP } from "../http/app.ts";
 import { batchAnswer, NDJSON } from "../protocol/batch.ts";
+import { recordOfLine } from "../protocol/formats/generic.ts";
 import { type LogRecord, messageOf } from "../protocol/record.ts";
 import { createDistributor } from "./app.ts";
 import { loadDistributorConfig } from "./config.ts";
@@ -24,7 +25,15 @@ beforeAll(() => {
     routes: {
       "/health": () => Response.json({ status: "healthy", id: "stub" }),
       "/analyze": async (req) => {
-        const logs = ((await req.json()) as { logs: LogRecord[] }).logs.map(messageOf);
+        // Both batch forms (src/protocol/batch.ts): NDJSON lines, or {"logs"}.
+        const text = await req.text();
+        const records = req.headers.get("content-type")?.startsWith(NDJSON)
+          ? text
+              .split("\n")
+              .filter((l) => l !== "")
+              .map((l) => recordOfLine(l) as LogRecord)
+          : (JSON.parse(text) as { logs: LogRecord[] }).logs;
+        const logs = records.map(messageOf);
         if (logs.some((l) => l.startsWith("fail"))) return new Response("simulated failure", { status: 500 });
         if (logs.some((l) => l.startsWith("slow"))) await Bun.sleep(SLOW_MS);
         return new Response(

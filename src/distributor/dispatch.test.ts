@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { chiSquare, expectedCounts } from "../math/chisquare.ts";
 import { seededRandom } from "../math/random.ts";
-import { type LogRecord, messageOf } from "../protocol/record.ts";
+import { isRaw, messageOf, type Routable, rawText } from "../protocol/record.ts";
 import { Balancer } from "./balancer.ts";
 import { createCounters } from "./counters.ts";
 import { createDispatcher, type Job, NO_HEALTHY_ANALYZER, type Outcome } from "./dispatch.ts";
@@ -26,7 +26,7 @@ const FAILURES: Record<Exclude<Behaviour, "ok">, Extract<ForwardResult, { ok: fa
 /** The analysis a scripted analyzer gives a log: the log itself, so each result shows where it came from. */
 const resultFor = (log: string) => JSON.stringify({ log });
 
-type Call = { upstream: Upstream; logs: string[]; records: LogRecord[]; inflightDuring: number };
+type Call = { upstream: Upstream; logs: string[]; records: Routable[]; inflightDuring: number };
 
 type RigOptions = {
   weights?: number[];
@@ -56,8 +56,8 @@ function rig({
   const delivered: [start: number, end: number][] = [];
   const turns = new Map<Upstream, number>();
 
-  async function forward(upstream: Upstream, records: LogRecord[]): Promise<ForwardResult> {
-    const logs = records.map(messageOf);
+  async function forward(upstream: Upstream, records: Routable[]): Promise<ForwardResult> {
+    const logs = records.map((r) => (isRaw(r) ? rawText(r) : messageOf(r)));
     calls.push({ upstream, logs, records, inflightDuring: upstream.inflight });
     await Promise.resolve(); // answer later, as a real request does
     const script = behaviours[upstreams.indexOf(upstream)] ?? "ok";
@@ -377,8 +377,8 @@ describe("when no analyzer is healthy", () => {
       balancer,
       counters: createCounters(),
       maxAttempts: 1,
-      forward: async (upstream, logs, batchIds) => {
-        ids.push(batchIds ?? []);
+      forward: async (upstream, logs, options) => {
+        ids.push(options?.ids ?? []);
         sent.set(upstream.id, [...(sent.get(upstream.id) ?? []), ...logs.map(String)]);
         return { ok: true, analyzer: upstream.id, results: logs.map(() => "{}") };
       },
@@ -424,5 +424,75 @@ describe("what the balancer and observers are told", () => {
     expect(ids(observed.map(([u]) => u))).toEqual(ids(calls.map((c) => c.upstream)));
     expect(observed).toHaveLength(3); // two in the first round, the retry
     expect(observed.every(([, seconds]) => seconds >= 0 && Number.isFinite(seconds))).toBe(true);
+  });
+});
+
+describe("messages an analyzer refuses on its own, and minimal answers", () => {
+  function oneAnalyzer(forward: (logs: Routable[], minimal: boolean) => ForwardResult) {
+    const balancer = new Balancer([createUpstream("http://a1.test:9000", 1)]);
+    for (const u of balancer.upstreams) balancer.setHealthy(u, true, "test");
+    const counters = createCounters();
+    const givenUp: [number, number, string][] = [];
+    const delivered: [number, number][] = [];
+    const minimal: boolean[] = [];
+    const dispatch = createDispatcher({
+      balancer,
+      counters,
+      maxAttempts: 3,
+      forward: async (_upstream, logs, options) => {
+        minimal.push(options?.minimal ?? false);
+        return forward(logs, options?.minimal ?? false);
+      },
+      ledger: {
+        delivered: (_job, start, end) => void delivered.push([start, end]),
+        givenUp: (_job, start, end, reason) => void givenUp.push([start, end, reason]),
+        messageId: () => undefined,
+      },
+    });
+    return { dispatch, counters, givenUp, delivered, minimal, balancer };
+  }
+  const refusingTheSecond = (logs: Routable[]): ForwardResult => ({
+    ok: true,
+    analyzer: "a1",
+    results: logs.map(() => "{}"),
+    rejected: new Map([[1, "the line has no message"]]),
+  });
+
+  test("a refused message is settled with a 400 of its own, not retried; the others with their results", async () => {
+    const { dispatch, counters, minimal, balancer } = oneAnalyzer(refusingTheSecond);
+    const { job: j, outcomes } = job(3);
+    await dispatch([j]);
+    expect(outcomes).toEqual([
+      { analyzer: "a1", result: "{}" },
+      { status: 400, error: "message 2: the line has no message" },
+      { analyzer: "a1", result: "{}" },
+    ]);
+    expect(counters).toMatchObject({ delivered: 2, failed: 1, retried: 0 });
+    expect(minimal).toEqual([false]);
+    expect(balancer.upstreams[0]!.healthy).toBe(true);
+  });
+
+  test("an async message refused becomes a dead letter with its reason; the rest are delivered", async () => {
+    const { dispatch, givenUp, delivered, minimal } = oneAnalyzer(() => ({
+      ok: true,
+      analyzer: "a1",
+      rejected: new Map([[1, "the line has no message"]]),
+    }));
+    await dispatch([asyncJob(3)]);
+    expect(minimal).toEqual([true]); // nobody reads an async message's analysis
+    expect(givenUp).toEqual([[1, 2, "analyzer a1.test:9000 refused it: the line has no message"]]);
+    expect(delivered).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
+  });
+
+  test("minimal is asked only when no message of the request needs its analysis", async () => {
+    const { dispatch, minimal } = oneAnalyzer((logs) => ({ ok: true, analyzer: "a1", results: logs.map(() => "{}") }));
+    const notWanting = () => ({ ...job(2).job, minimal: true });
+    await dispatch([notWanting()]);
+    await dispatch([notWanting(), asyncJob(1)]);
+    await dispatch([notWanting(), job(2).job]);
+    expect(minimal).toEqual([true, true, false]);
   });
 });

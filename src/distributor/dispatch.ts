@@ -15,7 +15,7 @@
 // A stored message (from the spool) is the exception: its pick is drawn from its id, so that a
 // replay goes where the first try went; its slices are runs of messages picked alike, in place.
 
-import type { LogRecord } from "../protocol/record.ts";
+import type { Routable } from "../protocol/record.ts";
 import type { Balancer } from "./balancer.ts";
 import type { Counters } from "./counters.ts";
 import type { Forward } from "./forward.ts";
@@ -23,17 +23,22 @@ import type { Ledger } from "./intake.ts";
 import type { RetryBudget } from "./retrybudget.ts";
 import type { Upstream } from "./upstream.ts";
 
-/** `result` is the analyzer's analysis as JSON text, passed through without parsing. */
-export type Outcome = { analyzer: string; result: string } | { status: 502 | 503 | 504; error: string };
+/**
+ * `result` is the analyzer's analysis as JSON text, passed through without parsing (none when the
+ * job is minimal). A 400 is a message the analyzer refused on its own (a raw line it could not read).
+ */
+export type Outcome = { analyzer: string; result?: string } | { status: 400 | 502 | 503 | 504; error: string };
 
 /** Collects a request's outcomes; `settle` is called exactly once per message index. */
 export type Reply = { settle(index: number, outcome: Outcome): void };
 
 /** One client request's messages (records, src/protocol/record.ts), queued as a unit. */
 export type Job = {
-  readonly logs: readonly LogRecord[];
+  readonly logs: readonly Routable[];
   /** null for async requests: nobody waits for the outcomes. */
   readonly reply: Reply | null;
+  /** Nobody reads the analyses (async, or a client that said so): analyzers answer a summary. */
+  readonly minimal?: boolean;
   /** An async request stored in the spool: its row, its messages not settled yet, its size on disk. */
   readonly stored?: { readonly row: number; remaining: number; readonly bytes: number };
 };
@@ -73,7 +78,7 @@ export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Pr
   const { balancer, forward, counters, maxAttempts, budget, observe } = options;
   const ledger = options.ledger ?? LOG_ONLY;
 
-  function fail(part: Part, outcome: Outcome & { status: number; error: string }): void {
+  function fail(part: Part, outcome: Extract<Outcome, { error: string }>): void {
     const reply = part.job.reply;
     if (reply) for (let i = part.start; i < part.end; i++) reply.settle(i, outcome);
     else ledger.givenUp(part.job, part.start, part.end, outcome.error);
@@ -130,31 +135,57 @@ export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Pr
   }
 
   async function deliver(upstream: Upstream, parts: Part[], retry: Part[]): Promise<void> {
-    const logs: LogRecord[] = [];
+    // Message ids travel only in the {"logs", "ids"} form, raw lines only in NDJSON (batch.ts): a
+    // batch holding both goes as two requests.
+    const stored = parts.filter((p) => p.job.stored);
+    if (stored.length > 0 && stored.length < parts.length) {
+      const others = parts.filter((p) => !p.job.stored);
+      await Promise.all([deliver(upstream, stored, retry), deliver(upstream, others, retry)]);
+      return;
+    }
+    const logs: Routable[] = [];
     for (const p of parts) for (let i = p.start; i < p.end; i++) logs.push(p.job.logs[i]);
     // Stored messages carry their ids, so that the analyzer can drop one it has analyzed before.
     let ids: (string | null)[] | undefined;
-    if (parts.some((p) => p.job.stored)) {
+    if (stored.length > 0) {
       ids = [];
       for (const p of parts) for (let i = p.start; i < p.end; i++) ids.push(ledger.messageId(p.job, i) ?? null);
     }
+    const minimal = parts.every((p) => p.job.reply === null || p.job.minimal);
     balancer.requestStarted(upstream);
     const started = performance.now();
-    const r = await forward(upstream, logs, ids);
+    const r = await forward(upstream, logs, { ids, minimal });
     observe?.(upstream, (performance.now() - started) / 1000);
     balancer.requestEnded(upstream, logs.length, r.ok);
     if (r.ok) {
       budget?.deposit();
-      counters.delivered += logs.length;
+      const { results, rejected } = r;
+      const refused = rejected?.size ?? 0;
+      counters.delivered += logs.length - refused;
+      counters.failed += refused;
+      // Without analyses every message's outcome is the same: one object for the whole batch.
+      const bare: Outcome | undefined = results === undefined ? { analyzer: r.analyzer } : undefined;
       let k = 0;
       for (const p of parts) {
         const reply = p.job.reply;
         if (reply === null) {
-          k += p.end - p.start;
-          ledger.delivered(p.job, p.start, p.end);
+          if (refused === 0) {
+            k += p.end - p.start;
+            ledger.delivered(p.job, p.start, p.end);
+            continue;
+          }
+          for (let i = p.start; i < p.end; i++, k++) {
+            const reason = rejected?.get(k);
+            if (reason === undefined) ledger.delivered(p.job, i, i + 1);
+            else ledger.givenUp(p.job, i, i + 1, `analyzer ${upstream.id} refused it: ${reason}`);
+          }
           continue;
         }
-        for (let i = p.start; i < p.end; i++) reply.settle(i, { analyzer: r.analyzer, result: r.results[k++] });
+        for (let i = p.start; i < p.end; i++, k++) {
+          const reason = refused === 0 ? undefined : rejected?.get(k);
+          if (reason !== undefined) reply.settle(i, { status: 400, error: `message ${i + 1}: ${reason}` });
+          else reply.settle(i, bare ?? { analyzer: r.analyzer, result: results![k] });
+        }
       }
       return;
     }

@@ -4,11 +4,13 @@
 // src/protocol/formats/ (pure functions); this file only ties them to paths.
 
 import { decodeContent } from "../http/encoding.ts";
+import { prefersMinimal } from "../protocol/batch.ts";
 import { type BulkDecoded, bulkFailure, bulkIndexOf, bulkResponse, decodeBulk } from "../protocol/formats/bulk.ts";
-import { decodeGeneric, type GenericDecoded } from "../protocol/formats/generic.ts";
+import { decodeGeneric, type GenericDecoded, ndjsonLines } from "../protocol/formats/generic.ts";
 import { decodeLoki, LOKI_PUSH_PATH, lokiResponse } from "../protocol/formats/loki.ts";
 import { decodeOtlp, otlpResponse } from "../protocol/formats/otlp.ts";
-import { type Acceptance, deliveredJson, type IngestFormat, jsonText } from "./ingest.ts";
+import type { Routable } from "../protocol/record.ts";
+import { type Acceptance, deliveredJson, type IngestFormat, jsonText, prefersAsync } from "./ingest.ts";
 
 export type IngestRoute = {
   /** POST paths, in hono's syntax (`/:index/_bulk`). */
@@ -28,22 +30,39 @@ export function ingestRoutes(settings: FormatSettings): IngestRoute[] {
   ];
 }
 
+/** What POST /analyze decoded: records, or an NDJSON body's lines as they came; `minimal`: Prefer: return=minimal. */
+export type AnalyzeDecoded = Omit<GenericDecoded, "records"> & { records: Routable[]; minimal: boolean };
+
 /**
  * POST /analyze: our own bodies and the generic ones agents send (src/protocol/formats/generic.ts),
- * gzip or not; answers with every message's analysis, as one result for a single log or object.
+ * gzip or not; answers with every message's analysis, as one result for a single log or object, or
+ * only how many were analyzed with `Prefer: return=minimal`.
+ * A waiting client's NDJSON is routed line by line unparsed (the analyzers read the lines, and
+ * refuse a bad one alone); an async one is parsed here, so that the spool stores only records and
+ * a bad line refuses the body before its 202.
  */
-export function analyzeFormat(maxBodyBytes: number): IngestFormat<GenericDecoded> {
+export function analyzeFormat(maxBodyBytes: number): IngestFormat<AnalyzeDecoded> {
   return {
     name: "analyze",
-    decode: (body, contentType, req) => decodeGeneric(inflate(body, req, maxBodyBytes), contentType),
+    decode(body, contentType, req) {
+      const inflated = inflate(body, req, maxBodyBytes);
+      const prefer = req.headers.get("prefer");
+      const minimal = prefersMinimal(prefer);
+      const lines = prefersAsync(prefer) ? undefined : ndjsonLines(inflated, contentType);
+      if (lines) return { records: lines, single: false, minimal };
+      const decoded: AnalyzeDecoded = Object.assign(decodeGeneric(inflated, contentType), { minimal });
+      return decoded;
+    },
     respond: analyzeAnswer,
     listsOutcomes: (decoded) => !decoded.single,
+    wantsResults: (decoded) => !decoded.minimal,
   };
 }
 
-function analyzeAnswer(decoded: GenericDecoded, _req: Request, acceptance: Acceptance): Response {
+function analyzeAnswer(decoded: AnalyzeDecoded, _req: Request, acceptance: Acceptance): Response {
   if (acceptance.async) return Response.json({ accepted: decoded.records.length }, { status: 202 });
   const { results } = acceptance;
+  if (decoded.minimal) return jsonText(`{"analyzed":${results.length}}`);
   if (decoded.single) return jsonText(deliveredJson(results[0]));
   let body = '{"results":[';
   for (let i = 0; i < results.length; i++) body += (i === 0 ? "" : ",") + deliveredJson(results[i]);

@@ -1,15 +1,23 @@
 import { afterAll, expect, test } from "bun:test";
+import { NDJSON } from "../protocol/batch.ts";
+import type { RawLine } from "../protocol/record.ts";
 import { createForward } from "./forward.ts";
 import { createUpstream } from "./upstream.ts";
 
 // Analyzer stand-ins speaking the documented batch form in each of the ways an analyzer may answer.
-let answer: (logs: string[]) => Response = () => new Response(null, { status: 500 });
+let answer: (logs: string[], req: Request) => Response = () => new Response(null, { status: 500 });
+/** How the last request came: its Content-Type, its Prefer header and its body. */
+let last = { contentType: "", prefer: "", body: "" };
 const server = Bun.serve({
   port: 0,
   hostname: "127.0.0.1",
   async fetch(req) {
-    const { logs } = (await req.json()) as { logs: string[] };
-    return answer(logs);
+    const body = await req.text();
+    const contentType = req.headers.get("content-type") ?? "";
+    last = { contentType, prefer: req.headers.get("prefer") ?? "", body };
+    // An NDJSON batch's lines stand for themselves here; {"logs"} holds strings.
+    const logs = contentType === NDJSON ? body.split("\n").filter((l) => l !== "") : JSON.parse(body).logs;
+    return answer(logs, req);
   },
 });
 afterAll(() => server.stop(true));
@@ -65,4 +73,69 @@ test.each([
 test("an address where nothing listens is unreachable", async () => {
   const r = await createForward(1000)(createUpstream("http://127.0.0.1:1", 1), ["a"]);
   expect(r).toMatchObject({ ok: false, retryable: true, unreachable: true, timedOut: false });
+});
+
+/** The lines of an NDJSON body as the decoder makes them: ranges of one buffer. */
+function rawLines(text: string): RawLine[] {
+  const body = new TextEncoder().encode(text);
+  const lines: RawLine[] = [];
+  for (let from = 0; from < body.length; ) {
+    const to = body.indexOf(10, from);
+    lines.push({ body, start: from, end: to });
+    from = to + 1;
+  }
+  return lines;
+}
+
+const ndjsonAnswer = (lines: string[]) => new Response(lines.join("\n"), { headers: { "content-type": NDJSON } });
+
+test("raw lines go as NDJSON, as they came, beside other records as JSON; a refused line is told apart", async () => {
+  const lines = rawLines('{"msg":"a"}\n{"msg":"é"}\n{"lvl":1}\n');
+  answer = (logs) =>
+    ndjsonAnswer(['"x1"', ...logs.map((l) => (l.includes("lvl") ? '{"rejected":"no message"}' : "{}"))]);
+  const r = await forward(upstream, [
+    lines[0]!,
+    lines[1]!,
+    "plain",
+    { message: "m", fields: { level: "warn" } },
+    lines[2]!,
+  ]);
+  expect(last.contentType).toBe(NDJSON);
+  expect(last.body).toBe('{"msg":"a"}\n{"msg":"é"}\n"plain"\n{"message":"m","fields":{"level":"warn"}}\n{"lvl":1}\n');
+  expect(r).toEqual({
+    ok: true,
+    analyzer: "x1",
+    results: ["{}", "{}", "{}", "{}", '{"rejected":"no message"}'],
+    rejected: new Map([[4, "no message"]]),
+  });
+});
+
+test("lines of one body that are not neighbours are not sent as one range", async () => {
+  const lines = rawLines('{"n":0}\n{"n":1}\n{"n":2}\n');
+  answer = (logs) => ndjsonAnswer(['"x1"', ...logs.map(() => "{}")]);
+  await forward(upstream, [lines[2]!, lines[0]!]);
+  expect(last.body).toBe('{"n":2}\n{"n":0}\n');
+  await forward(upstream, [lines[0]!, lines[2]!]);
+  expect(last.body).toBe('{"n":0}\n{"n":2}\n');
+});
+
+test("minimal: asks for no analyses and reads the summary, refused messages by index", async () => {
+  answer = () => ndjsonAnswer(['"x1"', '{"analyzed":1,"rejected":[{"index":1,"reason":"bad"}]}']);
+  const r = await forward(upstream, ["a", "b"], { minimal: true });
+  expect(last.prefer).toBe("return=minimal");
+  expect(r).toEqual({ ok: true, analyzer: "x1", rejected: new Map([[1, "bad"]]) });
+});
+
+test("minimal: an analyzer that answers every result anyway is read as usual", async () => {
+  answer = (logs) => ndjsonAnswer(['"x1"', ...logs.map(() => "{}")]);
+  expect(await forward(upstream, ["a", "b"], { minimal: true })).toEqual({
+    ok: true,
+    analyzer: "x1",
+    results: ["{}", "{}"],
+  });
+});
+
+test("minimal: a summary that does not add up is the analyzer's fault", async () => {
+  answer = () => ndjsonAnswer(['"x1"', '{"analyzed":1}']);
+  expect(await forward(upstream, ["a", "b"], { minimal: true })).toMatchObject({ ok: false, retryable: true });
 });

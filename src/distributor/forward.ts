@@ -1,30 +1,39 @@
-// Sends one batch of messages to one analyzer in its batch form, {"logs": [record, ...]} (each a
-// string, or {"message", "fields"}: src/protocol/record.ts), with "ids" beside it when the messages
-// were stored (src/protocol/batch.ts), over a kept-alive
+// Sends one batch of messages to one analyzer in one of its batch forms (src/protocol/batch.ts):
+// NDJSON, one message per line (an agent's raw line as it came, or a record as JSON), or
+// {"logs": [record, ...], "ids": [...]} when the messages were stored; over a kept-alive
 // connection (httpclient/), and classifies what came back for the dispatcher.
 // It asks for NDJSON (`Accept: application/x-ndjson`): the analyzer's id, then one result per line,
 // each line a complete JSON value. The distributor splices those lines into its own answers as they
 // are, so a result is serialized once, by the analyzer, instead of parsed and encoded again here.
+// When nobody will read the analyses it asks for none (`Prefer: return=minimal`): a summary line.
 // An analyzer that answers plain JSON works too; its results are re-encoded.
 
-import { NDJSON } from "../protocol/batch.ts";
-import type { LogRecord } from "../protocol/record.ts";
+import { type BatchSummary, NDJSON, REJECTED_PREFIX, RETURN_MINIMAL } from "../protocol/batch.ts";
+import { isRaw, type Routable } from "../protocol/record.ts";
 import { type AnalyzerTls, tlsFor } from "./analyzertls.ts";
 import { HttpClient } from "./httpclient/client.ts";
 import { ClientError, type ClientResponse } from "./httpclient/parser.ts";
 import type { Upstream } from "./upstream.ts";
 
 export type ForwardResult =
-  /** results: each message's analysis as JSON text, in order. */
-  | { ok: true; analyzer: string; results: string[] }
+  /**
+   * results: each message's analysis as JSON text, in order (none when minimal was asked and
+   * granted); rejected: the reason of each message (by its index in the batch) the analyzer refused.
+   */
+  | { ok: true; analyzer: string; results?: string[]; rejected?: Map<number, string> }
   /**
    * retryable: the analyzer is at fault (connection error, timeout, 5xx, nonsense answer).
    * unreachable: no connection at all, the one failure that says for sure nothing is there.
    */
   | { ok: false; retryable: boolean; unreachable: boolean; timedOut: boolean; reason: string };
 
-/** `ids`: the messages' ids, for the analyzer to drop repeats by (null for a message without one). */
-export type Forward = (upstream: Upstream, logs: LogRecord[], ids?: (string | null)[]) => Promise<ForwardResult>;
+/**
+ * `ids`: the messages' ids, for the analyzer to drop repeats by (null for a message without one).
+ * `minimal`: nobody will read the analyses.
+ */
+export type ForwardOptions = { ids?: (string | null)[]; minimal?: boolean };
+
+export type Forward = (upstream: Upstream, logs: Routable[], options?: ForwardOptions) => Promise<ForwardResult>;
 
 /** `tls`: for https analyzers, what to verify them against and the client certificate to present. */
 export function createForward(timeoutMs: number, tls: AnalyzerTls = {}): Forward {
@@ -40,11 +49,14 @@ export function createForward(timeoutMs: number, tls: AnalyzerTls = {}): Forward
     return c;
   }
 
-  return async function forward(upstream, logs, ids) {
+  return async function forward(upstream, logs, options = {}) {
     const { client, path } = clientFor(upstream);
+    const { ids, minimal = false } = options;
     let res: ClientResponse;
+    const ndjson = ids === undefined && logs.some(isRaw);
     try {
-      res = await client.post(path, JSON.stringify(ids ? { logs, ids } : { logs }), POST_HEADERS, timeoutMs);
+      const body = ndjson ? ndjsonBody(logs) : JSON.stringify(ids ? { logs, ids } : { logs });
+      res = await client.post(path, body, HEADERS[ndjson ? 1 : 0][minimal ? 1 : 0], timeoutMs);
     } catch (error) {
       // Anything else thrown is our bug, but the batch's messages must still be settled: retryable.
       const kind = error instanceof ClientError ? error.kind : undefined;
@@ -69,9 +81,22 @@ export function createForward(timeoutMs: number, tls: AnalyzerTls = {}): Forward
       if (res.contentType.startsWith(NDJSON)) {
         const lines = text.split("\n");
         if (lines.at(-1) === "") lines.pop();
+        const analyzer = JSON.parse(lines[0]) as string;
+        if (minimal && lines.length === 2 && lines[1].startsWith('{"analyzed":')) {
+          const summary = JSON.parse(lines[1]) as BatchSummary;
+          const rejected = summary.rejected && new Map(summary.rejected.map((r) => [r.index, r.reason]));
+          if (summary.analyzed + (rejected?.size ?? 0) === logs.length) return { ok: true, analyzer, rejected };
+        }
         const results = lines.slice(1);
         if (results.length === logs.length && results.every(looksLikeJsonObject)) {
-          return { ok: true, analyzer: JSON.parse(lines[0]) as string, results };
+          // Only a line the analyzer read on its own can be refused alone (src/protocol/batch.ts).
+          let rejected: Map<number, string> | undefined;
+          for (let i = 0; ndjson && i < results.length; i++) {
+            if (!results[i].startsWith(REJECTED_PREFIX)) continue;
+            rejected ??= new Map();
+            rejected.set(i, (JSON.parse(results[i]) as { rejected: string }).rejected);
+          }
+          return { ok: true, analyzer, results, rejected };
         }
       } else {
         const body = JSON.parse(text) as { analyzer?: unknown; results?: unknown };
@@ -93,7 +118,56 @@ export function createForward(timeoutMs: number, tls: AnalyzerTls = {}): Forward
   };
 }
 
-const POST_HEADERS = { contentType: "application/json", accept: NDJSON };
+// [JSON, NDJSON body][full, minimal answer]
+const HEADERS = [
+  [
+    { contentType: "application/json", accept: NDJSON },
+    { contentType: "application/json", accept: NDJSON, prefer: RETURN_MINIMAL },
+  ],
+  [
+    { contentType: NDJSON, accept: NDJSON },
+    { contentType: NDJSON, accept: NDJSON, prefer: RETURN_MINIMAL },
+  ],
+] as const;
+
+/**
+ * One message per line: a raw line as it came, anything else as JSON (a line break cannot occur in
+ * JSON text). Raw lines that follow each other in their body are copied as one range (what lies
+ * between them is blank), so a slice of a packet costs one copy, not one per line.
+ */
+function ndjsonBody(logs: Routable[]): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  let run: { body: Uint8Array; start: number; end: number } | undefined;
+  const flush = () => {
+    if (run === undefined) return;
+    chunks.push(run.body.subarray(run.start, run.end), LINE_BREAK);
+    run = undefined;
+  };
+  for (const r of logs) {
+    if (!isRaw(r)) {
+      flush();
+      chunks.push(encoder.encode(`${JSON.stringify(r)}\n`));
+    } else if (run !== undefined && run.body === r.body && r.start >= run.end && blank(r.body, run.end, r.start)) {
+      run.end = r.end;
+    } else {
+      flush();
+      run = { body: r.body, start: r.start, end: r.end };
+    }
+  }
+  flush();
+  return chunks;
+}
+
+const encoder = new TextEncoder();
+const LINE_BREAK = new Uint8Array([10]);
+
+function blank(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = bytes[i];
+    if (c !== 10 && c !== 13 && c !== 32 && c !== 9) return false;
+  }
+  return true;
+}
 
 // A cheap guard that a result line is one JSON object, so that splicing it into an answer can
 // only produce valid JSON. (The first line, the id, is parsed for real.)

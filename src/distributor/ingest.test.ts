@@ -4,6 +4,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { HttpError } from "../http/errors.ts";
+import { isRaw, rawText } from "../protocol/record.ts";
 import { Balancer } from "./balancer.ts";
 import { Channel } from "./channel.ts";
 import { createCounters } from "./counters.ts";
@@ -66,7 +67,7 @@ function rig({ capacity = 100, healthy = true, authToken, maxBodyBytes = 1000, f
 
 type ErrorBody = {
   error: string;
-  results?: ({ status: number; error: string } | { analyzer: string; result: unknown })[];
+  results?: ({ status: number; error: string } | { analyzer: string; result?: unknown })[];
 };
 const errorOf = async (res: Response) => (await res.json()) as ErrorBody;
 
@@ -112,6 +113,84 @@ describe("a delivered request", () => {
     job.reply!.settle(1, ok("a1", {}));
     job.reply!.settle(0, ok("a1", {}));
     expect((await res).status).toBe(200);
+  });
+});
+
+describe("NDJSON", () => {
+  const ndjson = { "content-type": "application/x-ndjson" };
+  const text = (job: Job) => job.logs.map((r) => (isRaw(r) ? rawText(r) : r));
+
+  test("a waiting client's lines are queued as they came, unparsed, each its own message", async () => {
+    const { post, channel } = rig();
+    const res = post('{"msg":"a"}\r\n\n  {"msg":"b"} \n{"not json"}', ndjson);
+    const [job] = await channel.recvBatch(10);
+    expect(text(job)).toEqual(['{"msg":"a"}', '{"msg":"b"}', '{"not json"}']);
+    expect(job.minimal).toBe(false);
+    for (let i = 0; i < 3; i++) job.reply!.settle(i, ok("a1", { n: i }));
+    expect((await res).status).toBe(200);
+  });
+
+  test("a line an analyzer refused fails the request with a 400 listing every message's outcome", async () => {
+    const { post, settleNext } = rig();
+    const res = post('{"msg":"a"}\n{"lvl":1}\n', ndjson);
+    await settleNext(ok("a1", { n: 0 }), { status: 400, error: "message 2: the line has no message" });
+    expect(res).resolves.toHaveProperty("status", 400);
+    expect(await errorOf(await res)).toEqual({
+      error: "1 of 2 messages failed: message 2: the line has no message",
+      results: [
+        { analyzer: "a1", result: { n: 0 } },
+        { status: 400, error: "message 2: the line has no message" },
+      ],
+    });
+  });
+
+  test("a 503 among the outcomes outranks a refused line: the agent should send it again", async () => {
+    const { post, settleNext } = rig();
+    const res = post('{"msg":"a"}\n{"lvl":1}\n', ndjson);
+    await settleNext({ status: 503, error: "no healthy analyzer" }, { status: 400, error: "message 2: no message" });
+    expect((await res).status).toBe(503);
+  });
+
+  test("lines that do not each hold one object are read whole, as before", async () => {
+    const { post, channel } = rig();
+    const res = post('{"msg":\n"a"}\n', ndjson);
+    const [job] = await channel.recvBatch(10);
+    expect(job.logs).toEqual(["a"]);
+    job.reply!.settle(0, ok("a1", {}));
+    expect((await res).status).toBe(200);
+  });
+
+  test("respond-async NDJSON is parsed before its 202: a bad line refuses the body and nothing is queued", async () => {
+    const { post, channel } = rig();
+    const res = await post('{"msg":"a"}\n{"lvl":1}\n', { ...ndjson, prefer: "respond-async" });
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).error).toStartWith("value 2 has no message");
+    expect(channel.size).toBe(0);
+    expect((await post('{"msg":"a"}\n', { ...ndjson, prefer: "respond-async" })).status).toBe(202);
+    const [job] = await channel.recvBatch(10);
+    expect(job.logs).toEqual(["a"]);
+  });
+});
+
+describe("Prefer: return=minimal", () => {
+  test("answers how many were analyzed, and the job asks the analyzers for no analyses", async () => {
+    const { post, channel } = rig();
+    const res = post({ logs: ["a", "b"] }, { prefer: "return=minimal" });
+    const [job] = await channel.recvBatch(10);
+    expect(job.minimal).toBe(true);
+    job.reply!.settle(0, { analyzer: "a1" });
+    job.reply!.settle(1, { analyzer: "a2" });
+    expect(await (await res).json()).toEqual({ analyzed: 2 });
+  });
+
+  test("a failure still lists every message's outcome, without analyses", async () => {
+    const { post, settleNext } = rig();
+    const res = post({ logs: ["a", "b"] }, { prefer: "return=minimal" });
+    await settleNext({ analyzer: "a1" }, failed(502, "analyzer a2 answered 500"));
+    expect(await errorOf(await res)).toEqual({
+      error: "1 of 2 messages failed: analyzer a2 answered 500",
+      results: [{ analyzer: "a1" }, { status: 502, error: "analyzer a2 answered 500" }],
+    });
   });
 });
 

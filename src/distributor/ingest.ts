@@ -18,21 +18,21 @@ import {
   ShuttingDownError,
   UnauthorizedError,
 } from "../http/errors.ts";
-import type { Decoded, LogRecord } from "../protocol/record.ts";
+import type { Decoded, LogRecord, Routable } from "../protocol/record.ts";
 import type { Balancer } from "./balancer.ts";
 import type { Channel } from "./channel.ts";
 import type { Counters } from "./counters.ts";
 import type { Job, Outcome, Reply } from "./dispatch.ts";
 import type { Intake } from "./intake.ts";
 
-/** One record's analysis: the analyzer's id and its result as JSON text (see forward.ts). */
-export type Delivered = Extract<Outcome, { result: string }>;
+/** One record's analysis: the analyzer's id and its result as JSON text (see forward.ts); no result when none was asked for. */
+export type Delivered = Extract<Outcome, { analyzer: string }>;
 
 /** How a request's records were accepted: queued (respond-async), or delivered, each with its analysis in order. */
 export type Acceptance = { readonly async: true } | { readonly async: false; readonly results: readonly Delivered[] };
 
 /** A wire format an endpoint takes: src/protocol/formats/ decodes it, and builds its answer. */
-export type IngestFormat<D extends Decoded = Decoded> = {
+export type IngestFormat<D extends Decoded<Routable> = Decoded> = {
   readonly name: string;
   /** The records in a body; throws an HttpError (400, 415) a person can act on. */
   decode(body: Uint8Array, contentType: string, req: Request): D;
@@ -41,6 +41,11 @@ export type IngestFormat<D extends Decoded = Decoded> = {
   /** Whether the error body of a failed delivery lists every record's outcome (POST /analyze's does). */
   listsOutcomes?(decoded: D): boolean;
   /**
+   * Whether the answer shows the analyses (POST /analyze's, unless `Prefer: return=minimal`); without
+   * it, analyzers are asked only how many they took, which saves them, and us, the bytes.
+   */
+  wantsResults?(decoded: D, req: Request): boolean;
+  /**
    * The answer to a decoded request the distributor could not take (a 5xx: 503, 502, 504), for a
    * protocol whose clients read the body rather than the status; keeps the error's status and headers.
    * Without it, the JSON error of every other answer.
@@ -48,7 +53,7 @@ export type IngestFormat<D extends Decoded = Decoded> = {
   failure?(decoded: D, error: HttpError): Response;
 };
 
-export type IngestOptions<D extends Decoded = Decoded> = {
+export type IngestOptions<D extends Decoded<Routable> = Decoded> = {
   format: IngestFormat<D>;
   channel: Channel<Job>;
   /** Where async requests' messages go (the spool, or the queue): intake.ts. */
@@ -65,7 +70,9 @@ export type IngestOptions<D extends Decoded = Decoded> = {
 };
 
 /** The handler of one format's endpoint: every answer, errors included, comes out of it as a Response. */
-export function createIngestHandler<D extends Decoded>(options: IngestOptions<D>): (req: Request) => Promise<Response> {
+export function createIngestHandler<D extends Decoded<Routable>>(
+  options: IngestOptions<D>,
+): (req: Request) => Promise<Response> {
   const { format, counters, maxBodyBytes, maxPacket, observe } = options;
   const admit = createAdmission(options);
   const authorized = options.authToken ? bearerCheck(options.authToken) : undefined;
@@ -87,7 +94,10 @@ export function createIngestHandler<D extends Decoded>(options: IngestOptions<D>
         throw error;
       }
       const async = prefersAsync(req.headers.get("prefer"));
-      const acceptance = await admit(decoded.records, async, format.listsOutcomes?.(decoded) ?? false);
+      const acceptance = await admit(decoded.records, async, {
+        listsOutcomes: format.listsOutcomes?.(decoded) ?? false,
+        minimal: !(format.wantsResults?.(decoded, req) ?? false),
+      });
       return format.respond(decoded, req, acceptance);
     } catch (error) {
       if (format.failure && decoded !== undefined && error instanceof HttpError && error.status >= 500) {
@@ -113,15 +123,16 @@ function createAdmission(options: Pick<IngestOptions, "channel" | "intake" | "ba
   const { channel, intake, balancer, counters } = options;
 
   return async function admit(
-    records: readonly LogRecord[],
+    records: readonly Routable[],
     async: boolean,
-    listsOutcomes: boolean,
+    { listsOutcomes, minimal }: { listsOutcomes: boolean; minimal: boolean },
   ): Promise<Acceptance> {
     const n = records.length;
     if (n === 0) return async ? ASYNC : NOTHING; // e.g. an OTLP export with no records: nothing to deliver
     if (async) {
       try {
-        await intake.accept(records); // stored (or queued) whole, or refused whole
+        // Raw lines are made only for waiting clients (formats.ts): what is stored was parsed, whole.
+        await intake.accept(records as readonly LogRecord[]); // stored (or queued) whole, or refused whole
       } catch (error) {
         counters.rejected += n;
         throw error;
@@ -140,7 +151,7 @@ function createAdmission(options: Pick<IngestOptions, "channel" | "intake" | "ba
     }
     const reply = new Collector(n);
     // The whole request is one queue item, admitted whole or refused whole; capacity counts messages.
-    if (!channel.trySend({ logs: records, reply })) {
+    if (!channel.trySend({ logs: records, reply, minimal })) {
       counters.rejected += n;
       throw new QueueFullError(channel.capacity);
     }
@@ -154,7 +165,11 @@ function createAdmission(options: Pick<IngestOptions, "channel" | "intake" | "ba
     const worst = failed.reduce((a, b) => (rank(b.status) > rank(a.status) ? b : a));
     const error = outcomeError(worst);
     const results = listsOutcomes
-      ? outcomes.map((o) => ("error" in o ? o : { analyzer: o.analyzer, result: JSON.parse(o.result) as unknown }))
+      ? outcomes.map((o) =>
+          "error" in o || o.result === undefined
+            ? o
+            : { analyzer: o.analyzer, result: JSON.parse(o.result) as unknown },
+        )
       : undefined;
     throw new HttpError(
       error.status,
@@ -190,9 +205,10 @@ function outcomeError(o: Failed): HttpError {
   return o.status === 503 ? new NoHealthyAnalyzerError() : new HttpError(o.status, o.error);
 }
 
-// 503 says "retry later", which is the most useful thing to tell a client that retries the packet.
+// 503 says "retry later", which is the most useful thing to tell a client that retries the packet;
+// a 400 (a line the analyzer refused) is the least: resent, it would be refused again.
 function rank(status: number): number {
-  return status === 503 ? 3 : status === 504 ? 2 : 1;
+  return status === 503 ? 3 : status === 504 ? 2 : status === 400 ? 0 : 1;
 }
 
 /** Gathers one outcome per message of a request; resolves once all are in. */

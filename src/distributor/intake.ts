@@ -75,7 +75,7 @@ export function memoryIntake(channel: Channel<Job>, maxPacket: number, log: (lin
       const at = new Date().toISOString();
       for (let i = start; i < end; i++) {
         const id = nextDeadId++;
-        dead.push({ id, messageId: `memory-${id}`, record: job.logs[i], reason, at });
+        dead.push({ id, messageId: `memory-${id}`, record: job.logs[i] as LogRecord, reason, at }); // async: parsed records only (formats.ts)
       }
       if (dead.length > MEMORY_DEAD_LETTERS) forgotten += dead.splice(0, dead.length - MEMORY_DEAD_LETTERS).length;
     },
@@ -161,7 +161,8 @@ export class DiskIntake implements Intake {
 
   givenUp(job: Job, start: number, end: number, reason: string): void {
     const row = job.stored?.row ?? 0;
-    for (let i = start; i < end; i++) this.#spool.deadLetter(this.#spool.messageId(row, i), job.logs[i], reason);
+    for (let i = start; i < end; i++)
+      this.#spool.deadLetter(this.#spool.messageId(row, i), job.logs[i] as LogRecord, reason);
     this.#settled(job, end - start);
   }
 

@@ -9,7 +9,7 @@ export type BodyIssue = {
 };
 
 /** One message of a packet, in a partial failure: its analysis or why it failed. */
-export type MessageOutcome = { analyzer: string; result: unknown } | { status: number; error: string };
+export type MessageOutcome = { analyzer: string; result?: unknown } | { status: number; error: string };
 
 export type ErrorBody = {
   /** A sentence a person can act on. */

@@ -8,9 +8,30 @@ export type LogFields = Record<string, unknown>;
 
 export type LogRecord = string | { message: string; fields: LogFields };
 
-/** What a format's decoder found in one request body. */
-export type Decoded = {
-  records: LogRecord[];
+/**
+ * One line of an NDJSON body as it came, not parsed nor even decoded: bytes start..end-1 of the
+ * request's body. The distributor routes it as it is and the analyzer reads it
+ * (src/protocol/batch.ts), refusing it on its own when it holds no message.
+ */
+export type RawLine = { readonly body: Uint8Array; readonly start: number; readonly end: number };
+
+/** What the distributor routes: a record, or a line only the analyzer will read. */
+export type Routable = LogRecord | RawLine;
+
+export function isRaw(record: Routable): record is RawLine {
+  return typeof record === "object" && "body" in record;
+}
+
+const utf8 = new TextDecoder();
+
+/** A raw line's text. */
+export function rawText(line: RawLine): string {
+  return utf8.decode(line.body.subarray(line.start, line.end));
+}
+
+/** What a format's decoder found in one request body (raw lines only where the decoder says so). */
+export type Decoded<R extends Routable = LogRecord> = {
+  records: R[];
   /** Records refused on their own (no message in them), when the format can say so per record. */
   rejected?: { count: number; reason: string };
 };

@@ -43,7 +43,7 @@ type Conn = {
   /** The request on this connection waiting for its answer; null while idle. */
   exchange: Exchange | null;
   /** Request bytes the socket did not take yet; written on drain. */
-  unsent: Buffer | null;
+  unsent: Uint8Array | null;
   idleSince: number;
   closed: boolean;
   /** The last error the socket reported (a TLS alert, a reset), for the message when it closes. */
@@ -82,23 +82,25 @@ export class HttpClient {
     return this.#idle.length;
   }
 
-  /** POSTs `body` to `path` and reads the whole answer; rejects with a ClientError. */
+  /** POSTs `body` (text, or bytes in pieces) to `path` and reads the whole answer; rejects with a ClientError. */
   async post(
     path: string,
-    body: string,
-    headers: { contentType: string; accept: string },
+    body: string | readonly Uint8Array[],
+    headers: { contentType: string; accept: string; prefer?: string },
     timeoutMs: number,
   ): Promise<ClientResponse> {
-    const bodyBytes = Buffer.byteLength(body);
+    const bodyBytes = typeof body === "string" ? Buffer.byteLength(body) : sizeOf(body);
+    const prefer = headers.prefer === undefined ? "" : `Prefer: ${headers.prefer}\r\n`;
     const head =
       `POST ${path} HTTP/1.1\r\nHost: ${this.#host}\r\nContent-Type: ${headers.contentType}\r\nAccept: ${headers.accept}\r\n` +
-      `Content-Length: ${bodyBytes}\r\n\r\n`;
+      `${prefer}Content-Length: ${bodyBytes}\r\n\r\n`;
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const reused = this.#takeIdle();
       const conn = reused ?? (await this.#connect(deadline, timeoutMs));
       try {
-        return await this.#exchange(conn, head + body, head.length + bodyBytes, deadline, timeoutMs);
+        const request = typeof body === "string" ? head + body : withHead(head, body);
+        return await this.#exchange(conn, request, head.length + bodyBytes, deadline, timeoutMs);
       } catch (error) {
         // A kept-alive connection the server closed just as we reused it: nothing was answered,
         // so the request goes once more on a fresh connection, as browsers and Go's client do.
@@ -255,7 +257,7 @@ export class HttpClient {
 
   #exchange(
     conn: Conn,
-    request: string,
+    request: string | Uint8Array,
     requestBytes: number,
     deadline: number,
     timeoutMs: number,
@@ -278,7 +280,10 @@ export class HttpClient {
     conn.parser.reset();
     // Most requests go in one write; the rest of a large one follows on drain.
     const written = conn.socket.write(request);
-    if (written < requestBytes) conn.unsent = Buffer.from(request).subarray(Math.max(written, 0));
+    if (written < requestBytes) {
+      const bytes = typeof request === "string" ? Buffer.from(request) : request;
+      conn.unsent = bytes.subarray(Math.max(written, 0));
+    }
     return promise.finally(() => clearTimeout(timer));
   }
 }
@@ -289,6 +294,25 @@ function describeTlsError(error: Error | null | undefined): string {
   const code = (error as { code?: string }).code;
   return code && code !== error.message ? `${code} (${error.message})` : error.message;
 }
+
+/** The head (ASCII) and the body's pieces in one buffer, for one write. */
+function withHead(head: string, body: readonly Uint8Array[]): Uint8Array {
+  const request = new Uint8Array(head.length + sizeOf(body));
+  headEncoder.encodeInto(head, request);
+  let at = head.length;
+  for (const piece of body) {
+    request.set(piece, at);
+    at += piece.length;
+  }
+  return request;
+}
+
+function sizeOf(pieces: readonly Uint8Array[]): number {
+  let size = 0;
+  for (const piece of pieces) size += piece.length;
+  return size;
+}
+const headEncoder = new TextEncoder();
 
 function timeoutError(timeoutMs: number): ClientError {
   return new ClientError("timeout", `no answer within ${timeoutMs} ms`);

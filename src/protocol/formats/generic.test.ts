@@ -4,7 +4,8 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { BadRequestError } from "../../http/errors.ts";
-import { decodeGeneric, type GenericDecoded, USAGE } from "./generic.ts";
+import { rawText } from "../record.ts";
+import { decodeGeneric, type GenericDecoded, ndjsonLines, recordOfLine, USAGE } from "./generic.ts";
 
 const encoder = new TextEncoder();
 const decode = (body: string | Uint8Array, contentType = "") =>
@@ -319,5 +320,46 @@ describe("properties", () => {
         },
       ),
     );
+  });
+});
+
+describe("ndjsonLines: an NDJSON body's lines for the distributor, unparsed", () => {
+  const lines = (body: string, contentType = "application/x-ndjson") =>
+    ndjsonLines(encoder.encode(body), contentType)?.map((l) => rawText(l));
+
+  test("each object line as it came; blank lines skipped, blanks around a line and \\r dropped", () => {
+    expect(lines('{"msg":"a"}\r\n\r\n  {"msg":"é"} \n{"x":}\n')).toEqual(['{"msg":"a"}', '{"msg":"é"}', '{"x":}']);
+    expect(lines('{"msg":"a"}', "application/jsonl; charset=utf-8")).toEqual(['{"msg":"a"}']);
+  });
+
+  test.each([
+    ["a JSON Content-Type", '{"msg":"a"}\n', "application/json"],
+    ["no Content-Type", '{"msg":"a"}\n', ""],
+    ["an object over several lines", '{"msg":\n"a"}\n', "application/x-ndjson"],
+    ["a line of strings", '"a"\n', "application/x-ndjson"],
+    ["blank lines only", "\n \n", "application/x-ndjson"],
+  ])("is undefined for %s: the body is read whole", (_, body, contentType) => {
+    expect(lines(body, contentType)).toBeUndefined();
+  });
+});
+
+describe("recordOfLine: a line of the distributor's NDJSON batch", () => {
+  test.each([
+    ['{"message":"a","level":"warn"}', { message: "a", fields: { level: "warn" } }],
+    ['{"log":"a"}', "a"],
+    ['"a string"', "a string"],
+    ['{"message":"m","fields":{"level":"error"}}', { message: "m", fields: { level: "error" } }],
+  ])("%s is a record", (line, record) => {
+    expect(recordOfLine(line)).toEqual(record);
+  });
+
+  test.each([
+    ['{"message":', /^not valid JSON \(JSON Parse error/],
+    ['{"lvl":1}', /^the line has no message: put it under one of log, message/],
+    ['{"msg":1}', /^the line\.msg must be a string/],
+    ["42", /^the line must be a string or an object with a message, got a number/],
+  ])("%s is refused alone, with its reason", (line, reason) => {
+    const r = recordOfLine(line);
+    expect(typeof r === "object" && "rejected" in r ? r.rejected : "").toMatch(reason);
   });
 });

@@ -16,7 +16,14 @@
 // object without a message, refuses the whole body with a 400 naming it.
 
 import { BadRequestError, HttpError } from "../../http/errors.ts";
-import { type Decoded, type LogFields, type LogRecord, MESSAGE_KEYS, recordFromObject } from "../record.ts";
+import {
+  type Decoded,
+  type LogFields,
+  type LogRecord,
+  MESSAGE_KEYS,
+  type RawLine,
+  recordFromObject,
+} from "../record.ts";
 import { decodeMsgpack, MSGPACK_TYPES, startsWithMsgpackArray } from "./msgpack.ts";
 
 /**
@@ -92,6 +99,51 @@ export function decodeGeneric(body: Uint8Array, contentType: string): GenericDec
   return fromText(text, body);
 }
 
+/**
+ * An NDJSON body (by its Content-Type) as its lines, unparsed and undecoded, for the distributor to
+ * route as they are: no JSON.parse per message on its side, the analyzer reads each line
+ * (recordOfLine). Blank lines are skipped, blanks around a line (a trailing \r) dropped. Undefined,
+ * so that decodeGeneric reads the body the usual way, unless every line looks like one object
+ * (`{` to `}`): a body whose objects span lines or sit back to back keeps being read whole.
+ */
+export function ndjsonLines(body: Uint8Array, contentType: string): RawLine[] | undefined {
+  if (typeOf(contentType) !== "ndjson" || startsWithMsgpackArray(body)) return undefined;
+  const lines: RawLine[] = [];
+  let from = 0;
+  while (from < body.length) {
+    let to = body.indexOf(LINE_FEED, from);
+    if (to === -1) to = body.length;
+    const next = to + 1;
+    while (to > from && isBlank(body[to - 1]!)) to--;
+    while (from < to && isBlank(body[from]!)) from++;
+    if (from < to) {
+      if (body[from] !== OPEN_BRACE || body[to - 1] !== CLOSE_BRACE) return undefined;
+      lines.push({ body, start: from, end: to });
+    }
+    from = next;
+  }
+  return lines.length > 0 ? lines : undefined;
+}
+
+/**
+ * One line of the distributor's NDJSON batch (src/protocol/batch.ts) as a record, read as a value of
+ * an NDJSON body is; a line that is not JSON or holds no message is refused on its own: its reason.
+ */
+export function recordOfLine(line: string): LogRecord | { rejected: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (e) {
+    return { rejected: `not valid JSON (${reason(e)})` };
+  }
+  try {
+    return recordOf(value, "the line");
+  } catch (error) {
+    if (error instanceof BadRequestError) return { rejected: error.message };
+    throw error;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // JSON
 
@@ -100,6 +152,7 @@ const CLOSE_BRACE = 125;
 const OPEN_BRACKET = 91;
 const CLOSE_BRACKET = 93;
 const QUOTE = 34;
+const LINE_FEED = 10;
 const BACKSLASH = 92;
 
 type Parsed = { values: unknown[]; one: boolean } | { error: string };
