@@ -73,6 +73,7 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
     budget: new RetryBudget({ ratio: config.retryBudgetRatio, minPerSecond: config.retryBudgetMinPerSecond }),
     observe: (upstream, seconds) => upstreamHistogram(latencies, upstream.url).observe(seconds),
     ledger: intake,
+    maxBatchBytes: config.batchMaxBytes,
   });
   const pool = startPool({
     channel,

@@ -98,6 +98,12 @@ export const distributorSettings = {
     schema: wholeNumber(512, 1, 100_000),
     doc: "most messages a worker takes from the queue at once (one request per analyzer carries its share of them)",
   },
+  batchMaxBytes: {
+    env: "BATCH_MAX_BYTES",
+    // Half the analyzers' default MAX_BODY_BYTES: room for JSON escaping and the wrapping.
+    schema: wholeNumber(512 * 1024, 1024, 1024 * MIB),
+    doc: "about the most bytes of messages one analyzer request carries: a worker's batch (messages of several requests) is cut into requests of at most this; keep it below the analyzers' `MAX_BODY_BYTES`. A request an analyzer still refuses as too large (413) is halved and sent again; a single message it refuses is a 413 to its client (a dead letter when async)",
+  },
   batchLingerMs: {
     env: "BATCH_LINGER_MS",
     schema: wholeNumber(2, 0, 1000),

@@ -36,6 +36,9 @@ type RigOptions = {
   maxEjectionPercent?: number;
   budget?: RetryBudget;
   seed?: number;
+  maxBatchBytes?: number;
+  /** The analyzers answer 413 to a request whose messages' text is longer than this (their MAX_BODY_BYTES). */
+  takesUpTo?: number;
 };
 
 function rig({
@@ -45,6 +48,8 @@ function rig({
   maxEjectionPercent,
   budget,
   seed = 7,
+  maxBatchBytes,
+  takesUpTo = Number.POSITIVE_INFINITY,
 }: RigOptions = {}) {
   const upstreams = weights.map((w, i) => createUpstream(`http://a${i + 1}.test:9000`, w));
   const balancer = new Balancer(upstreams, { random: seededRandom(seed), maxEjectionPercent });
@@ -65,6 +70,15 @@ function rig({
     turns.set(upstream, turn + 1);
     const behaviour = typeof script === "string" ? script : script[Math.min(turn, script.length - 1)];
     if (behaviour !== "ok") return FAILURES[behaviour];
+    if (logs.reduce((n, l) => n + l.length, 0) > takesUpTo)
+      return {
+        ok: false,
+        retryable: false,
+        unreachable: false,
+        timedOut: false,
+        reason: "answered 413: too large",
+        tooLarge: true,
+      };
     return { ok: true, analyzer: upstream.id, results: logs.map(resultFor) };
   }
 
@@ -74,6 +88,7 @@ function rig({
     counters,
     maxAttempts,
     budget,
+    maxBatchBytes,
     observe: (upstream, seconds) => observed.push([upstream, seconds]),
     ledger: {
       delivered: (_job, start, end) => delivered.push([start, end]),
@@ -494,5 +509,56 @@ describe("messages an analyzer refuses on its own, and minimal answers", () => {
     await dispatch([notWanting(), asyncJob(1)]);
     await dispatch([notWanting(), job(2).job]);
     expect(minimal).toEqual([true, true, false]);
+  });
+});
+
+describe("batches too large for an analyzer", () => {
+  /** `n` messages of `size` characters each, numbered so that every one is told apart. */
+  const sized = (n: number, size: number, prefix: string) =>
+    Array.from({ length: n }, (_, i) => `${prefix} ${i} `.padEnd(size, "x"));
+
+  test("a batch over maxBatchBytes goes as several requests within it, each message settled once with its own result", async () => {
+    const { dispatch, calls, counters } = rig({ weights: [1], maxBatchBytes: 10_000 });
+    const jobs = [0, 1, 2].map((k) => ({ ...job(0), logs: sized(30, 1000, `job${k}`) }));
+    const outcomes: Outcome[][] = jobs.map(() => []);
+    await dispatch(
+      jobs.map((j, k) => ({ logs: j.logs, reply: { settle: (i: number, o: Outcome) => (outcomes[k][i] = o) } })),
+    );
+    // 90 messages of ~1 KB: at most 9 per request of 10,000 bytes
+    expect(calls.length).toBe(10);
+    for (const c of calls) expect(c.logs.reduce((n, l) => n + l.length + 3, 0)).toBeLessThanOrEqual(10_000);
+    expect(calls.flatMap((c) => c.logs).sort()).toEqual(jobs.flatMap((j) => j.logs).sort());
+    for (const [k, j] of jobs.entries())
+      expect(outcomes[k].map((o) => "result" in o && o.result)).toEqual(j.logs.map(resultFor));
+    expect(counters).toMatchObject({ delivered: 90, failed: 0, retried: 0 });
+  });
+
+  test("a 413 halves the request until the halves fit: no attempt used up, the analyzer stays healthy", async () => {
+    const { dispatch, calls, counters, upstreams } = rig({ weights: [1], maxAttempts: 1, takesUpTo: 5_000 });
+    const { job: j, outcomes } = job(0);
+    j.logs.push(...sized(40, 1000, "big"));
+    await dispatch([j]);
+    expect(outcomes.map((o) => "result" in o && o.result)).toEqual(j.logs.map(resultFor));
+    const delivered = calls.filter((c) => c.logs.reduce((n, l) => n + l.length, 0) <= 5_000);
+    expect(delivered.flatMap((c) => c.logs).sort()).toEqual([...j.logs].sort());
+    expect(counters).toMatchObject({ delivered: 40, failed: 0, retried: 0 });
+    expect(upstreams[0].healthy).toBe(true);
+  });
+
+  test("a message larger than the analyzer takes fails alone with 413, or becomes a dead letter when async", async () => {
+    const { dispatch, counters, lost } = rig({ weights: [1], takesUpTo: 5_000 });
+    const outcomes: Outcome[] = [];
+    const logs = [...sized(3, 100, "small"), "y".repeat(6_000)];
+    await dispatch([
+      { logs, reply: { settle: (i, o) => (outcomes[i] = o) } },
+      { logs: ["z".repeat(7_000), "fine"], reply: null },
+    ]);
+    expect(outcomes.slice(0, 3).map((o) => "result" in o && o.result)).toEqual(logs.slice(0, 3).map(resultFor));
+    expect(outcomes[3]).toEqual({
+      status: 413,
+      error: "a message is larger than analyzer a1.test:9000 takes: it answered 413: too large",
+    });
+    expect(lost).toEqual([[0, 1, "a message is larger than analyzer a1.test:9000 takes: it answered 413: too large"]]);
+    expect(counters).toMatchObject({ delivered: 4, failed: 2, retried: 0 });
   });
 });

@@ -15,7 +15,7 @@
 // A stored message (from the spool) is the exception: its pick is drawn from its id, so that a
 // replay goes where the first try went; its slices are runs of messages picked alike, in place.
 
-import type { Routable } from "../protocol/record.ts";
+import { isRaw, type Routable } from "../protocol/record.ts";
 import type { Balancer } from "./balancer.ts";
 import type { Counters } from "./counters.ts";
 import type { Forward } from "./forward.ts";
@@ -27,7 +27,7 @@ import type { Upstream } from "./upstream.ts";
  * `result` is the analyzer's analysis as JSON text, passed through without parsing (none when the
  * job is minimal). A 400 is a message the analyzer refused on its own (a raw line it could not read).
  */
-export type Outcome = { analyzer: string; result?: string } | { status: 400 | 502 | 503 | 504; error: string };
+export type Outcome = { analyzer: string; result?: string } | { status: 400 | 413 | 502 | 503 | 504; error: string };
 
 /** Collects a request's outcomes; `settle` is called exactly once per message index. */
 export type Reply = { settle(index: number, outcome: Outcome): void };
@@ -65,6 +65,11 @@ export type DispatchOptions = {
   observe?: (upstream: Upstream, seconds: number) => void;
   /** Told what became of async messages: nobody else hears of it. */
   ledger?: Ledger;
+  /**
+   * An analyzer request carries about this many bytes of messages at most (BATCH_MAX_BYTES); a
+   * single larger message goes alone. Default: no limit (tests of dispatch alone).
+   */
+  maxBatchBytes?: number;
 };
 
 /** Without an intake (tests of dispatch alone): async messages given up on are only logged. */
@@ -76,6 +81,7 @@ const LOG_ONLY: Ledger = {
 
 export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Promise<void> {
   const { balancer, forward, counters, maxAttempts, budget, observe } = options;
+  const maxBatchBytes = options.maxBatchBytes ?? Number.POSITIVE_INFINITY;
   const ledger = options.ledger ?? LOG_ONLY;
 
   function fail(part: Part, outcome: Extract<Outcome, { error: string }>): void {
@@ -143,6 +149,13 @@ export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Pr
       await Promise.all([deliver(upstream, stored, retry), deliver(upstream, others, retry)]);
       return;
     }
+    // Messages of several requests share a batch, so it can outgrow the analyzer's body limit though
+    // each request was within the distributor's: cut it into requests of at most maxBatchBytes.
+    const pieces = bySize(parts, maxBatchBytes);
+    if (pieces.length > 1) {
+      await Promise.all(pieces.map((piece) => deliver(upstream, piece, retry)));
+      return;
+    }
     const logs: Routable[] = [];
     for (const p of parts) for (let i = p.start; i < p.end; i++) logs.push(p.job.logs[i]);
     // Stored messages carry their ids, so that the analyzer can drop one it has analyzed before.
@@ -189,6 +202,18 @@ export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Pr
       }
       return;
     }
+    // 413: the analyzer takes less than maxBatchBytes (its MAX_BODY_BYTES is lower, or JSON escaping
+    // grew the body): halves go again at once, the analyzer is not at fault and no attempt is used.
+    // A message alone that is still too large is refused for good: every analyzer would refuse it.
+    if (r.tooLarge && logs.length > 1) {
+      await Promise.all(halves(parts, logs.length).map((half) => deliver(upstream, half, retry)));
+      return;
+    }
+    if (r.tooLarge) {
+      counters.failed += 1;
+      fail(parts[0], { status: 413, error: `a message is larger than analyzer ${upstream.id} takes: it ${r.reason}` });
+      return;
+    }
     if (r.retryable && (r.unreachable || balancer.mayEject())) balancer.setHealthy(upstream, false, r.reason);
     const wantsRetry = r.retryable && parts.some((p) => p.attempts + 1 < maxAttempts);
     const mayRetry = wantsRetry && (budget?.tryWithdraw() ?? true);
@@ -231,4 +256,55 @@ export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Pr
       pending = retry;
     }
   };
+}
+
+/** About how many bytes a message adds to an analyzer request (exact for a raw line, the text's length for a record). */
+function sizeOf(log: Routable): number {
+  if (typeof log === "string") return log.length + 3;
+  if (isRaw(log)) return log.end - log.start + 1;
+  // A record's fields are not measured (that would cost a JSON encoding): a generous allowance.
+  return log.message.length + 256;
+}
+
+/** `parts` cut into runs of at most `maxBytes` (a message larger than that alone); [parts] when they fit. */
+function bySize(parts: Part[], maxBytes: number): Part[][] {
+  if (maxBytes === Number.POSITIVE_INFINITY) return [parts];
+  const pieces: Part[][] = [];
+  let piece: Part[] = [];
+  let bytes = 0;
+  for (const p of parts) {
+    let start = p.start;
+    for (let i = p.start; i < p.end; i++) {
+      const size = sizeOf(p.job.logs[i]);
+      if (bytes + size > maxBytes && bytes > 0) {
+        if (i > start) piece.push({ ...p, start, end: i });
+        pieces.push(piece);
+        piece = [];
+        bytes = 0;
+        start = i;
+      }
+      bytes += size;
+    }
+    piece.push(start === p.start ? p : { ...p, start });
+  }
+  if (piece.length > 0) pieces.push(piece);
+  return pieces;
+}
+
+/** `parts` (holding `count` messages) as two runs of about half the messages each. */
+function halves(parts: Part[], count: number): [Part[], Part[]] {
+  const first: Part[] = [];
+  const second: Part[] = [];
+  let left = Math.floor(count / 2);
+  for (const p of parts) {
+    const n = p.end - p.start;
+    if (left >= n) first.push(p);
+    else if (left === 0) second.push(p);
+    else {
+      first.push({ ...p, end: p.start + left });
+      second.push({ ...p, start: p.start + left });
+    }
+    left = Math.max(0, left - n);
+  }
+  return [first, second];
 }

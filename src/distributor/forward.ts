@@ -25,7 +25,7 @@ export type ForwardResult =
    * retryable: the analyzer is at fault (connection error, timeout, 5xx, nonsense answer).
    * unreachable: no connection at all, the one failure that says for sure nothing is there.
    */
-  | { ok: false; retryable: boolean; unreachable: boolean; timedOut: boolean; reason: string };
+  | { ok: false; retryable: boolean; unreachable: boolean; timedOut: boolean; reason: string; tooLarge?: boolean };
 
 /**
  * `ids`: the messages' ids, for the analyzer to drop repeats by (null for a message without one).
@@ -75,6 +75,8 @@ export function createForward(timeoutMs: number, tls: AnalyzerTls = {}): Forward
         unreachable: false,
         timedOut: false,
         reason: `answered ${res.status}: ${text.slice(0, 200)}`,
+        // over the analyzer's MAX_BODY_BYTES: the batch, not its messages, may be what is too large
+        tooLarge: res.status === 413,
       };
     }
     try {
