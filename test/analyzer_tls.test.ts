@@ -1,7 +1,8 @@
 // TLS from the distributor to its analyzers (issue #15, item 3): https:// analyzer URLs verified
 // against ANALYZER_CA_FILE, a client certificate for analyzers that require one, and DNS discovery
-// over https verified against the name resolved. Until the analyzer serves TLS itself, each one
-// here is a real analyzer child process behind a real TLS server (testkit/tlsfront.ts).
+// over https verified against the name resolved. Most analyzers here are a real analyzer child
+// process behind a real TLS server (testkit/tlsfront.ts), so that any certificate can be served;
+// the last test has every hop over mTLS with the programs' own TLS (TLS_CERT_FILE and friends).
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readAnalyzerTls } from "../src/distributor/analyzertls.ts";
@@ -237,5 +238,61 @@ describe("DNS discovery with ANALYZER_SCHEME=https", () => {
     } finally {
       await distributor.drain(1000);
     }
+  });
+});
+
+describe("every hop over mTLS with the programs' own TLS", () => {
+  test("client → distributor → analyzers 1:3: every message arrives once, shares fit the weights", async () => {
+    const serving = {
+      TLS_CERT_FILE: certs.server.cert,
+      TLS_KEY_FILE: certs.server.key,
+      TLS_CLIENT_CA_FILE: certs.ca.cert,
+    };
+    const tlsAnalyzers = await Promise.all([startAnalyzer("t1", serving), startAnalyzer("t2", serving)]);
+    expect(tlsAnalyzers.map((a) => a.url.startsWith("https://"))).toEqual([true, true]);
+    const distributor = await spawnService("distributor.ts", {
+      ...serving,
+      ANALYZERS: `${tlsAnalyzers[0]!.url}=1,${tlsAnalyzers[1]!.url}=3`,
+      ANALYZER_CA_FILE: certs.ca.cert,
+      ANALYZER_CERT_FILE: certs.client.cert,
+      ANALYZER_KEY_FILE: certs.client.key,
+      HEALTH_INTERVAL_MS: "100",
+    });
+    expect(distributor.url).toStartWith("https://");
+    const tls = {
+      ca: await Bun.file(certs.ca.cert).text(),
+      cert: await Bun.file(certs.client.cert).text(),
+      key: await Bun.file(certs.client.key).text(),
+    };
+    const get = async <T>(url: string) => (await (await fetch(url, { tls })).json()) as T;
+    await eventually(
+      async () => (await get<DistributorStats>(`${distributor.url}/stats`)).analyzers.every((a) => a.healthy),
+      "the distributor sees both TLS analyzers healthy",
+    );
+
+    const packets = 40;
+    const size = 100;
+    for (let p = 0; p < packets; p++) {
+      const res = await fetch(`${distributor.url}/analyze`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ logs: Array.from({ length: size }, (_, i) => line(p * size + i)) }),
+        tls,
+      });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    }
+    const counts = await Promise.all(
+      tlsAnalyzers.map(async (a) => (await get<AnalyzerStats>(`${a.url}/stats`)).processed),
+    );
+    expect(counts[0]! + counts[1]!).toBe(packets * size);
+    expect(withinSigmas(counts, [1, 3]).ok).toBe(true);
+    expect(fitsWeights(counts, [1, 3]).ok).toBe(true);
+    // and a client without a certificate gets nowhere
+    const refused = await fetch(`${distributor.url}/health`, { tls: { ca: tls.ca } }).then(
+      () => "answered",
+      () => "refused",
+    );
+    expect(refused).toBe("refused");
   });
 });
