@@ -150,6 +150,7 @@ describe("Elasticsearch _bulk", () => {
   test("POST /<index>/_bulk, gzip-encoded as Filebeat sends it; a document without a message is refused on its own", async () => {
     const prefix = "bulk filebeat";
     const sent = messages(prefix, 10);
+    const before = await rig.stats();
     const lines: object[] = sent.flatMap((message) => [
       { create: {} },
       { "@timestamp": "2026-11-30T09:00:00Z", message },
@@ -166,6 +167,12 @@ describe("Elasticsearch _bulk", () => {
     expect(answer.items.map((item) => item.create?.status)).toEqual([201, 201, 400, ...Array(8).fill(201)]);
     expect(answer.items.every((item) => item.create?._index === "filebeat-8.19.0")).toBe(true);
     expectDelivered(prefix, sent);
+    // The refused document shows in /stats and /metrics; the request was not invalid.
+    const after = await rig.stats();
+    expect(after.invalidMessages - before.invalidMessages).toBe(1);
+    expect(after.invalid).toBe(before.invalid);
+    const metrics = await (await fetch(`${rig.distributor.url}/metrics`)).text();
+    expect(metrics).toContain(`\ndistributor_messages_invalid_total ${after.invalidMessages}\n`);
   });
 
   test("a body that is not a bulk body is a 400 with a reason", async () => {

@@ -105,6 +105,8 @@ export function createIngestHandler<D extends Decoded<Routable>>(
         listsOutcomes: format.listsOutcomes?.(decoded) ?? false,
         minimal: !(format.wantsResults?.(decoded, req) ?? false),
       });
+      // Counted once the rest is taken: a request refused whole is sent again, and refused again.
+      if (decoded.rejected) counters.invalidMessages += decoded.rejected.count;
       return format.respond(decoded, req, acceptance);
     } catch (error) {
       if (format.failure && decoded !== undefined && error instanceof HttpError && error.status >= 500) {

@@ -125,6 +125,7 @@ describe("the OpenTelemetry JS SDK through the distributor", () => {
       const before = await levels();
       const empty = rig.emptyMessages();
       const heard = said.length;
+      const { invalidMessages } = await rig.stats();
 
       const { provider, logger } = sdk(client, rig.distributor.url);
       emit(logger, sent);
@@ -157,6 +158,7 @@ describe("the OpenTelemetry JS SDK through the distributor", () => {
       const partial = said.slice(heard).filter((line) => line.includes("Partial Success"));
       expect(partial).toHaveLength(1);
       expect(partial[0]).toMatch(/"rejectedLogRecords":(1|"1")/);
+      expect((await rig.stats()).invalidMessages - invalidMessages).toBe(1);
     },
   );
 
