@@ -9,10 +9,15 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import protobuf from "protobufjs";
 import { compress } from "snappyjs";
-import type { BulkAnswer, ElasticsearchInfo } from "../src/protocol/formats/bulk.ts";
+import type {
+  BulkAnswer,
+  ClusterHealth,
+  ElasticsearchInfo,
+  ElasticsearchLicense,
+} from "../src/protocol/formats/bulk.ts";
 import type { AnalyzerStats } from "../src/protocol/stats.ts";
 import { Rig } from "../testkit/faults.ts";
-import { getJson } from "../testkit/http.ts";
+import { eventually, getJson } from "../testkit/http.ts";
 import { fitsWeights } from "../testkit/shares.ts";
 
 setDefaultTimeout(60_000); // see test/setup.ts
@@ -145,6 +150,7 @@ describe("Elasticsearch _bulk", () => {
   test("POST /<index>/_bulk, gzip-encoded as Filebeat sends it; a document without a message is refused on its own", async () => {
     const prefix = "bulk filebeat";
     const sent = messages(prefix, 10);
+    const before = await rig.stats();
     const lines: object[] = sent.flatMap((message) => [
       { create: {} },
       { "@timestamp": "2026-11-30T09:00:00Z", message },
@@ -161,6 +167,12 @@ describe("Elasticsearch _bulk", () => {
     expect(answer.items.map((item) => item.create?.status)).toEqual([201, 201, 400, ...Array(8).fill(201)]);
     expect(answer.items.every((item) => item.create?._index === "filebeat-8.19.0")).toBe(true);
     expectDelivered(prefix, sent);
+    // The refused document shows in /stats and /metrics; the request was not invalid.
+    const after = await rig.stats();
+    expect(after.invalidMessages - before.invalidMessages).toBe(1);
+    expect(after.invalid).toBe(before.invalid);
+    const metrics = await (await fetch(`${rig.distributor.url}/metrics`)).text();
+    expect(metrics).toContain(`\ndistributor_messages_invalid_total ${after.invalidMessages}\n`);
   });
 
   test("a body that is not a bulk body is a 400 with a reason", async () => {
@@ -228,6 +240,35 @@ describe("Elasticsearch _bulk", () => {
 
     const page = await fetch(`${rig.distributor.url}/`);
     expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+  });
+
+  test("the other clients' probes: GET /_cluster/health (Vector), GET /_license (Filebeat, Logstash), HEAD / (Logstash)", async () => {
+    const url = rig.distributor.url;
+    // Vector's health check: a 200 is all it needs; the colour follows the analyzers.
+    const health = await fetch(`${url}/_cluster/health`);
+    expect(health.status).toBe(200);
+    expect(health.headers.get("x-elastic-product")).toBe("Elasticsearch");
+    expect(await health.json()).toMatchObject({ status: "green", number_of_nodes: 3, number_of_data_nodes: 3 });
+
+    // Filebeat's licenser: GET /_license?human=false with Accept: application/json.
+    const license = await fetch(`${url}/_license?human=false`, { headers: { accept: "application/json" } });
+    expect(license.status).toBe(200);
+    expect(((await license.json()) as ElasticsearchLicense).license).toMatchObject({ status: "active", type: "basic" });
+
+    // Logstash's health check: HEAD on its healthcheck_path, / by default; then GET / for the version.
+    const head = await fetch(`${url}/`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe("");
+
+    expect((await fetch(`${url}/_cluster/health`, { method: "POST" })).status).toBe(405);
+
+    await rig.fault(0, { down: true });
+    await eventually(
+      async () => ((await (await fetch(`${url}/_cluster/health`)).json()) as ClusterHealth).status === "yellow",
+      "yellow",
+    );
+    await rig.fault(0, { down: false });
+    await rig.untilAll(true);
   });
 });
 

@@ -213,6 +213,8 @@ test("a waiting client's NDJSON with one bad line: that line refused (400, each 
   expect(answer.results[2]).toHaveProperty("analyzer");
   const settled = await rig.settled();
   expect(settled.failed - before.failed).toBe(1);
+  expect(settled.invalidMessages - before.invalidMessages).toBe(1); // refused on its own
+  expect(settled.invalid).toBe(before.invalid); // the request was not malformed
   expect(
     audited()
       .flat()

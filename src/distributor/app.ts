@@ -6,7 +6,13 @@ import { allowOnly, createJsonApp } from "../http/app.ts";
 import { controlGate } from "../http/control.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../http/prometheus.ts";
 import type { Random } from "../math/random.ts";
-import { catHealth, elasticsearchInfo, wantsElasticsearchInfo } from "../protocol/formats/bulk.ts";
+import {
+  catHealth,
+  clusterHealth,
+  elasticsearchInfo,
+  elasticsearchLicense,
+  wantsElasticsearchInfo,
+} from "../protocol/formats/bulk.ts";
 import { registerAdmin } from "./admin.ts";
 import { readAnalyzerTls } from "./analyzertls.ts";
 import { Balancer } from "./balancer.ts";
@@ -132,8 +138,11 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
   allowOnly(app, "/metrics", ["GET"]);
   // Elasticsearch clients that read the version first (Filebeat, Logstash) ask for JSON; people get the page.
   app.get("/", (c) => (wantsElasticsearchInfo(c.req.header("accept")) ? elasticsearchInfo() : dashboardPage(c)));
+  // What Elasticsearch clients ask before they send (src/protocol/formats/bulk.ts says whose).
   app.get("/_cat/health", () => catHealth(balancer.healthyCount, balancer.upstreams.length));
-  allowOnly(app, "/_cat/health", ["GET"]);
+  app.get("/_cluster/health", () => clusterHealth(balancer.healthyCount, balancer.upstreams.length));
+  app.get("/_license", () => elasticsearchLicense());
+  for (const path of ["/_cat/health", "/_cluster/health", "/_license"]) allowOnly(app, path, ["GET"]);
   allowOnly(app, "/", ["GET"]);
   // Every /admin/ path, known or not, wrong method or not: nothing of it shows while admin is off.
   app.use(

@@ -482,18 +482,19 @@ describe("messages an analyzer refuses on its own, and minimal answers", () => {
       { status: 400, error: "message 2: the line has no message" },
       { analyzer: "a1", result: "{}" },
     ]);
-    expect(counters).toMatchObject({ delivered: 2, failed: 1, retried: 0 });
+    expect(counters).toMatchObject({ delivered: 2, failed: 1, retried: 0, invalidMessages: 1 });
     expect(minimal).toEqual([false]);
     expect(balancer.upstreams[0]!.healthy).toBe(true);
   });
 
   test("an async message refused becomes a dead letter with its reason; the rest are delivered", async () => {
-    const { dispatch, givenUp, delivered, minimal } = oneAnalyzer(() => ({
+    const { dispatch, givenUp, delivered, minimal, counters } = oneAnalyzer(() => ({
       ok: true,
       analyzer: "a1",
       rejected: new Map([[1, "the line has no message"]]),
     }));
     await dispatch([asyncJob(3)]);
+    expect(counters).toMatchObject({ delivered: 2, failed: 1, invalidMessages: 1 });
     expect(minimal).toEqual([true]); // nobody reads an async message's analysis
     expect(givenUp).toEqual([[1, 2, "analyzer a1.test:9000 refused it: the line has no message"]]);
     expect(delivered).toEqual([

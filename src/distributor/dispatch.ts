@@ -176,6 +176,7 @@ export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Pr
       const refused = rejected?.size ?? 0;
       counters.delivered += logs.length - refused;
       counters.failed += refused;
+      counters.invalidMessages += refused;
       // Without analyses every message's outcome is the same: one object for the whole batch.
       const bare: Outcome | undefined = results === undefined ? { analyzer: r.analyzer } : undefined;
       let k = 0;

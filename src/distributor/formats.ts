@@ -8,7 +8,7 @@ import { prefersMinimal } from "../protocol/batch.ts";
 import { type BulkDecoded, bulkFailure, bulkIndexOf, bulkResponse, decodeBulk } from "../protocol/formats/bulk.ts";
 import { decodeGeneric, type GenericDecoded, ndjsonLines } from "../protocol/formats/generic.ts";
 import { decodeLoki, LOKI_PUSH_PATH, lokiResponse } from "../protocol/formats/loki.ts";
-import { decodeOtlp, otlpResponse } from "../protocol/formats/otlp.ts";
+import { decodeOtlp, otlpError, otlpResponse } from "../protocol/formats/otlp.ts";
 import type { Routable } from "../protocol/record.ts";
 import { type Acceptance, deliveredJson, type IngestFormat, jsonText, prefersAsync } from "./ingest.ts";
 
@@ -69,13 +69,17 @@ function analyzeAnswer(decoded: AnalyzeDecoded, _req: Request, acceptance: Accep
   return jsonText(`${body}]}`);
 }
 
-/** POST /v1/logs, OTLP/HTTP logs: a gzip body counts against MAX_BODY_BYTES inflated too, as the spec asks. */
+/**
+ * POST /v1/logs, OTLP/HTTP logs: a gzip body counts against MAX_BODY_BYTES inflated too, as the spec
+ * asks; every refusal is a google.rpc.Status in the request's encoding.
+ */
 export function otlpFormat(maxBodyBytes: number): IngestFormat {
   return {
     name: "otlp",
     decode: (body, contentType, req) => decodeOtlp(inflate(body, req, maxBodyBytes), contentType),
     // OTLP has one success answer, respond-async or not: an ExportLogsServiceResponse.
     respond: (decoded, req) => otlpResponse(decoded, req.headers.get("content-type") ?? ""),
+    refusal: (error, req) => otlpError(error, req.headers.get("content-type") ?? ""),
   };
 }
 

@@ -10,6 +10,7 @@
 
 import { bearerCheck, readLimitedBytes, textResponse } from "../http/app.ts";
 import {
+  asHttpError,
   BadRequestError,
   errorResponse,
   HttpError,
@@ -51,6 +52,12 @@ export type IngestFormat<D extends Decoded<Routable> = Decoded> = {
    * Without it, the JSON error of every other answer.
    */
   failure?(decoded: D, error: HttpError): Response;
+  /**
+   * The answer to any refused request (4xx or 5xx, decoded or not), for a protocol that defines its
+   * own error body (OTLP's google.rpc.Status); keeps the error's status and headers. `failure` comes
+   * first where both apply. Without it, the JSON error of every other answer.
+   */
+  refusal?(error: HttpError, req: Request): Response;
 };
 
 export type IngestOptions<D extends Decoded<Routable> = Decoded> = {
@@ -98,11 +105,14 @@ export function createIngestHandler<D extends Decoded<Routable>>(
         listsOutcomes: format.listsOutcomes?.(decoded) ?? false,
         minimal: !(format.wantsResults?.(decoded, req) ?? false),
       });
+      // Counted once the rest is taken: a request refused whole is sent again, and refused again.
+      if (decoded.rejected) counters.invalidMessages += decoded.rejected.count;
       return format.respond(decoded, req, acceptance);
     } catch (error) {
       if (format.failure && decoded !== undefined && error instanceof HttpError && error.status >= 500) {
         return format.failure(decoded, error);
       }
+      if (format.refusal) return format.refusal(asHttpError(error), req);
       return errorResponse(error);
     } finally {
       observe?.((performance.now() - started) / 1000);

@@ -71,6 +71,7 @@ async function sources() {
     retriedRequests: 1,
     retriesDenied: 5,
     invalid: 6,
+    invalidMessages: 7,
   });
   const channel = new Channel<string>(100);
   for (const item of ["x", "y", "z"]) channel.trySend(item);
@@ -119,6 +120,7 @@ describe("the exposition", () => {
     ["distributor_messages_failed_total", "counter"],
     ["distributor_retries_denied_total", "counter"],
     ["distributor_requests_invalid_total", "counter"],
+    ["distributor_messages_invalid_total", "counter"],
     ["distributor_spool_messages", "gauge"],
     ["distributor_spool_bytes", "gauge"],
     ["distributor_dead_letters", "gauge"],
@@ -157,6 +159,7 @@ describe("the exposition", () => {
     ["messages failed", "distributor_messages_failed_total", 2],
     ["retries denied", "distributor_retries_denied_total", 5],
     ["invalid requests", "distributor_requests_invalid_total", 6],
+    ["messages refused on their own", "distributor_messages_invalid_total", 7],
     ["the queue's depth", "distributor_queue_depth", 3],
     ["the queue's capacity", "distributor_queue_capacity", 100],
     ["the workers", "distributor_workers", 4],

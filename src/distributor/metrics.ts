@@ -74,6 +74,12 @@ export function renderDistributorMetrics(sources: StatsSources & { latencies: La
       [["", counters.retriesDenied]],
     ),
     family("distributor_requests_invalid_total", "counter", "Requests refused as malformed.", [["", counters.invalid]]),
+    family(
+      "distributor_messages_invalid_total",
+      "counter",
+      "Messages refused on their own as bad data, the rest of their request taken.",
+      [["", counters.invalidMessages]],
+    ),
     family("distributor_spool_messages", "gauge", "Async messages stored in the spool and not analyzed yet.", [
       ["", spool.messages],
     ]),

@@ -121,13 +121,17 @@ export class SpoolUnavailableError extends HttpError {
   }
 }
 
-export function errorResponse(error: unknown): Response {
-  if (error instanceof HttpError) {
-    return Response.json({ error: error.message, ...error.details } satisfies ErrorBody, {
-      status: error.status,
-      headers: error.headers,
-    });
-  }
+/** The error as a client sees it: an HttpError as it is, anything else (a bug) logged and a 500. */
+export function asHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
   console.error("unexpected error:", error);
-  return Response.json({ error: "internal error" } satisfies ErrorBody, { status: 500 });
+  return new HttpError(500, "internal error");
+}
+
+export function errorResponse(error: unknown): Response {
+  const e = asHttpError(error);
+  return Response.json({ error: e.message, ...e.details } satisfies ErrorBody, {
+    status: e.status,
+    headers: e.headers,
+  });
 }

@@ -73,6 +73,14 @@ export const DistributorCounters = z.object({
   retriesDenied: count,
   /** Requests refused as malformed (4xx). */
   invalid: count,
+  /**
+   * Messages refused on their own as bad data while the rest of their request went on: an OTLP
+   * record without a body, a bulk document without a message or an update/delete action (counted
+   * once their request was answered 200), and a message an analyzer refused, such as a line of a
+   * waiting client's NDJSON without a message (it was received, so it is in `failed` too; an async
+   * one becomes a dead letter). A request refused whole counts in `invalid`, its messages not here.
+   */
+  invalidMessages: count,
 });
 export type DistributorCounters = z.infer<typeof DistributorCounters>;
 

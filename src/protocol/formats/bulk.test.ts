@@ -7,11 +7,15 @@ import {
   bulkFailure,
   bulkIndexOf,
   bulkResponse,
+  type ClusterHealth,
   catHealth,
+  clusterHealth,
   decodeBulk,
   ELASTICSEARCH_VERSION,
   type ElasticsearchInfo,
+  type ElasticsearchLicense,
   elasticsearchInfo,
+  elasticsearchLicense,
   wantsElasticsearchInfo,
 } from "./bulk.ts";
 
@@ -339,5 +343,31 @@ describe("the probes", () => {
     expect(await res.text()).toBe(
       `${Date.UTC(2026, 10, 30, 9, 5, 7) / 1000} 09:05:07 weighted-log-distributor ${status} ${total} ${healthy} 0 0 0 0 0 0 - ${percent}\n`,
     );
+  });
+
+  test.each([
+    [3, 3, "green", 100],
+    [1, 2, "yellow", 50],
+    [0, 2, "red", 0],
+    [0, 0, "red", 0],
+  ])(
+    "GET /_cluster/health with %d of %d analyzers healthy: 200 (Vector asks no more), status %s",
+    async (healthy, total, status, percent) => {
+      const res = clusterHealth(healthy, total);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-elastic-product")).toBe("Elasticsearch");
+      const body = (await res.json()) as ClusterHealth;
+      expect(body).toMatchObject({ status, timed_out: false, number_of_nodes: total, number_of_data_nodes: healthy });
+      expect(body.active_shards_percent_as_number).toBe(percent);
+    },
+  );
+
+  test("GET /_license: an active basic license, what Filebeat's licenser accepts (type basic or better, status active)", async () => {
+    const res = elasticsearchLicense();
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-elastic-product")).toBe("Elasticsearch");
+    const { license } = (await res.json()) as ElasticsearchLicense;
+    expect(license).toMatchObject({ status: "active", type: "basic" });
+    expect(license.uid).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

@@ -11,6 +11,8 @@
 // with `errors: true` when any item was refused, and the header clients check for a genuine server.
 // Tested against syslog-ng 3.38's elasticsearch-http() and rsyslog 8.2302's omelasticsearch; neither
 // needs more than POST /_bulk (rsyslog also GETs /_cat/health when it resumes after a failure).
+// The probes other clients send first, from their source: GET / (the version: Filebeat, Logstash,
+// Vector), GET /_cluster/health (Vector's health check), GET /_license (Filebeat, Logstash).
 
 import { BadRequestError } from "../../http/errors.ts";
 import { type Decoded, type LogRecord, MESSAGE_KEYS, recordFromObject } from "../record.ts";
@@ -240,11 +242,91 @@ export function wantsElasticsearchInfo(accept: string | null | undefined): boole
  * some are, red when none is.
  */
 export function catHealth(healthy: number, total: number, nowMs: number = Date.now()): Response {
-  const status = total > 0 && healthy === total ? "green" : healthy > 0 ? "yellow" : "red";
+  const status = healthColour(healthy, total);
   const epoch = Math.floor(nowMs / 1000);
   const clock = new Date(nowMs).toISOString().slice(11, 19);
   const line = `${epoch} ${clock} weighted-log-distributor ${status} ${total} ${healthy} 0 0 0 0 0 0 - ${total > 0 ? ((100 * healthy) / total).toFixed(1) : "0.0"}%\n`;
   return new Response(line, { headers: { "content-type": "text/plain; charset=UTF-8", ...ELASTIC_PRODUCT_HEADERS } });
+}
+
+/** Green when every analyzer is healthy, yellow when some are, red when none is. */
+function healthColour(healthy: number, total: number): "green" | "yellow" | "red" {
+  return total > 0 && healthy === total ? "green" : healthy > 0 ? "yellow" : "red";
+}
+
+/** GET /_cluster/health's body, the fields Elasticsearch always sends; analyzers stand for nodes. */
+export type ClusterHealth = {
+  cluster_name: string;
+  status: "green" | "yellow" | "red";
+  timed_out: boolean;
+  number_of_nodes: number;
+  number_of_data_nodes: number;
+  active_primary_shards: number;
+  active_shards: number;
+  relocating_shards: number;
+  initializing_shards: number;
+  unassigned_shards: number;
+  number_of_pending_tasks: number;
+  active_shards_percent_as_number: number;
+};
+
+/**
+ * GET /_cluster/health, the health check of Vector's elasticsearch sink, which needs only a 200
+ * (`healthcheck` in its src/sinks/elasticsearch/common.rs): the colour as /_cat/health says it.
+ * Always 200, as Elasticsearch answers for a red cluster too: the check is whether it is there.
+ */
+export function clusterHealth(healthy: number, total: number): Response {
+  return Response.json(
+    {
+      cluster_name: "weighted-log-distributor",
+      status: healthColour(healthy, total),
+      timed_out: false,
+      number_of_nodes: total,
+      number_of_data_nodes: healthy,
+      active_primary_shards: 0,
+      active_shards: 0,
+      relocating_shards: 0,
+      initializing_shards: 0,
+      unassigned_shards: 0,
+      number_of_pending_tasks: 0,
+      active_shards_percent_as_number: total > 0 ? (100 * healthy) / total : 0,
+    } satisfies ClusterHealth,
+    { headers: ELASTIC_PRODUCT_HEADERS },
+  );
+}
+
+/** GET /_license's body, as far as its readers go. */
+export type ElasticsearchLicense = {
+  license: {
+    status: "active";
+    uid: string;
+    type: "basic";
+    issued_to: string;
+    issuer: string;
+    start_date_in_millis: number;
+  };
+};
+
+/**
+ * GET /_license: Filebeat's default distribution (x-pack/libbeat/licenser) asks for it on every
+ * connection and refuses a server whose answer is not 200 with an active license of type basic or
+ * better (a 400 or 405 reads as the OSS distribution, which it refuses too); Logstash's
+ * elasticsearch output reads it as well. The distributor's is a basic license, always active.
+ */
+export function elasticsearchLicense(): Response {
+  return Response.json(
+    {
+      license: {
+        status: "active",
+        uid: "00000000-0000-4000-8000-000000000000",
+        type: "basic",
+        issued_to: "weighted-log-distributor",
+        issuer: "weighted-log-distributor",
+        start_date_in_millis: -1,
+      },
+    } satisfies ElasticsearchLicense,
+    { headers: ELASTIC_PRODUCT_HEADERS },
+  );
 }
 
 function parseAction(line: string, lineNo: number): { action: BulkAction; meta: Record<string, unknown> } {

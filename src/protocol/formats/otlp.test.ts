@@ -7,7 +7,7 @@ import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } f
 import { decodeContent } from "../../http/encoding.ts";
 import { HttpError } from "../../http/errors.ts";
 import type { Decoded, LogFields, LogRecord } from "../record.ts";
-import { decodeOtlp, OTLP_JSON, OTLP_PROTOBUF, otlpEncoding, otlpResponse } from "./otlp.ts";
+import { decodeOtlp, OTLP_JSON, OTLP_PROTOBUF, otlpEncoding, otlpError, otlpResponse } from "./otlp.ts";
 
 const utf8 = new TextEncoder();
 const json = (body: unknown) => utf8.encode(JSON.stringify(body));
@@ -348,5 +348,38 @@ describe("otlpResponse", () => {
     expect(otlpEncoding("application/protobuf")).toBe("protobuf");
     expect(otlpEncoding(" application/x-protobuf ")).toBe("protobuf");
     expect(otlpEncoding("application/json;charset=UTF-8")).toBe("json");
+  });
+});
+
+describe("otlpError: a google.rpc.Status in the request's encoding", () => {
+  test.each([
+    [400, 3],
+    [401, 16],
+    [413, 3],
+    [415, 3],
+    [429, 8],
+    [500, 13],
+    [502, 14],
+    [503, 14],
+    [504, 4],
+  ])("HTTP %d keeps its status; Status.code %d (google.rpc.Code's mapping)", async (status, code) => {
+    const res = otlpError(new HttpError(status, "why"), OTLP_JSON);
+    expect(res.status).toBe(status);
+    expect(await res.json()).toEqual({ code, message: "why" });
+  });
+
+  test("protobuf: code = field 1, message = field 2, the headers kept beside the Content-Type", async () => {
+    const error = new HttpError(503, "no healthy analyzer", undefined, { "retry-after": "1" });
+    const res = otlpError(error, `${OTLP_PROTOBUF}; charset=binary`);
+    expect(res.headers.get("content-type")).toBe(OTLP_PROTOBUF);
+    expect(res.headers.get("retry-after")).toBe("1");
+    const message = utf8.encode("no healthy analyzer");
+    expect([...(await res.bytes())]).toEqual([0x08, 14, 0x12, message.length, ...message]);
+  });
+
+  test("a Content-Type that is not OTLP's (a 415): JSON", async () => {
+    const res = otlpError(new HttpError(415, "not OTLP"), "text/plain");
+    expect(res.headers.get("content-type")).toBe(OTLP_JSON);
+    expect(await res.json()).toEqual({ code: 3, message: "not OTLP" });
   });
 });

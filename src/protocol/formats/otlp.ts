@@ -1,7 +1,9 @@
 // OTLP/HTTP logs, POST /v1/logs: an ExportLogsServiceRequest as binary protobuf
 // (application/x-protobuf) or OTLP/JSON (application/json) (a gzip body is inflated before, by
 // src/http/encoding.ts), decoded by protobufjs against the official .proto files in otlp-proto/
-// (see its README), not by hand. The answer is an ExportLogsServiceResponse in the request's encoding.
+// (see its README), not by hand. The answer is an ExportLogsServiceResponse in the request's encoding;
+// a refusal (any 4xx or 5xx) is a google.rpc.Status in that encoding, as the specification's
+// "Failures" asks, its message the same sentence the other endpoints' JSON errors carry.
 //
 // Each LogRecord becomes one record: the message is its body (a string body as it is; a map or an
 // array as its JSON text; a number, bool or bytes as its text, bytes in base64), and its fields are
@@ -58,9 +60,47 @@ export function otlpResponse(decoded: Decoded, contentType: string): Response {
   return new Response(json, { headers: { "content-type": OTLP_JSON } });
 }
 
+/**
+ * A refused request's answer: a google.rpc.Status with the error's message, in the request's
+ * encoding (JSON when its Content-Type is not OTLP's, e.g. a 415), the status and headers kept.
+ */
+export function otlpError(error: HttpError, contentType: string): Response {
+  const { status } = schema();
+  const message = status.fromObject({ code: grpcCode(error.status), message: error.message });
+  const headers = new Headers(error.headers);
+  let body: Uint8Array | string;
+  if (isProtobuf(contentType)) {
+    headers.set("content-type", OTLP_PROTOBUF);
+    body = status.encode(message).finish();
+  } else {
+    headers.set("content-type", OTLP_JSON);
+    body = JSON.stringify(status.toObject(message));
+  }
+  return new Response(body, { status: error.status, headers });
+}
+
+function isProtobuf(contentType: string): boolean {
+  try {
+    return otlpEncoding(contentType) === "protobuf";
+  } catch {
+    return false;
+  }
+}
+
+// OTLP does not use Status.code (clients must not act on it); it is set as google.rpc.Code maps
+// HTTP statuses, for whoever logs it.
+function grpcCode(httpStatus: number): number {
+  if (httpStatus === 401) return 16; // UNAUTHENTICATED
+  if (httpStatus === 429) return 8; // RESOURCE_EXHAUSTED
+  if (httpStatus < 500) return 3; // INVALID_ARGUMENT: the request, as sent, will not be taken
+  if (httpStatus === 502 || httpStatus === 503) return 14; // UNAVAILABLE
+  if (httpStatus === 504) return 4; // DEADLINE_EXCEEDED
+  return 13; // INTERNAL
+}
+
 // The schema, loaded once on first use from the official .proto files.
 
-type Schema = { request: protobuf.Type; response: protobuf.Type };
+type Schema = { request: protobuf.Type; response: protobuf.Type; status: protobuf.Type };
 const PROTO_DIR = `${import.meta.dir}/otlp-proto/`;
 let loaded: Schema | undefined;
 
@@ -69,10 +109,11 @@ function schema(): Schema {
   const root = new protobuf.Root();
   // The files import each other by their path from the repository's root (opentelemetry/proto/...).
   root.resolvePath = (_origin, target) => PROTO_DIR + target;
-  root.loadSync("opentelemetry/proto/collector/logs/v1/logs_service.proto").resolveAll();
+  root.loadSync(["opentelemetry/proto/collector/logs/v1/logs_service.proto", "google/rpc/status.proto"]).resolveAll();
   loaded = {
     request: root.lookupType("opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest"),
     response: root.lookupType("opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse"),
+    status: root.lookupType("google.rpc.Status"),
   };
   return loaded;
 }
