@@ -3,7 +3,7 @@
 // kept as dead letters and replayed, and what a default start says.
 
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, realpathSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAnalyzer } from "../src/analyzer/app.ts";
@@ -38,7 +38,7 @@ test("a second distributor on the same SPOOL_DIR refuses to start, saying why; t
   }
 });
 
-test("a SPOOL_DIR that cannot be made: the startup says so, async requests get 503 + Retry-After, sync ones are served", async () => {
+test("a SPOOL_DIR that cannot be made: the startup says so, async requests get 503 + Retry-After, sync ones are served; once it can be made, it is used without a restart", async () => {
   const file = join(mkdtempSync(join(tmpdir(), "spool-file-")), "not-a-folder");
   writeFileSync(file, "");
   const rig = await Rig.start([1], { SPOOL_DIR: join(file, "spool") });
@@ -53,6 +53,16 @@ test("a SPOOL_DIR that cannot be made: the startup says so, async requests get 5
     const served = await postJson(`${rig.distributor.url}/analyze`, { log: "sync ERROR" });
     expect(served.status).toBe(200);
     expect((await rig.stats()).spool).toMatchObject({ kind: "disk", messages: 0 });
+
+    // The operator fixes it: the file in the way becomes a folder.
+    rmSync(file);
+    mkdirSync(file);
+    await rig.distributor.waitFor(/\(it can be used now\)/);
+    expect(rig.distributor.output()).toContain(`spool: ${join(file, "spool")}: empty (it can be used now)`);
+    const accepted = await postJson(`${rig.distributor.url}/analyze`, { logs: ["stored 1", "stored 2"] }, ASYNC);
+    expect(accepted.status).toBe(202);
+    await eventually(() => rig.messagesWith("stored").flat().length === 2, "the two stored messages are analyzed");
+    expect((await rig.stats()).spool.dir).toBe(join(file, "spool"));
   } finally {
     await rig.stop();
   }

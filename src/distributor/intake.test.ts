@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { QueueFullError, ShuttingDownError, SpoolUnavailableError } from "../http/errors.ts";
@@ -150,6 +150,36 @@ describe("on disk", () => {
     expect(refused).toBeInstanceOf(SpoolUnavailableError);
     expect((refused as Error).message).toContain(`the spool in ${dir} cannot be used`);
     expect(channel.size).toBe(0);
+  });
+
+  test("a folder that cannot be made is tried again: once it can be, the spool takes over, with a log line", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "intake-")), "file");
+    writeFileSync(file, "not a folder");
+    const channel = new Channel<Job>(100, (job) => job.logs.length);
+    const lines: string[] = [];
+    const dir = join(file, "spool");
+    const { intake } = openIntake({
+      dir,
+      maxBytes: 1 << 20,
+      sync: "normal",
+      maxPacket: 10,
+      channel,
+      log: (line) => lines.push(line),
+      retryMs: 10,
+    });
+    try {
+      intake.start();
+      expect(await intake.accept(["early"]).catch((e: unknown) => e)).toBeInstanceOf(SpoolUnavailableError);
+      rmSync(file);
+      mkdirSync(file);
+      for (let i = 0; i < 500 && lines.length === 0; i++) await Bun.sleep(10);
+      expect(lines).toEqual([`spool: ${dir}: empty (it can be used now)`]);
+      await intake.accept(["late"]);
+      expect(intake.stats()).toMatchObject({ kind: "disk", dir, messages: 1 });
+      expect(channel.size).toBe(1);
+    } finally {
+      intake.close();
+    }
   });
 
   test("a folder another intake holds is refused with what to do", () => {

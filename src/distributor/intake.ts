@@ -292,6 +292,61 @@ export function unavailableIntake(dir: string, reason: string): Intake {
   };
 }
 
+/**
+ * A spool that could not be opened at startup (its folder missing permissions, on a full or
+ * read-only disk, not mounted yet), tried again every `everyMs` until it opens: then it takes over,
+ * with a log line, and an operator who fixed the cause needs no restart. Until then async requests
+ * get `unavailable`'s 503.
+ */
+export function retryingIntake(
+  unavailable: Intake,
+  reopen: () => { intake: Intake; summary: string } | undefined,
+  log: (line: string) => void,
+  everyMs: number,
+): Intake {
+  let current = unavailable;
+  let started = false;
+  const timer = setInterval(() => {
+    const opened = reopen();
+    if (opened === undefined) return;
+    clearInterval(timer);
+    current = opened.intake;
+    log(`${opened.summary} (it can be used now)`);
+    if (started) current.start();
+  }, everyMs);
+  timer.unref(); // a distributor shutting down does not wait for it
+  const stop = () => clearInterval(timer);
+  return {
+    get kind() {
+      return current.kind;
+    },
+    start() {
+      started = true;
+      current.start();
+    },
+    accept: (records) => current.accept(records),
+    delivered: (job, start, end) => current.delivered(job, start, end),
+    givenUp: (job, start, end, reason) => current.givenUp(job, start, end, reason),
+    messageId: (job, i) => current.messageId(job, i),
+    // Only stored jobs are drawn for, and only the spool, once open, stores them.
+    draw: (job, i) => current.draw!(job, i),
+    finish() {
+      stop();
+      return current.finish();
+    },
+    close() {
+      stop();
+      current.close();
+    },
+    stats: () => current.stats(),
+    deadLetters: (limit, afterId) => current.deadLetters(limit, afterId),
+    replayDeadLetters: (ids) => current.replayDeadLetters(ids),
+  };
+}
+
+/** How often a spool that could not be opened is tried again. */
+export const SPOOL_RETRY_MS = 2_000;
+
 export type IntakeOptions = {
   /** SPOOL_DIR, or null for memory only. */
   dir: string | null;
@@ -302,6 +357,8 @@ export type IntakeOptions = {
   log: (line: string) => void;
   /** SQLite's max_page_count: a disk that fills up, for tests. */
   maxPageCount?: number;
+  /** How often a spool that cannot be opened is tried again (SPOOL_RETRY_MS). */
+  retryMs?: number;
 };
 
 /** The intake the config asks for, and what to say about it at startup. Throws LockedError when another distributor has the spool. */
@@ -314,15 +371,8 @@ export function openIntake(options: IntakeOptions): { intake: Intake; summary: s
     };
   }
   const where = resolve(dir);
-  let opened: ReturnType<typeof Spool.open>;
   try {
-    opened = Spool.open({
-      dir: where,
-      maxBytes: options.maxBytes,
-      sync: options.sync,
-      log,
-      maxPageCount: options.maxPageCount,
-    });
+    return openDisk(options, where);
   } catch (error) {
     if (error instanceof LockedError) {
       throw new LockedError(
@@ -330,12 +380,31 @@ export function openIntake(options: IntakeOptions): { intake: Intake; summary: s
       );
     }
     const reason = error instanceof Error ? error.message : String(error);
+    const retryMs = options.retryMs ?? SPOOL_RETRY_MS;
+    const reopen = () => {
+      try {
+        return openDisk(options, where);
+      } catch {
+        return undefined; // still not usable (or now locked by another distributor): try again later
+      }
+    };
     return {
-      intake: unavailableIntake(where, reason),
-      summary: `spool: cannot use ${where} (${reason}): async requests get 503 until it is fixed and the distributor restarted; others are served`,
+      intake: retryingIntake(unavailableIntake(where, reason), reopen, log, retryMs),
+      summary: `spool: cannot use ${where} (${reason}): async requests get 503 until it can be; tried again every ${retryMs / 1000} s; others are served`,
     };
   }
-  const { spool, recovery } = opened;
+}
+
+/** The spool in `where`, opened and recovered; throws what Spool.open throws. */
+function openDisk(options: IntakeOptions, where: string): { intake: Intake; summary: string } {
+  const { channel, maxPacket, log } = options;
+  const { spool, recovery } = Spool.open({
+    dir: where,
+    maxBytes: options.maxBytes,
+    sync: options.sync,
+    log,
+    maxPageCount: options.maxPageCount,
+  });
   const intake = new DiskIntake(spool, channel, { maxPacket, recovered: recovery.messages, lastRow: recovery.lastRow });
   const found =
     recovery.messages > 0
