@@ -188,13 +188,14 @@ describe("connection limits (IDLE_TIMEOUT=5, MAX_REQUESTS_IN_FLIGHT=2)", () => {
   test("slowloris: headers trickled and bodies trickled are cut off unanswered; over the cap a request gets 503 + Retry-After + Connection: close; good requests before and after are served", async () => {
     const { analyzer, distributor } = await startPair({ IDLE_TIMEOUT: "5", MAX_REQUESTS_IN_FLIGHT: "2" });
     const port = distributor.port;
+    // Before the trickles start: once they fill the two slots, /stats itself gets the 503.
+    const stats = await getJson<DistributorStats>(`${distributor.url}/stats`);
     // 50 header bytes at one a second would take 50 s; Bun's header timeout comes first.
     const headers = trickle(port, "GET /health HTTP/1.1\r\n", `Host: a\r\nX-Pad: ${"p".repeat(40)}\r\n\r\n`);
     // Two bodies of 50 bytes at one a second: each is a request in flight until IDLE_TIMEOUT cuts it.
     const body = `{"log": "${"b".repeat(37)}"}`;
     const head = `POST /analyze HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
     const bodies = [trickle(port, head, body), trickle(port, head, body)];
-    const stats = await getJson<DistributorStats>(`${distributor.url}/stats`);
     for (let i = 0; i < 200 && (await fetch(`${distributor.url}/health`)).status !== 503; i++) await Bun.sleep(10);
 
     const refused = await fetch(`${distributor.url}/health`);
