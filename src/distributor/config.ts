@@ -95,7 +95,9 @@ export const distributorSettings = {
   },
   batchMax: {
     env: "BATCH_MAX",
-    schema: wholeNumber(512, 1, 100_000),
+    // 2048 rather than 512: agents' 100-line batches merge into fewer, larger analyzer requests
+    // (docs/operations.md#tuning-workers-batch_max-and-batch_linger_ms).
+    schema: wholeNumber(2048, 1, 100_000),
     doc: "most messages a worker takes from the queue at once (one request per analyzer carries its share of them)",
   },
   batchMaxBytes: {
