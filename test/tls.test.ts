@@ -224,6 +224,23 @@ describe("an analyzer with TLS", () => {
   });
 });
 
+describe("a certificate past its date", () => {
+  test("is served, and the startup line says it has expired", async () => {
+    const analyzer = await startAnalyzer("tls-expired", {
+      TLS_CERT_FILE: certs.expired.cert,
+      TLS_KEY_FILE: certs.expired.key,
+    });
+    try {
+      expect(analyzer.output()).toMatch(
+        /listening on https:\/\/.*TLS CN=expired, not after 2020-01-02T00:00:00\.000Z \(EXPIRED: clients that verify it will refuse every connection\)/,
+      );
+      expect(run(["curl", "-sS", ...trust(), `${analyzer.url}/health`]).exitCode).toBe(60);
+    } finally {
+      await analyzer.stop();
+    }
+  });
+});
+
 describe("bad TLS settings stop startup with one line", () => {
   test.each([
     [

@@ -44,9 +44,14 @@ export function serveTls(material: TlsMaterial): Bun.TLSOptions {
   return ca === undefined ? { cert, key } : { cert, key, ca, requestCert: true, rejectUnauthorized: true };
 }
 
-/** `CN=localhost, not after 2026-12-02T11:20:20.000Z`: for the startup and reload log lines. */
-export function describeTls(material: TlsMaterial): string {
-  return `${material.subject}, not after ${material.notAfter.toISOString()}`;
+/**
+ * `CN=localhost, not after 2026-12-02T11:20:20.000Z`: for the startup and reload log lines. A
+ * certificate past its date is still served (the operator may be about to renew it), but said so:
+ * every client that verifies will refuse it.
+ */
+export function describeTls(material: TlsMaterial, now = new Date()): string {
+  const expired = material.notAfter < now ? " (EXPIRED: clients that verify it will refuse every connection)" : "";
+  return `${material.subject}, not after ${material.notAfter.toISOString()}${expired}`;
 }
 
 /** True when both hold the same files' bytes: nothing to reload. */
