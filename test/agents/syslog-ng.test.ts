@@ -51,6 +51,15 @@ const DESTINATIONS: Destination[] = [
     empties: 1,
   },
   {
+    // What docs/agents.md suggests for an agent that reads only the status: answers without analyses.
+    name: "http() to /analyze with Prefer: return=minimal",
+    driver: (url, batch, extra = DROP_400) =>
+      `http(url("${url}/analyze") method("POST") batch-lines(${batch.lines}) batch-timeout(${batch.timeoutMs})
+        headers("Prefer: return=minimal")
+        body("$(format-json time=$ISODATE host=$HOST level=$LEVEL message=$MSG)") ${extra})`,
+    empties: 1,
+  },
+  {
     name: "elasticsearch-http() to /_bulk",
     driver: (url, batch, extra = DROP_400) =>
       `elasticsearch-http(url("${url}/_bulk") index("syslog-ng") type("")
