@@ -71,6 +71,7 @@ export async function startDistributor(
         { name: `${name}-tls`, group: true },
       )
     : undefined;
+  const ca = tls && (await Bun.file(tls.ca).text()); // read once, not on every readiness poll
   const origin = child.url;
   const workers = /listening on .*; (\d+) workers/.exec(child.output())?.[1];
   const stats = async (): Promise<DistributorStats> => {
@@ -93,7 +94,7 @@ export async function startDistributor(
       });
       await child.whileRunning(healthy);
       if (tlsChild)
-        await tlsChild.whileRunning(waitUntil(`${name}-tls answers`, () => answers(`${tlsChild.url}/health`, tls)));
+        await tlsChild.whileRunning(waitUntil(`${name}-tls answers`, () => answers(`${tlsChild.url}/health`, ca)));
     },
     stop: async () => void (await Promise.all([child.stop(), tlsChild?.stop()])),
   };
@@ -127,12 +128,9 @@ export async function waitUntil(
   throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}${last}`);
 }
 
-/** GET url answers 200 (through a proxy: some analyzer's /health); an https url is verified against `tls`'s certificate. */
-export async function answers(url: string, tls?: Pick<BenchCert, "ca">): Promise<boolean> {
-  const res = await fetch(url, {
-    signal: AbortSignal.timeout(1_000),
-    ...(tls && { tls: { ca: await Bun.file(tls.ca).text() } }),
-  });
+/** GET url answers 200 (through a proxy: some analyzer's /health); an https url is verified against `ca` (PEM text). */
+export async function answers(url: string, ca?: string): Promise<boolean> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(1_000), ...(ca && { tls: { ca } }) });
   await res.arrayBuffer();
   return res.status === 200;
 }

@@ -161,7 +161,10 @@ export class HttpClient {
           else {
             // Rejected first: terminate() runs `close` at once, which would give a vaguer reason.
             verified?.reject(
-              new ClientError("connect", `TLS handshake with ${where} failed: ${describeTlsError(error)}`),
+              new ClientError(
+                "connect",
+                `TLS handshake with ${where} failed: ${error ? describeError(error) : "certificate not verified"}`,
+              ),
             );
             forget(conn as Conn);
             socket.terminate();
@@ -214,7 +217,7 @@ export class HttpClient {
           verified?.reject(
             new ClientError(
               "connect",
-              `TLS handshake with ${where} failed: ${why ? describeTlsError(why) : "connection closed"}`,
+              `TLS handshake with ${where} failed: ${why ? describeError(why) : "connection closed"}`,
             ),
           );
           const exchange = conn.exchange;
@@ -245,11 +248,7 @@ export class HttpClient {
         () => {},
       );
       if (error instanceof ClientError) throw error;
-      const e = error as { code?: string; message?: string };
-      const message = e.code
-        ? `${e.code}${e.message && e.message !== e.code ? ` (${e.message})` : ""}`
-        : String(e.message ?? error);
-      throw new ClientError("connect", message);
+      throw new ClientError("connect", describeError(error));
     } finally {
       clearTimeout(timer);
     }
@@ -288,11 +287,11 @@ export class HttpClient {
   }
 }
 
-/** OpenSSL's verdict as Node names it: `CERT_HAS_EXPIRED (certificate has expired)`. */
-function describeTlsError(error: Error | null | undefined): string {
-  if (!error) return "certificate not verified";
-  const code = (error as { code?: string }).code;
-  return code && code !== error.message ? `${code} (${error.message})` : error.message;
+/** An error as Node names socket and OpenSSL errors: `CERT_HAS_EXPIRED (certificate has expired)`, `ECONNREFUSED`. */
+function describeError(error: unknown): string {
+  const e = error as { code?: string; message?: string };
+  if (!e.code) return String(e.message ?? error);
+  return e.message && e.message !== e.code ? `${e.code} (${e.message})` : e.code;
 }
 
 /** The head (ASCII) and the body's pieces in one buffer, for one write. */
