@@ -219,3 +219,19 @@ test("an address found under another group than before is a new analyzer, with n
     'no analyzer group "nope"',
   );
 });
+
+test("pickCounts(n) is n picks with the same draws, tallied per analyzer; none when nothing is healthy", () => {
+  const one = balancerOf([1, 2, 3, 0], 7);
+  const other = balancerOf([1, 2, 3, 0], 7);
+  for (const n of [1, 2, 100, 4096]) {
+    const tallied = new Map((one.balancer.pickCounts(n) ?? []).map(([u, count]) => [u.url, count]));
+    expect(other.balancer.upstreams.map((u) => tallied.get(u.url) ?? 0)).toEqual(shares(other.balancer, n));
+  }
+  // A weight of 0 is never picked, and an analyzer with no picks is not listed.
+  const counts = one.balancer.pickCounts(60_000)!;
+  expect(counts.map(([u]) => u.weight).sort()).toEqual([1, 2, 3]);
+  const byWeight = [1, 2, 3].map((w) => counts.find(([u]) => u.weight === w)![1]);
+  expect(chiSquare(byWeight, expectedCounts([1, 2, 3], 60_000)).pValue).toBeGreaterThan(1e-4);
+  for (const u of one.upstreams) one.balancer.setHealthy(u, false, "down");
+  expect(one.balancer.pickCounts(10)).toBeUndefined();
+});

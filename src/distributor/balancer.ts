@@ -104,6 +104,21 @@ export class Balancer {
   }
 
   /**
+   * `n` picks at once, as how many went to each analyzer (the order the picks came in is not
+   * kept): the same draws as `n` calls of pick(), without a lookup per message. Undefined when
+   * none is healthy.
+   */
+  pickCounts(n: number): [Upstream, number][] | undefined {
+    const table = this.#table;
+    if (table === undefined) return undefined;
+    const counts = new Uint32Array(this.#candidates.length);
+    for (let i = 0; i < n; i++) counts[pickAlias(table, this.#random)]++;
+    const out: [Upstream, number][] = [];
+    for (let c = 0; c < counts.length; c++) if (counts[c] > 0) out.push([this.#candidates[c], counts[c]]);
+    return out;
+  }
+
+  /**
    * The analyzer for a message whose draw is `u` in [0, 1) instead of a random one: a stored
    * message draws from its id (math/random.ts hashUniform), so a replay picks the same analyzer
    * as the first try while the healthy set is the same, and that analyzer can tell the repeat.

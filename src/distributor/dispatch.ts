@@ -96,12 +96,10 @@ export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Pr
    */
   function split(part: Part, groups: Map<Upstream, Part[]>): boolean {
     if (part.job.stored && !part.failedOn && ledger.draw) return splitByDraw(part, groups);
-    const counts = new Map<Upstream, number>();
-    for (let i = part.start; i < part.end; i++) {
-      const upstream = part.failedOn ? balancer.pickOtherThan(part.failedOn) : balancer.pick();
-      if (upstream === undefined) return false;
-      counts.set(upstream, (counts.get(upstream) ?? 0) + 1);
-    }
+    const counts = part.failedOn
+      ? countOtherThan(part.failedOn, part.end - part.start)
+      : balancer.pickCounts(part.end - part.start);
+    if (counts === undefined) return false;
     let offset = part.start;
     for (const [upstream, count] of counts) {
       const slice: Part = {
@@ -117,6 +115,17 @@ export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Pr
       else groups.set(upstream, [slice]);
     }
     return true;
+  }
+
+  /** `n` picks avoiding `failedOn` where another analyzer is healthy, as counts per analyzer. */
+  function countOtherThan(failedOn: Upstream, n: number): Map<Upstream, number> | undefined {
+    const counts = new Map<Upstream, number>();
+    for (let i = 0; i < n; i++) {
+      const upstream = balancer.pickOtherThan(failedOn);
+      if (upstream === undefined) return undefined;
+      counts.set(upstream, (counts.get(upstream) ?? 0) + 1);
+    }
+    return counts;
   }
 
   /** A stored part: each message picked by its own draw, in runs of neighbours picked alike. */
@@ -156,8 +165,8 @@ export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Pr
       await Promise.all(pieces.map((piece) => deliver(upstream, piece, retry)));
       return;
     }
-    const logs: Routable[] = [];
-    for (const p of parts) for (let i = p.start; i < p.end; i++) logs.push(p.job.logs[i]);
+    const logs: Routable[] = parts.length === 1 ? parts[0].job.logs.slice(parts[0].start, parts[0].end) : [];
+    if (parts.length > 1) for (const p of parts) for (let i = p.start; i < p.end; i++) logs.push(p.job.logs[i]);
     // Stored messages carry their ids, so that the analyzer can drop one it has analyzed before.
     let ids: (string | null)[] | undefined;
     if (stored.length > 0) {
@@ -267,6 +276,14 @@ function sizeOf(log: Routable): number {
   return log.message.length + 256;
 }
 
+/** The bytes a part's raw lines span in their body (at least what they add to a request), when they are raw lines of one body. */
+function rawSpan(p: Part): number | undefined {
+  const first = p.job.logs[p.start];
+  const last = p.job.logs[p.end - 1];
+  if (!isRaw(first) || !isRaw(last) || first.body !== last.body) return undefined;
+  return last.end - first.start + 1;
+}
+
 /** `parts` cut into runs of at most `maxBytes` (a message larger than that alone); [parts] when they fit. */
 function bySize(parts: Part[], maxBytes: number): Part[][] {
   if (maxBytes === Number.POSITIVE_INFINITY) return [parts];
@@ -274,6 +291,13 @@ function bySize(parts: Part[], maxBytes: number): Part[][] {
   let piece: Part[] = [];
   let bytes = 0;
   for (const p of parts) {
+    // A slice of an NDJSON body is measured at once: its lines' bytes and what lies between them.
+    const whole = rawSpan(p);
+    if (whole !== undefined && bytes + whole <= maxBytes) {
+      piece.push(p);
+      bytes += whole;
+      continue;
+    }
     let start = p.start;
     for (let i = p.start; i < p.end; i++) {
       const size = sizeOf(p.job.logs[i]);

@@ -208,3 +208,48 @@ test.each([10, 8 * 1024, 100_000])(
     });
   },
 );
+
+test("bodies in pieces on one kept-alive connection: each request carries its own bytes, shorter after longer, and past the kept buffer's size", async () => {
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    maxRequestBodySize: 1 << 30,
+    fetch: async (req) => new Response(new Bun.CryptoHasher("sha256").update(await req.bytes()).digest("hex")),
+  });
+  stops.push(() => server.stop(true));
+  const client = new HttpClient(server.url.origin);
+  const piece = (text: string) => new TextEncoder().encode(text);
+  // 300 KiB is over the 256 KiB a connection keeps; the requests after it reuse the kept buffer again.
+  const sizes = [40_000, 100, 300 * 1024, 5, 70_000, 1];
+  for (const [n, size] of sizes.entries()) {
+    const pieces = [piece(String(n).repeat(size)), piece("\n"), piece(`end ${n}`)];
+    const sent = Buffer.concat(pieces);
+    const r = await client.post("/", pieces, JSON_HEADERS, 5000);
+    expect(r.body).toBe(new Bun.CryptoHasher("sha256").update(sent).digest("hex"));
+    expect(client.idleCount).toBe(1); // one connection all along
+  }
+});
+
+test("an answer before the whole request was sent: that connection is not reused", async () => {
+  // 32 MiB cannot go in one write; the server answers at the first bytes, reads no more, keeps the connection.
+  const early = Bun.listen<{ answered: boolean }>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      open(socket) {
+        socket.data = { answered: false };
+      },
+      data(socket) {
+        if (socket.data.answered) return;
+        socket.data.answered = true;
+        socket.write("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 2\r\n\r\nno");
+      },
+    },
+  });
+  stops.push(() => early.stop(true));
+  const client = new HttpClient(`http://127.0.0.1:${early.port}`);
+  const r = await client.post("/", [new Uint8Array(32 << 20).fill(120)], JSON_HEADERS, 5000);
+  expect(r).toMatchObject({ status: 413, body: "no" });
+  // Reused, its next request would follow bytes of this one the server reads as a request.
+  expect(client.idleCount).toBe(0);
+});

@@ -44,6 +44,12 @@ type Conn = {
   exchange: Exchange | null;
   /** Request bytes the socket did not take yet; written on drain. */
   unsent: Uint8Array | null;
+  /**
+   * Where this connection's requests are put together, reused from one to the next: a fresh
+   * buffer per batch cost more than copying into it did (new pages zeroed, then faulted in). Free
+   * again once its answer is in, since an answer is only taken after the whole request was sent.
+   */
+  buffer: Uint8Array | null;
   idleSince: number;
   closed: boolean;
   /** The last error the socket reported (a TLS alert, a reset), for the message when it closes. */
@@ -99,7 +105,7 @@ export class HttpClient {
       const reused = this.#takeIdle();
       const conn = reused ?? (await this.#connect(deadline, timeoutMs));
       try {
-        const request = typeof body === "string" ? head + body : withHead(head, body);
+        const request = typeof body === "string" ? head + body : withHead(head, body, conn);
         return await this.#exchange(conn, request, head.length + bodyBytes, deadline, timeoutMs);
       } catch (error) {
         // A kept-alive connection the server closed just as we reused it: nothing was answered,
@@ -141,6 +147,7 @@ export class HttpClient {
       parser: new ResponseParser(),
       exchange: null,
       unsent: null,
+      buffer: null,
       idleSince: 0,
       closed: false,
       error: null,
@@ -195,7 +202,9 @@ export class HttpClient {
           if (response === undefined) return;
           // Handed back before the caller resumes, so the next request can take it at once.
           conn.exchange = null;
-          if (conn.parser.keepAlive && !conn.closed) {
+          // An answer before the whole request was sent (a server refusing early): the rest of the
+          // request would be read as the next one, so the connection goes.
+          if (conn.parser.keepAlive && !conn.closed && conn.unsent === null) {
             conn.idleSince = performance.now();
             socket.unref(); // an idle connection does not keep the process alive
             idle.push(conn as Conn);
@@ -294,9 +303,15 @@ function describeError(error: unknown): string {
   return e.message && e.message !== e.code ? `${e.code} (${e.message})` : e.code;
 }
 
-/** The head (ASCII) and the body's pieces in one buffer, for one write. */
-function withHead(head: string, body: readonly Uint8Array[]): Uint8Array {
-  const request = new Uint8Array(head.length + sizeOf(body));
+/** The head (ASCII) and the body's pieces in one buffer (the connection's, when it fits), for one write. */
+function withHead(head: string, body: readonly Uint8Array[], conn: Conn): Uint8Array {
+  const size = head.length + sizeOf(body);
+  let request: Uint8Array;
+  if (size > MAX_KEPT_BUFFER) request = Buffer.allocUnsafe(size);
+  else {
+    if (conn.buffer === null || conn.buffer.length < size) conn.buffer = Buffer.allocUnsafe(keptSize(size));
+    request = conn.buffer.subarray(0, size);
+  }
   headEncoder.encodeInto(head, request);
   let at = head.length;
   for (const piece of body) {
@@ -304,6 +319,13 @@ function withHead(head: string, body: readonly Uint8Array[]): Uint8Array {
     at += piece.length;
   }
   return request;
+}
+
+// A connection keeps a buffer of up to 256 KiB (BATCH_MAX_BYTES is 512 KiB by default, but agents'
+// batches split by weight come to tens of KiB): at most 256 KiB × workers × analyzers in all.
+const MAX_KEPT_BUFFER = 256 * 1024;
+function keptSize(size: number): number {
+  return Math.min(MAX_KEPT_BUFFER, Math.max(16 * 1024, 2 ** Math.ceil(Math.log2(size))));
 }
 
 function sizeOf(pieces: readonly Uint8Array[]): number {
