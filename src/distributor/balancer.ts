@@ -51,6 +51,8 @@ export class Balancer {
   #rampTimer: ReturnType<typeof setInterval> | undefined;
   #table: AliasTable | undefined;
   #candidates: Upstream[] = [];
+  /** pickCounts' tally, one slot per candidate, all zero between calls. */
+  #counts = new Uint32Array(0);
   #healthyWaiters: (() => void)[] = [];
   #listeners: ((change: HealthChange) => void)[] = [];
 
@@ -111,10 +113,15 @@ export class Balancer {
   pickCounts(n: number): [Upstream, number][] | undefined {
     const table = this.#table;
     if (table === undefined) return undefined;
-    const counts = new Uint32Array(this.#candidates.length);
+    const candidates = this.#candidates;
+    if (n === 1) return [[candidates[pickAlias(table, this.#random)], 1]]; // a single log: most requests
+    const counts = this.#counts; // sized by #rebuild; zeroed again below, so no allocation per call
     for (let i = 0; i < n; i++) counts[pickAlias(table, this.#random)]++;
     const out: [Upstream, number][] = [];
-    for (let c = 0; c < counts.length; c++) if (counts[c] > 0) out.push([this.#candidates[c], counts[c]]);
+    for (let c = 0; c < candidates.length; c++) {
+      if (counts[c] > 0) out.push([candidates[c], counts[c]]);
+      counts[c] = 0;
+    }
     return out;
   }
 
@@ -260,6 +267,7 @@ export class Balancer {
     const candidates = this.#upstreams.filter((u) => u.healthy && this.#baseWeight(u) > 0);
     const weights = candidates.map((u) => this.effectiveWeight(u));
     this.#candidates = candidates;
+    this.#counts = new Uint32Array(candidates.length);
     this.#table = candidates.length > 0 ? buildAlias(weights) : undefined;
     if (this.#table) for (const resolve of this.#healthyWaiters.splice(0)) resolve();
     // While someone ramps up, rebuild in steps; the table is O(n) to build, so this is cheap.
