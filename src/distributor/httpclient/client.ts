@@ -322,7 +322,8 @@ function withHead(head: string, body: readonly Uint8Array[], conn: Conn): Uint8A
 }
 
 // A connection keeps a buffer of up to 256 KiB (BATCH_MAX_BYTES is 512 KiB by default, but agents'
-// batches split by weight come to tens of KiB): at most 256 KiB × workers × analyzers in all.
+// batches split by weight come to tens of KiB); it goes with the connection, and idle connections
+// close after idleTimeoutMs. A larger request gets a buffer of its own.
 const MAX_KEPT_BUFFER = 256 * 1024;
 function keptSize(size: number): number {
   return Math.min(MAX_KEPT_BUFFER, Math.max(16 * 1024, 2 ** Math.ceil(Math.log2(size))));
