@@ -23,7 +23,11 @@ async function main(): Promise<void> {
     port: config.port,
     hostname: config.host,
     tls: config.tls,
-    serve: serveOptions(config, { fetch: distributor.app.fetch, routes: distributor.routes }),
+    serve: serveOptions(config, {
+      fetch: distributor.app.fetch,
+      routes: distributor.routes,
+      refusal: distributor.refusal,
+    }),
   });
   // Before the "listening" line: whoever waits for it may send SIGHUP at once.
   process.on("SIGHUP", () => void server.reload("SIGHUP"));

@@ -203,6 +203,18 @@ describe("connection limits (IDLE_TIMEOUT=5, MAX_REQUESTS_IN_FLIGHT=2)", () => {
     expect(refused.headers.get("retry-after")).toBe("1");
     expect(refused.headers.get("connection")).toBe("close");
     expect(await errorOf(refused)).toBe("too many requests in flight (MAX_REQUESTS_IN_FLIGHT=2): retry later");
+    // OTLP/HTTP's error body is a google.rpc.Status in the request's encoding, this refusal's too:
+    // code 14 (UNAVAILABLE) as field 1, the message as field 2.
+    const otlp = await fetch(`${distributor.url}/v1/logs`, {
+      method: "POST",
+      headers: { "content-type": "application/x-protobuf" },
+      body: new Uint8Array(0),
+    });
+    expect(otlp.status).toBe(503);
+    expect(otlp.headers.get("retry-after")).toBe("1");
+    expect(otlp.headers.get("content-type")).toBe("application/x-protobuf");
+    const why = new TextEncoder().encode("too many requests in flight (MAX_REQUESTS_IN_FLIGHT=2): retry later");
+    expect([...(await otlp.bytes())]).toEqual([0x08, 14, 0x12, why.length, ...why]);
 
     for (const cut of [await headers, ...(await Promise.all(bodies))]) {
       expect(cut.closedEarly).toBe(true);

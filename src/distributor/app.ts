@@ -4,6 +4,7 @@
 
 import { allowOnly, createJsonApp } from "../http/app.ts";
 import { controlGate } from "../http/control.ts";
+import type { HttpError } from "../http/errors.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../http/prometheus.ts";
 import type { Random } from "../math/random.ts";
 import {
@@ -26,7 +27,7 @@ import { createDispatcher, type Job } from "./dispatch.ts";
 import { ingestRoutes } from "./formats.ts";
 import { createForward, type Forward } from "./forward.ts";
 import { startHealthChecks } from "./health.ts";
-import { createIngestHandler } from "./ingest.ts";
+import { createIngestHandler, type IngestFormat } from "./ingest.ts";
 import { openIntake } from "./intake.ts";
 import { createLatencies, renderDistributorMetrics, upstreamHistogram } from "./metrics.ts";
 import { startPool } from "./pool.ts";
@@ -105,6 +106,8 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
   const app = createJsonApp();
   // Every endpoint that takes messages, one handler per format (formats.ts).
   const ingest = new Map<string, (req: Request) => Promise<Response>>();
+  // A protocol's own error body (OTLP's Status), for requests refused before they reach a handler.
+  const refusals = new Map<string, NonNullable<IngestFormat["refusal"]>>();
   for (const { paths, format } of ingestRoutes({ maxPacket: config.maxPacket, maxBodyBytes: config.maxBodyBytes })) {
     const handle = createIngestHandler({
       format,
@@ -119,6 +122,7 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
     });
     for (const path of paths) {
       ingest.set(path, handle);
+      if (format.refusal && !path.includes(":")) refusals.set(path, format.refusal);
       app.post(path, (c) => handle(c.req.raw));
       allowOnly(app, path, ["POST"]);
     }
@@ -156,6 +160,8 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
     app,
     /** For Bun.serve's `routes`, beside `fetch: app.fetch`: the same POST /analyze handler as the app's. */
     routes,
+    /** For serveOptions: the error body of a request refused before routing, where its protocol has one. */
+    refusal: (error: HttpError, req: Request) => refusals.get(new URL(req.url).pathname)?.(error, req),
     balancer,
     counters,
     channel,

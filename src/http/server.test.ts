@@ -60,3 +60,40 @@ test("the options carry the idle timeout and leave the body limit to the handler
   expect(options.maxRequestBodySize).toBe(Number.MAX_SAFE_INTEGER);
   expect("routes" in options).toBe(false);
 });
+
+test("over the cap, a path with a protocol of its own gets that protocol's error body; other paths the JSON error", async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    ...serveOptions(
+      { idleTimeoutSeconds: 10, maxRequestsInFlight: 1 },
+      {
+        fetch: async () => {
+          await gate;
+          return new Response("done");
+        },
+        refusal: (error, req) =>
+          new URL(req.url).pathname === "/own"
+            ? new Response(`own: ${error.status} ${error.message}`, { status: error.status, headers: error.headers })
+            : undefined,
+      },
+    ),
+  });
+  const held = fetch(`${server.url.origin}/`);
+  for (let i = 0; i < 1000 && server.pendingRequests < 1; i++) await Bun.sleep(5);
+  const own = await fetch(`${server.url.origin}/own`);
+  expect(own.status).toBe(503);
+  expect(own.headers.get("retry-after")).toBe("1");
+  expect(await own.text()).toBe("own: 503 too many requests in flight (MAX_REQUESTS_IN_FLIGHT=1): retry later");
+  const other = await fetch(`${server.url.origin}/other`);
+  expect(other.status).toBe(503);
+  expect((await other.json()) as ErrorBody).toEqual({
+    error: "too many requests in flight (MAX_REQUESTS_IN_FLIGHT=1): retry later",
+  });
+  release();
+  expect((await held).status).toBe(200);
+});

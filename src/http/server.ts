@@ -13,7 +13,7 @@
 import type { Server } from "bun";
 import { type Settings, wholeNumber } from "../config/env.ts";
 import { SERVER_BODY_CAP } from "./app.ts";
-import { errorResponse, TooManyRequestsInFlightError } from "./errors.ts";
+import { errorResponse, type HttpError, TooManyRequestsInFlightError } from "./errors.ts";
 
 /**
  * Above the distributor's HTTP client's keep-alive reuse window (httpclient/client.ts: 4 s), so an
@@ -45,11 +45,16 @@ export type Handlers = {
   fetch: Handler;
   /** Bun.serve's `routes`: path → method → handler. */
   routes?: Record<string, Record<string, Handler>>;
+  /**
+   * The answer to a request refused before any handler saw it (too many in flight), for a path
+   * whose protocol defines its own error body (OTLP's google.rpc.Status); undefined: the JSON error.
+   */
+  refusal?: (error: HttpError, req: Request) => Response | undefined;
 };
 
 /** Bun.serve's options for `handlers` under `limits`: spread them beside port and hostname. */
 export function serveOptions(limits: ServerLimits, handlers: Handlers) {
-  const limited = limitInFlight(limits.maxRequestsInFlight);
+  const limited = limitInFlight(limits.maxRequestsInFlight, handlers.refusal);
   const routes = handlers.routes
     ? Object.fromEntries(
         Object.entries(handlers.routes).map(([path, methods]) => [
@@ -67,10 +72,11 @@ export function serveOptions(limits: ServerLimits, handlers: Handlers) {
 }
 
 /** Wraps a handler so that a request beyond `max` in flight (itself included) is refused. */
-export function limitInFlight(max: number): (handler: Handler) => Handler {
+export function limitInFlight(max: number, refusal?: Handlers["refusal"]): (handler: Handler) => Handler {
   return (handler) =>
     function limited(req, server) {
-      if (server.pendingRequests > max) return errorResponse(new TooManyRequestsInFlightError(max));
-      return handler(req, server);
+      if (server.pendingRequests <= max) return handler(req, server);
+      const error = new TooManyRequestsInFlightError(max);
+      return refusal?.(error, req) ?? errorResponse(error);
     };
 }
