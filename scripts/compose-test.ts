@@ -15,7 +15,7 @@
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import type { AnalyzerStatsEntry, DistributorStats } from "../src/protocol/stats.ts";
-import { CheckFailed, check, waitFor } from "../testkit/checks.ts";
+import { CheckFailed, check, checkDelivered, waitFor } from "../testkit/checks.ts";
 import { SIGMAS, sigmasFrom } from "../testkit/shares.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -159,14 +159,7 @@ async function measure(label: string): Promise<Map<string, number>> {
       `    ${r.url.padEnd(24)} ${r.id.slice(0, 20).padEnd(20)} ${String(r.weight).padStart(6)}  ${String(r.healthy).padEnd(7)}  ${String(r.got).padStart(9)}  ${(r.got / total).toFixed(3).padStart(6)}  ${p.toFixed(3).padStart(8)}  ${dev.toFixed(2).padStart(7)}`,
     );
   }
-  check(
-    traffic.errors.length === 0,
-    `no client errors${traffic.errors.length ? `: ${traffic.errors.slice(0, 3).join("; ")}` : ""}`,
-  );
-  check(
-    total === traffic.messages,
-    `every message sent was delivered and counted once (${total} of ${traffic.messages})`,
-  );
+  checkDelivered(traffic, total);
   check(
     worst <= SIGMAS,
     `every analyzer's share is within ${SIGMAS}σ of weight/sum of healthy weights (worst ${worst.toFixed(2)}σ)`,

@@ -31,7 +31,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { seededRandom } from "../src/math/random.ts";
 import type { AnalyzerStats, DistributorStats } from "../src/protocol/stats.ts";
-import { CheckFailed, check, waitFor } from "../testkit/checks.ts";
+import { CheckFailed, check, checkDelivered, waitFor } from "../testkit/checks.ts";
 import { containerEnv, type K8sObject, named, render, type Yaml } from "../testkit/k8s.ts";
 import { fitsWeights, SIGMAS, withinSigmas } from "../testkit/shares.ts";
 
@@ -247,14 +247,7 @@ async function measure(label: string, groups: Map<string, number>): Promise<Meas
   console.log(
     `    groups: ${live.map(([g], i) => `${g} ${((byGroup[i] / total) * 100).toFixed(1)}%`).join(", ")}; chi-square p=${fit.pValue.toFixed(3)} (instances), p=${groupFit.pValue.toFixed(3)} (groups)`,
   );
-  check(
-    traffic.errors.length === 0,
-    `no client errors${traffic.errors.length ? `: ${traffic.errors.slice(0, 3).join("; ")}` : ""}`,
-  );
-  check(
-    total === traffic.messages,
-    `every message sent was delivered and counted once (${total} of ${traffic.messages})`,
-  );
+  checkDelivered(traffic, total);
   check(
     sigma.ok && fit.ok && groupFit.ok,
     `shares fit the weights: chi-square p=${fit.pValue.toFixed(3)} > 1e-4, worst ${sigma.worst.toFixed(2)}σ ≤ ${SIGMAS}σ`,

@@ -10,6 +10,18 @@ export function check(ok: boolean, what: string): void {
   console.log(`  ok: ${what}`);
 }
 
+/** The two checks every traffic round ends with: no client saw an error, and every message sent was counted once (`delivered`). */
+export function checkDelivered(traffic: { messages: number; errors: readonly string[] }, delivered: number): void {
+  check(
+    traffic.errors.length === 0,
+    `no client errors${traffic.errors.length ? `: ${traffic.errors.slice(0, 3).join("; ")}` : ""}`,
+  );
+  check(
+    delivered === traffic.messages,
+    `every message sent was delivered and counted once (${delivered} of ${traffic.messages})`,
+  );
+}
+
 /** Polls `condition` every 250 ms (a throw counts as "not yet": the service may not be up) until it holds, or fails after `timeoutMs`. */
 export async function waitFor(what: string, condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
