@@ -171,6 +171,9 @@ function expectAnswer(a: Answer, want: Want): void {
 // The table
 
 const post = (body: string | Uint8Array, headers?: Record<string, string>): Send => ({ body, headers });
+/** An agent's body, asking for the analyses (by default it gets {"analyzed": n}: src/protocol/batch.ts). */
+const postFull = (body: string | Uint8Array, headers: Record<string, string> = {}): Send =>
+  post(body, { prefer: "return=representation", ...headers });
 const to = (method: string, path: string, body?: string): Send => ({ method, path, body });
 /** A raw HTTP/1.1 POST /analyze; `head` is extra header lines, each ending in \r\n. */
 const rawPost = (head: string, body: string | Uint8Array = "", requestLine = "POST /analyze HTTP/1.1"): Send => ({
@@ -207,18 +210,18 @@ const rows: [name: string, send: Send, want: Want][] = [
   ["a body of whitespace", post(" \r\n\t "), bad(/empty body/)],
   // Since issue 12 a body is JSON when it says so or starts with { (or [{); other bodies are text,
   // one message per line (src/protocol/formats/generic.ts). fetch sends a string as text/plain.
-  ["null, sent as text: one message", post("null"), textMessages(["null"])],
+  ["null, sent as text: one message", postFull("null"), textMessages(["null"])],
   ["null as application/json", post("null", JSON_TYPE), bad(/JSON objects or strings, got null/)],
   [
     "a JSON string: one message",
-    post('"ERROR x"'),
+    postFull('"ERROR x"'),
     { status: 200, json: (b) => expect(b.result).toMatchObject({ level: "ERROR", length: 7 }) },
   ],
-  ["a JSON number, sent as text: one message", post("42"), textMessages(["42"])],
+  ["a JSON number, sent as text: one message", postFull("42"), textMessages(["42"])],
   ["a JSON number as application/json", post("42", JSON_TYPE), bad(/JSON objects or strings, got a number/)],
   [
     "a JSON array of valid bodies: their messages",
-    post(`[${GOOD},${GOOD}]`),
+    postFull(`[${GOOD},${GOOD}]`),
     { status: 200, json: (b) => expect(b.results).toHaveLength(2) },
   ],
   ["an empty JSON array", post("[]", JSON_TYPE), bad(/empty array holds no message/)],
@@ -260,7 +263,7 @@ const rows: [name: string, send: Send, want: Want][] = [
   ["an object whose level is its only field", post('{"level":"info"}'), bad(/has no message/)],
   [
     "a level field supplies the level",
-    post('{"log":"disk full","level":"warn"}'),
+    postFull('{"log":"disk full","level":"warn"}'),
     {
       status: 200,
       json: (b) => expect(b.result.level).toBe("WARN"),
@@ -268,14 +271,19 @@ const rows: [name: string, send: Send, want: Want][] = [
   ],
   [
     "NDJSON",
-    post('{"log":"a"}\n{"message":"b"}\n', { "content-type": "application/x-ndjson" }),
+    postFull('{"log":"a"}\n{"message":"b"}\n', { "content-type": "application/x-ndjson" }),
     {
       status: 200,
       json: (b) => expect(b.results).toHaveLength(2),
     },
   ],
+  [
+    "NDJSON without Prefer: how many were analyzed, not the analyses (an agent reads only the status)",
+    post('{"log":"a"}\n{"message":"b"}\n', { "content-type": "application/x-ndjson" }),
+    { status: 200, json: (b) => expect(b).toEqual({ analyzed: 2 }) },
+  ],
   ["NDJSON with a line that is not JSON", post('{"log":"a"}\nb\n'), bad(/value 2, line 2/)],
-  ["text lines", post("first\n\nsecond\r\n", { "content-type": "text/plain" }), textMessages(["first", "second"])],
+  ["text lines", postFull("first\n\nsecond\r\n", { "content-type": "text/plain" }), textMessages(["first", "second"])],
   [
     "MessagePack that is cut short",
     post(Uint8Array.from([0x92, 0x01]), { "content-type": "application/msgpack" }),
@@ -287,7 +295,7 @@ const rows: [name: string, send: Send, want: Want][] = [
   // BUG: 100 kB is past Bun's own body cap too: see the "100 kB body" row.
   ["100 000 [ (BUG: bare 413 from Bun)", post("[".repeat(100_000)), tooLarge],
   // Not JSON messages and not said to be JSON: a text line (as `[2026-...] ERROR` lines are).
-  ["4000 unclosed [, as text: one message", post("[".repeat(4000)), textMessages(["[".repeat(4000)])],
+  ["4000 unclosed [, as text: one message", postFull("[".repeat(4000)), textMessages(["[".repeat(4000)])],
   ["4000 unclosed [ as application/json", post("[".repeat(4000), JSON_TYPE), bad(NOT_JSON)],
   [
     "an array nested 2000 deep as application/json",
@@ -357,7 +365,7 @@ const rows: [name: string, send: Send, want: Want][] = [
   ],
   [
     "a form body log=x: a text line",
-    post("log=x", { "content-type": "application/x-www-form-urlencoded" }),
+    postFull("log=x", { "content-type": "application/x-www-form-urlencoded" }),
     textMessages(["log=x"]),
   ],
   [

@@ -1,12 +1,15 @@
 // POST /analyze's generic bodies end to end: a real distributor in front of three real analyzers
 // (weights 1:2:3), each writing what it analyzed to its audit file. Every body form an agent sends
-// (a JSON array, NDJSON, json_stream, text lines, Fluent Bit's msgpack, gzip) carries unique
+// (a JSON array, NDJSON, json_stream, text lines, Fluent Bit's msgpack, gzip, zstd, snappy) carries unique
 // messages with quotes, backslashes, UTF-8 and an 8 KB one; the audit files must then hold exactly
-// the messages sent, each once, split by weight (chi-square), and each answer must hold every
-// message's analysis in order, with the level a record's fields supplied.
+// the messages sent, each once, split by weight (chi-square), and each answer must say how many
+// were analyzed or, asked for them, hold every message's analysis in order, with the level a
+// record's fields supplied.
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { gzipSync, zstdCompressSync } from "node:zlib";
 import { encode } from "@msgpack/msgpack";
+import { compress as snappyCompress } from "snappyjs";
 import { Rig } from "../testkit/faults.ts";
 import { eventually } from "../testkit/http.ts";
 import { fitsWeights } from "../testkit/shares.ts";
@@ -87,20 +90,29 @@ const FORMS: Form[] = [
     fields: true,
     body: (m) => concat(objects(m).map((o, i) => encode([[1764013588 + i, {}], { log: o.message, level: o.level }]))),
   },
-  {
-    name: "ndjson-gzip",
-    contentType: "application/x-ndjson",
-    contentEncoding: "gzip",
-    fields: true,
-    body: (m) =>
-      Bun.gzipSync(
-        new TextEncoder().encode(
-          objects(m)
-            .map((o) => JSON.stringify(o))
-            .join("\n"),
+  // Fluent Bit's `compress gzip|zstd|snappy`, Vector's `compression`.
+  ...(
+    [
+      ["gzip", (b: Uint8Array) => gzipSync(b)],
+      ["zstd", (b: Uint8Array) => zstdCompressSync(b)],
+      ["snappy", (b: Uint8Array) => snappyCompress(b)],
+    ] as const
+  ).map(
+    ([coding, compress]): Form => ({
+      name: `ndjson-${coding}`,
+      contentType: "application/x-ndjson",
+      contentEncoding: coding,
+      fields: true,
+      body: (m) =>
+        compress(
+          new TextEncoder().encode(
+            objects(m)
+              .map((o) => JSON.stringify(o))
+              .join("\n"),
+          ),
         ),
-      ),
-  },
+    }),
+  ),
 ];
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -121,15 +133,22 @@ function audited(): string[][] {
 type Answer = { results: { analyzer: string; result: { level: string | null; length: number } }[] };
 
 describe.each(FORMS)("$name", (form) => {
-  test("every message arrives exactly once, split by weight, each answered with its analysis in order", async () => {
+  test("every message arrives exactly once, split by weight; answered how many, or each analysis in order when asked", async () => {
     const sent: string[] = [];
     for (let b = 0; b < BODIES; b++) {
       const messages = Array.from({ length: PER_BODY }, (_, i) => message(form.name, b * PER_BODY + i));
       sent.push(...messages);
+      // Every other body asks for the analyses; the others get an agent's default, the count.
+      const full = b % 2 === 0;
       const headers: Record<string, string> = { "content-type": form.contentType };
       if (form.contentEncoding) headers["content-encoding"] = form.contentEncoding;
+      if (full) headers.prefer = "return=representation";
       const res = await fetch(`${rig.distributor.url}/analyze`, { method: "POST", headers, body: form.body(messages) });
       expect(res.status).toBe(200);
+      if (!full) {
+        expect(await res.json()).toEqual({ analyzed: PER_BODY });
+        continue;
+      }
       const { results } = (await res.json()) as Answer;
       expect(results.map((r) => r.result.length)).toEqual(messages.map((m) => m.length));
       const levels = results.map((r) => r.result.level);
@@ -197,31 +216,40 @@ test.each([
 
 // A waiting client's NDJSON goes to the analyzers line by line, unparsed (docs/design.md): the
 // analyzer refuses a bad line alone, as OTLP and _bulk refuse a record, and the others arrive.
-test("a waiting client's NDJSON with one bad line: that line refused (400, each message's outcome), the others analyzed", async () => {
-  const before = await rig.stats();
-  const body = `{"message":"lone-bad 1"}\n{"lvl":"info"}\n{"message":"lone-bad 3"}\n`;
-  const res = await fetch(`${rig.distributor.url}/analyze`, {
-    method: "POST",
-    headers: { "content-type": "application/x-ndjson" },
-    body,
-  });
-  expect(res.status).toBe(400);
-  const answer = (await res.json()) as { error: string; results: Record<string, unknown>[] };
-  expect(answer.error).toStartWith("1 of 3 messages failed: message 2: the line has no message");
-  expect(answer.results[0]).toHaveProperty("analyzer");
-  expect(answer.results[1]).toEqual({ status: 400, error: expect.stringContaining("the line has no message") });
-  expect(answer.results[2]).toHaveProperty("analyzer");
-  const settled = await rig.settled();
-  expect(settled.failed - before.failed).toBe(1);
-  expect(settled.invalidMessages - before.invalidMessages).toBe(1); // refused on its own
-  expect(settled.invalid).toBe(before.invalid); // the request was not malformed
-  expect(
-    audited()
-      .flat()
-      .filter((m) => m.startsWith("lone-bad "))
-      .sort(),
-  ).toEqual(["lone-bad 1", "lone-bad 3"]);
-});
+test.each([
+  ["each message's outcome, asked with Prefer: return=representation", "return=representation"],
+  ["how many and why, by default", undefined],
+])(
+  "a waiting client's NDJSON with one bad line: that line refused (400: %s), the others analyzed",
+  async (_, prefer) => {
+    const before = await rig.stats();
+    const tag = `lone-bad-${prefer ?? "default"}`;
+    const body = `{"message":"${tag} 1"}\n{"lvl":"info"}\n{"message":"${tag} 3"}\n`;
+    const res = await fetch(`${rig.distributor.url}/analyze`, {
+      method: "POST",
+      headers: { "content-type": "application/x-ndjson", ...(prefer && { prefer }) },
+      body,
+    });
+    expect(res.status).toBe(400);
+    const answer = (await res.json()) as { error: string; results?: Record<string, unknown>[] };
+    expect(answer.error).toStartWith("1 of 3 messages failed: message 2: the line has no message");
+    if (prefer) {
+      expect(answer.results![0]).toHaveProperty("analyzer");
+      expect(answer.results![1]).toEqual({ status: 400, error: expect.stringContaining("the line has no message") });
+      expect(answer.results![2]).toHaveProperty("analyzer");
+    } else expect(Object.keys(answer)).toEqual(["error"]);
+    const settled = await rig.settled();
+    expect(settled.failed - before.failed).toBe(1);
+    expect(settled.invalidMessages - before.invalidMessages).toBe(1); // refused on its own
+    expect(settled.invalid).toBe(before.invalid); // the request was not malformed
+    expect(
+      audited()
+        .flat()
+        .filter((m) => m.startsWith(`${tag} `))
+        .sort(),
+    ).toEqual([`${tag} 1`, `${tag} 3`]);
+  },
+);
 
 test("more messages than MAX_PACKET in any form: 400, nothing queued", async () => {
   const lines = Array.from({ length: PER_BODY + 1 }, (_, i) => `over ${i}`).join("\n");

@@ -1,12 +1,15 @@
-// The real log agents, syslog-ng and rsyslog, as child processes: run in the foreground from the
+// The real log agents as child processes: syslog-ng and rsyslog run in the foreground from the
 // folder scripts/agents.sh unpacked them into (never installed: they conflict in apt), with their
-// module paths and LD_LIBRARY_PATH pointing there. Each reads the lines a test appends to a file in
-// its own temp folder (syslog-ng's file() source, rsyslog's imfile), one message per line, and
-// ships them with the destination the test configures. stop() asks it to quit and removes the folder.
+// module paths and LD_LIBRARY_PATH pointing there; Fluent Bit wherever FLUENT_BIT says, when there
+// is one. Each reads the lines a test appends to a file in its own temp folder (syslog-ng's file()
+// source, rsyslog's imfile, Fluent Bit's tail), one message per line, and ships them with the
+// destination the test configures. stop() asks it to quit and removes the folder.
 
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { Rig } from "./faults.ts";
+import { eventually } from "./http.ts";
 import { type Child, outputOf, ROOT, spawnChild } from "./procs.ts";
 
 /** Where scripts/agents.sh unpacks the agents; AGENTS_DIR overrides it, for both. */
@@ -210,6 +213,71 @@ syslog.* action(type="omfile" file=${configString(log)})
   return agent;
 }
 
+/**
+ * A fluent-bit binary: FLUENT_BIT, else one on the PATH; undefined when there is none. Not on npm
+ * nor in Debian's packages, so CI has none and its test is skipped there (docs/agents.md#fluent-bit
+ * says how it was run).
+ */
+export const FLUENT_BIT = process.env.FLUENT_BIT || Bun.which("fluent-bit") || undefined;
+
+export type FluentBitOptions = {
+  /** The [OUTPUT] section's settings after Name and Match, one `Key value` per line. */
+  output: string;
+  /** The output plugin: http, es, loki, opentelemetry, … */
+  plugin: string;
+  /** More [SERVICE] settings, e.g. `scheduler.base 1`. */
+  service?: string;
+};
+
+/**
+ * Fluent Bit in the foreground, every line of its input file one record, {"log": line} (tail, read
+ * from the start of the file, a flush every 0.2 s). Resolves once its pipeline runs.
+ */
+export async function startFluentBit(options: FluentBitOptions): Promise<Agent> {
+  if (!FLUENT_BIT) throw new Error("no fluent-bit: set FLUENT_BIT to its binary");
+  const dir = tempDir("fluent-bit-");
+  const input = join(dir, "input.log");
+  const config = join(dir, "fluent-bit.conf");
+  writeFileSync(input, "");
+  writeFileSync(
+    config,
+    `[SERVICE]
+    Flush 0.2
+    Grace 2
+    Log_Level info
+${indent(options.service ?? "")}
+[INPUT]
+    Name tail
+    Path ${input}
+    Read_from_Head On
+    Refresh_Interval 1
+    Buffer_Max_Size 64k
+
+[OUTPUT]
+    Name ${options.plugin}
+    Match *
+${indent(options.output)}
+`,
+  );
+  const child = spawnChild("fluent-bit", [FLUENT_BIT, "-c", config]);
+  const agent = new Agent("fluent-bit", child, dir, input);
+  try {
+    await child.waitFor(/\[sp\] stream processor started/, START_MS);
+  } catch (error) {
+    await agent.stop();
+    throw error;
+  }
+  return agent;
+}
+
+const indent = (lines: string) =>
+  lines
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .map((line) => `    ${line}`)
+    .join("\n");
+
 /** An 8 KB line's filler: past rsyslog's default 8 KiB message limit, and a batch of them past 64 KiB. */
 const BIG_LINE = 8 * 1024;
 
@@ -229,6 +297,21 @@ export function agentLines(prefix: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) =>
     i === 7 ? `${prefix} ${i} ${"8 KB line ".repeat(BIG_LINE / 10)}` : kinds[i % kinds.length](i),
   );
+}
+
+/** 50 ms polls: 60 s at most for an agent to ship what it was given. */
+export const AGENT_POLLS = 1200;
+
+/**
+ * Waits until `rig`'s analyzers hold `n` messages starting with `prefix` (and a space), then stops
+ * the agent and lets the distributor settle: what arrives after that would be a duplicate.
+ */
+export async function shipped(rig: Rig, agent: Agent, prefix: string, n: number): Promise<void> {
+  await agent.child.whileRunning(
+    eventually(() => rig.messagesWith(prefix).flat().length >= n, `${n} "${prefix}" messages analyzed`, AGENT_POLLS),
+  );
+  await agent.stop();
+  await rig.settled();
 }
 
 /** One line for a report: lines sent, delivered, duplicated, the split and its chi-square p. */

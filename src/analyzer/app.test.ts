@@ -154,6 +154,21 @@ describe("POST /analyze", () => {
     expect(await res.json()).toEqual({ analyzer: "a1", analyzed: n });
   });
 
+  test.each([
+    ["NDJSON", '{"msg":"a"}\n{"msg":"b"}\n', 2],
+    ["a JSON array", '["a","b","c"]', 3],
+    ["text lines", "a\nb\n", 2],
+    ["one agent object", '{"message":"a","level":"info"}', 1],
+  ])("answers an agent's body (%s) with only the count, unless Prefer: return=representation", async (_, body, n) => {
+    const a = analyzer();
+    expect(await (await analyze(a, body)).json()).toEqual({ analyzer: "a1", analyzed: n });
+    const full = (await (await analyze(a, body, { prefer: "return=representation" })).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(n === 1 ? [full.result] : (full.results as unknown[])).toHaveLength(n);
+  });
+
   test("refuses a malformed body with a 400 and its details, without counting it", async () => {
     const a = analyzer();
     const res = await analyze(a, '{"logz":["a"]}');

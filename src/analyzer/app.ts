@@ -11,7 +11,14 @@ import { PROMETHEUS_CONTENT_TYPE } from "../http/prometheus.ts";
 import type { ServerLimits } from "../http/server.ts";
 import type { Random } from "../math/random.ts";
 import type { AnalyzerTemplates } from "../protocol/analysis.ts";
-import { batchAnswer, minimalBatchAnswer, NDJSON, prefersMinimal, type Rejected } from "../protocol/batch.ts";
+import {
+  answersMinimal,
+  batchAnswer,
+  minimalBatchAnswer,
+  NDJSON,
+  prefersMinimal,
+  type Rejected,
+} from "../protocol/batch.ts";
 import { decodeGeneric, recordOfLine } from "../protocol/formats/generic.ts";
 import { type LogRecord, messageOf } from "../protocol/record.ts";
 import type { AnalyzerStats } from "../protocol/stats.ts";
@@ -94,11 +101,13 @@ export function createAnalyzer(options: AnalyzerOptions) {
     const batchForm = c.req.header("accept")?.includes(NDJSON) ?? false;
     // The distributor's NDJSON batch (src/protocol/batch.ts): each line read on its own, a bad one
     // refused alone. Any other body is read whole, and refused whole when part of it is bad.
-    const { records, single, ids } =
+    const { records, single, ours, ids } =
       batchForm && contentType.startsWith(NDJSON)
-        ? { records: batchLines(body), single: false, ids: undefined }
+        ? { records: batchLines(body), single: false, ours: true, ids: undefined }
         : decodeGeneric(body, contentType);
-    const minimal = prefersMinimal(c.req.header("prefer"));
+    // The distributor's batches say what they want; anyone else's bodies get POST /analyze's default.
+    const prefer = c.req.header("prefer");
+    const minimal = batchForm ? prefersMinimal(prefer) : answersMinimal(prefer, ours === true);
     counts.requests++;
     // An answer sent after a wait leaves Bun's cork: big ones then need textResponse (src/http/app.ts).
     const late = fault.hang || fault.latency > 0;

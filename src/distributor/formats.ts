@@ -4,7 +4,7 @@
 // src/protocol/formats/ (pure functions); this file only ties them to paths.
 
 import { decodeContent } from "../http/encoding.ts";
-import { prefersMinimal } from "../protocol/batch.ts";
+import { answersMinimal } from "../protocol/batch.ts";
 import { type BulkDecoded, bulkFailure, bulkIndexOf, bulkResponse, decodeBulk } from "../protocol/formats/bulk.ts";
 import { decodeGeneric, type GenericDecoded, ndjsonLines } from "../protocol/formats/generic.ts";
 import { decodeLoki, LOKI_PUSH_PATH, lokiResponse } from "../protocol/formats/loki.ts";
@@ -30,13 +30,14 @@ export function ingestRoutes(settings: FormatSettings): IngestRoute[] {
   ];
 }
 
-/** What POST /analyze decoded: records, or an NDJSON body's lines as they came; `minimal`: Prefer: return=minimal. */
+/** What POST /analyze decoded: records, or an NDJSON body's lines as they came; `minimal`: answered without analyses (answersMinimal). */
 export type AnalyzeDecoded = Omit<GenericDecoded, "records"> & { records: Routable[]; minimal: boolean };
 
 /**
  * POST /analyze: our own bodies and the generic ones agents send (src/protocol/formats/generic.ts),
- * gzip or not; answers with every message's analysis, as one result for a single log or object, or
- * only how many were analyzed with `Prefer: return=minimal`.
+ * compressed or not; answers with every message's analysis, as one result for a single log or
+ * object, or only how many were analyzed: for an agent's body unless it asks for the analyses with
+ * `Prefer: return=representation`, for ours with `Prefer: return=minimal` (answersMinimal).
  * A waiting client's NDJSON is routed line by line unparsed (the analyzers read the lines, and
  * refuse a bad one alone); an async one is parsed here, so that the spool stores only records and
  * a bad line refuses the body before its 202.
@@ -47,14 +48,14 @@ export function analyzeFormat(maxBodyBytes: number): IngestFormat<AnalyzeDecoded
     decode(body, contentType, req) {
       const inflated = inflate(body, req, maxBodyBytes);
       const prefer = req.headers.get("prefer");
-      const minimal = prefersMinimal(prefer);
       const lines = prefersAsync(prefer) ? undefined : ndjsonLines(inflated, contentType);
-      if (lines) return { records: lines, single: false, minimal };
-      const decoded: AnalyzeDecoded = Object.assign(decodeGeneric(inflated, contentType), { minimal });
-      return decoded;
+      if (lines) return { records: lines, single: false, minimal: answersMinimal(prefer, false) };
+      const decoded = decodeGeneric(inflated, contentType);
+      return Object.assign(decoded, { minimal: answersMinimal(prefer, decoded.ours === true) });
     },
     respond: analyzeAnswer,
-    listsOutcomes: (decoded) => !decoded.single,
+    // Not in a minimal answer: a list of 1000 outcomes is past what Fluent Bit reads (answersMinimal).
+    listsOutcomes: (decoded) => !decoded.single && !decoded.minimal,
     wantsResults: (decoded) => !decoded.minimal,
   };
 }

@@ -125,14 +125,14 @@ describe("NDJSON", () => {
     const res = post('{"msg":"a"}\r\n\n  {"msg":"b"} \n{"not json"}', ndjson);
     const [job] = await channel.recvBatch(10);
     expect(text(job)).toEqual(['{"msg":"a"}', '{"msg":"b"}', '{"not json"}']);
-    expect(job.minimal).toBe(false);
+    expect(job.minimal).toBe(true); // an agent's body: answered {"analyzed": n} unless it asks for more
     for (let i = 0; i < 3; i++) job.reply!.settle(i, ok("a1", { n: i }));
     expect((await res).status).toBe(200);
   });
 
-  test("a line an analyzer refused fails the request with a 400 listing every message's outcome", async () => {
+  test("asked for the analyses (Prefer: return=representation), a line an analyzer refused fails the request with a 400 listing every message's outcome", async () => {
     const { post, settleNext } = rig();
-    const res = post('{"msg":"a"}\n{"lvl":1}\n', ndjson);
+    const res = post('{"msg":"a"}\n{"lvl":1}\n', { ...ndjson, prefer: "return=representation" });
     await settleNext(ok("a1", { n: 0 }), { status: 400, error: "message 2: the line has no message" });
     expect(res).resolves.toHaveProperty("status", 400);
     expect(await errorOf(await res)).toEqual({
@@ -142,6 +142,14 @@ describe("NDJSON", () => {
         { status: 400, error: "message 2: the line has no message" },
       ],
     });
+  });
+
+  test("by default, a line an analyzer refused fails the request with a 400 naming how many and why, no list", async () => {
+    const { post, settleNext } = rig();
+    const res = post('{"msg":"a"}\n{"lvl":1}\n', ndjson);
+    await settleNext({ analyzer: "a1" }, { status: 400, error: "message 2: the line has no message" });
+    expect(res).resolves.toHaveProperty("status", 400);
+    expect(await errorOf(await res)).toEqual({ error: "1 of 2 messages failed: message 2: the line has no message" });
   });
 
   test("a 503 among the outcomes outranks a refused line: the agent should send it again", async () => {
@@ -183,14 +191,11 @@ describe("Prefer: return=minimal", () => {
     expect(await (await res).json()).toEqual({ analyzed: 2 });
   });
 
-  test("a failure still lists every message's outcome, without analyses", async () => {
+  test("a failure names how many failed and why, without a list: an agent reads only so much of an answer", async () => {
     const { post, settleNext } = rig();
     const res = post({ logs: ["a", "b"] }, { prefer: "return=minimal" });
     await settleNext({ analyzer: "a1" }, failed(502, "analyzer a2 answered 500"));
-    expect(await errorOf(await res)).toEqual({
-      error: "1 of 2 messages failed: analyzer a2 answered 500",
-      results: [{ analyzer: "a1" }, { status: 502, error: "analyzer a2 answered 500" }],
-    });
+    expect(await errorOf(await res)).toEqual({ error: "1 of 2 messages failed: analyzer a2 answered 500" });
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { deflateSync, gzipSync } from "node:zlib";
+import { deflateSync, gzipSync, zstdCompressSync } from "node:zlib";
+import { compress as snappyCompress } from "snappyjs";
 import { decodeContent } from "./encoding.ts";
 import { HttpError } from "./errors.ts";
 
@@ -22,6 +23,8 @@ describe("decodeContent", () => {
     ["x-gzip", gzipSync(BODY)],
     [" GZIP ", gzipSync(BODY)],
     ["deflate", deflateSync(BODY)],
+    ["zstd", zstdCompressSync(BODY)],
+    ["snappy", snappyCompress(BODY)],
     ["identity", BODY],
     ["", BODY],
     [null, BODY],
@@ -29,24 +32,38 @@ describe("decodeContent", () => {
     expect(decodeContent(body, coding, BODY.length)).toEqual(BODY);
   });
 
-  test("bigger than maxBytes once inflated: 413, without inflating it all", () => {
-    const bomb = gzipSync(new Uint8Array(10_000_000));
-    const error = refusal(() => decodeContent(bomb, "gzip", 1000));
+  const ZEROS = new Uint8Array(10_000_000);
+  const CODERS = [
+    ["gzip", gzipSync],
+    ["deflate", deflateSync],
+    ["zstd", zstdCompressSync],
+    ["snappy", snappyCompress],
+  ] as const;
+
+  test.each(CODERS)("%s bigger than maxBytes once decoded: 413", (coding, encode) => {
+    const bomb = encode(ZEROS);
+    expect(bomb.length).toBeLessThan(1_000_000); // 10 MB of zeros, small on the wire
+    const error = refusal(() => decodeContent(bomb, coding, 1000));
     expect(error.status).toBe(413);
     expect(error.message).toContain("1000 bytes");
   });
 
-  test("a cut gzip body, or bytes that are not gzip: 400 with the reason", () => {
-    for (const body of [gzipSync(BODY).subarray(0, 20), BODY]) {
-      const error = refusal(() => decodeContent(body, "gzip", 1 << 20));
+  test.each(CODERS)("a cut %s body, or bytes that are not it: 400 with the reason", (coding, encode) => {
+    for (const body of [encode(BODY).subarray(0, 20), new TextEncoder().encode("not compressed at all")]) {
+      const error = refusal(() => decodeContent(body, coding, 1 << 20));
       expect(error.status).toBe(400);
-      expect(error.message).toMatch(/^body is not valid gzip \(.+\): compress it whole, or drop Content-Encoding$/);
+      expect(error.message).toMatch(
+        new RegExp(`^body is not valid ${coding} \\(.+\\): compress it whole, or drop Content-Encoding$`),
+      );
     }
   });
 
-  test.each([["br"], ["zstd"], ["gzip, br"]])("Content-Encoding %p: 415", (coding) => {
-    const error = refusal(() => decodeContent(BODY, coding, 1 << 20));
-    expect(error.status).toBe(415);
-    expect(error.message).toContain("send gzip, deflate or none");
-  });
+  test.each([["br"], ["x-snappy-framed"], ["gzip, br"], ["__proto__"], ["toString"]])(
+    "Content-Encoding %p: 415 naming the codings taken",
+    (coding) => {
+      const error = refusal(() => decodeContent(BODY, coding, 1 << 20));
+      expect(error.status).toBe(415);
+      expect(error.message).toContain("send gzip, deflate, zstd, snappy (block format) or none");
+    },
+  );
 });

@@ -1,23 +1,45 @@
-// Content-Encoding of a request body: gzip (Fluent Bit's `compress gzip`, Vector's and the OTel
-// Collector's compression) and deflate are inflated, within the same MAX_BODY_BYTES as the body
-// on the wire, so a small bomb cannot grow into a large buffer; any other coding is a 415.
+// Content-Encoding of a request body, decoded within the same MAX_BODY_BYTES as the body on the
+// wire, so a small bomb cannot grow into a large buffer; any other coding is a 415. The codings
+// are those log agents compress with: gzip (Fluent Bit's `compress gzip`, Vector's and the OTel
+// Collector's default), deflate (Vector's zlib), zstd (Fluent Bit, Vector, the Collector) and
+// snappy in its block format, the one Fluent Bit's and Vector's `snappy` send.
 
 import { gunzipSync, inflateSync } from "node:zlib";
 import { BadRequestError, HttpError, PayloadTooLargeError } from "./errors.ts";
+import { decodeSnappy } from "./snappy.ts";
+import { decodeZstd } from "./zstd.ts";
+
+type Decoder = (body: Uint8Array, maxBytes: number) => Uint8Array;
+
+// node:zlib stops at maxOutputLength (ERR_BUFFER_TOO_LARGE) instead of inflating it all; snappy
+// refuses a declared length past it up front (a PayloadTooLargeError).
+const gunzip: Decoder = (body, maxBytes) => gunzipSync(body, { maxOutputLength: maxBytes });
+
+const DECODERS: Record<string, Decoder> = {
+  gzip: gunzip,
+  "x-gzip": gunzip,
+  deflate: (body, maxBytes) => inflateSync(body, { maxOutputLength: maxBytes }),
+  zstd: decodeZstd,
+  snappy: decodeSnappy,
+};
+
+/** The codings decodeContent takes, for its 415. */
+const CONTENT_CODINGS = "gzip, deflate, zstd, snappy (block format) or none";
 
 export function decodeContent(body: Uint8Array, contentEncoding: string | null, maxBytes: number): Uint8Array {
   const coding = (contentEncoding ?? "").trim().toLowerCase();
   if (coding === "" || coding === "identity") return body;
-  const inflate = coding === "gzip" || coding === "x-gzip" ? gunzipSync : coding === "deflate" ? inflateSync : null;
-  if (inflate === null) {
+  const decode = Object.hasOwn(DECODERS, coding) ? DECODERS[coding]! : undefined;
+  if (decode === undefined) {
     throw new HttpError(
       415,
-      `Content-Encoding ${JSON.stringify(contentEncoding)} is not supported: send gzip, deflate or none`,
+      `Content-Encoding ${JSON.stringify(contentEncoding)} is not supported: send ${CONTENT_CODINGS}`,
     );
   }
   try {
-    return inflate(body, { maxOutputLength: maxBytes });
+    return decode(body, maxBytes);
   } catch (error) {
+    if (error instanceof PayloadTooLargeError) throw error;
     if ((error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") throw new PayloadTooLargeError(maxBytes);
     throw new BadRequestError(
       `body is not valid ${coding} (${(error as Error).message}): compress it whole, or drop Content-Encoding`,

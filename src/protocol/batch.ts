@@ -27,6 +27,23 @@ export function prefersMinimal(prefer: string | null | undefined): boolean {
   return prefer != null && /(^|[,\s])return\s*=\s*"?minimal"?\s*(,|;|$)/i.test(prefer);
 }
 
+/** RFC 7240: `Prefer: return=representation`, possibly among other preferences. */
+export function prefersRepresentation(prefer: string | null | undefined): boolean {
+  return prefer != null && /(^|[,\s])return\s*=\s*"?representation"?\s*(,|;|$)/i.test(prefer);
+}
+
+/**
+ * Whether POST /analyze answers without the analyses, `{"analyzed": n}`: when asked to
+ * (`return=minimal`), and by default for a body an agent sends (`ours` false: anything but our own
+ * {"log"} and {"logs"}), unless `return=representation` asks for them. Agents read only the status,
+ * and Fluent Bit's http output reads at most 4 KB of an answer: past that it takes the request for
+ * failed and sends it again, delivered as it was (plugins/out_http/http.c, FLB_HTTP_DATA_SIZE_MAX;
+ * seen with Fluent Bit 5.1.1: every chunk of a tail arrived twice).
+ */
+export function answersMinimal(prefer: string | null | undefined, ours: boolean): boolean {
+  return prefersMinimal(prefer) || (!ours && !prefersRepresentation(prefer));
+}
+
 /** A result line's start when the analyzer refused that message on its own. */
 export const REJECTED_PREFIX = '{"rejected":';
 

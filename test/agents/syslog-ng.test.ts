@@ -16,7 +16,7 @@
 // no message and /_bulk refuses that one item (400 inside a 200 answer): nothing to analyze.
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { type Agent, agentLines, requireAgents, shareLine, startSyslogNg } from "../../testkit/agents.ts";
+import { type Agent, agentLines, requireAgents, shareLine, shipped, startSyslogNg } from "../../testkit/agents.ts";
 import { Rig } from "../../testkit/faults.ts";
 import { distributorStats, eventually } from "../../testkit/http.ts";
 import type { Service } from "../../testkit/procs.ts";
@@ -90,15 +90,6 @@ async function syslogNg(destination: string): Promise<Agent> {
   return agent;
 }
 
-/** Waits until the analyzers hold `n` messages starting with `prefix`, then stops the agent and lets the distributor settle. */
-async function shipped(agent: Agent, prefix: string, n: number): Promise<void> {
-  await agent.child.whileRunning(
-    eventually(() => rig.messagesWith(prefix).flat().length >= n, `${n} "${prefix}" messages analyzed`, POLLS),
-  );
-  await agent.stop();
-  await rig.settled();
-}
-
 describe.each(DESTINATIONS.map((d) => [d.name, d] as const))("syslog-ng %s", (name, destination) => {
   test("every line delivered once, split by weight; an empty line as the top of this file says", async () => {
     const prefix = `steady ${name}`;
@@ -106,7 +97,7 @@ describe.each(DESTINATIONS.map((d) => [d.name, d] as const))("syslog-ng %s", (na
     const emptyBefore = rig.emptyMessages();
     const agent = await syslogNg(destination.driver(rig.distributor.url, STEADY));
     agent.write([...sent.slice(0, 500), "", ...sent.slice(500)]);
-    await shipped(agent, prefix, N);
+    await shipped(rig, agent, prefix, N);
 
     const perAnalyzer = rig.messagesWith(prefix);
     const delivered = perAnalyzer.flat();
@@ -132,7 +123,7 @@ describe.each(DESTINATIONS.map((d) => [d.name, d] as const))("syslog-ng %s", (na
       await eventually(async () => (await rig.stats()).rejected > rejected, "a 503 answered", POLLS);
       expect(rig.messagesWith(prefix).flat()).toEqual([]);
       await rig.faultAll({ down: false });
-      await shipped(agent, prefix, sent.length);
+      await shipped(rig, agent, prefix, sent.length);
       expect(agent.output()).toMatch(/status_code='503'/);
     } finally {
       await rig.faultAll({ down: false });

@@ -4,7 +4,7 @@
 // refused and delivers nothing. Certificates come from testkit/certs.ts, made at test time.
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { type Agent, agentLines, configString, requireAgents, startSyslogNg } from "../../testkit/agents.ts";
+import { type Agent, agentLines, configString, requireAgents, shipped, startSyslogNg } from "../../testkit/agents.ts";
 import { type Certs, makeCerts } from "../../testkit/certs.ts";
 import { Rig } from "../../testkit/faults.ts";
 import { eventually } from "../../testkit/http.ts";
@@ -53,11 +53,9 @@ async function syslogNg(url: string, client: boolean): Promise<Agent> {
   return agent;
 }
 
-async function shipped(agent: Agent, prefix: string, n: number): Promise<string[]> {
-  await agent.child.whileRunning(
-    eventually(() => rig.messagesWith(prefix).flat().length >= n, `${n} "${prefix}" messages analyzed`, POLLS),
-  );
-  await agent.stop();
+/** What the analyzers got of `prefix`, once `n` arrived and the agent stopped. */
+async function delivered(agent: Agent, prefix: string, n: number): Promise<string[]> {
+  await shipped(rig, agent, prefix, n);
   return rig.messagesWith(prefix).flat();
 }
 
@@ -66,16 +64,16 @@ describe("syslog-ng http() over TLS", () => {
     const sent = agentLines("syslog-ng tls", N);
     const agent = await syslogNg(tls.url, false);
     agent.write(sent);
-    const delivered = await shipped(agent, "syslog-ng tls", N);
-    expect(delivered.toSorted()).toEqual(sent.toSorted());
+    const got = await delivered(agent, "syslog-ng tls", N);
+    expect(got.toSorted()).toEqual(sent.toSorted());
   });
 
   test("to an mTLS distributor with a client certificate: every line delivered once", async () => {
     const sent = agentLines("syslog-ng mtls", N);
     const agent = await syslogNg(mtls.url, true);
     agent.write(sent);
-    const delivered = await shipped(agent, "syslog-ng mtls", N);
-    expect(delivered.toSorted()).toEqual(sent.toSorted());
+    const got = await delivered(agent, "syslog-ng mtls", N);
+    expect(got.toSorted()).toEqual(sent.toSorted());
   });
 
   // What it logs, measured (3.38.1 with Debian's libcurl): "curl: error sending HTTP request; …

@@ -31,12 +31,12 @@ describe("our own bodies, as before", () => {
     ['{"logs":["a","b","c"]}', ["a", "b", "c"], false],
     ['{"logs":["\\u00e9\\n\\"quoted\\""]}', ['é\n"quoted"'], false],
   ])("%s holds %p (single: %p)", (body, records, single) => {
-    expect(decode(body)).toEqual({ records, single });
+    expect(decode(body)).toEqual({ records, single, ours: true });
   });
 
   test("whatever the Content-Type says, as curl -d sends form-urlencoded", () => {
     for (const type of ["", "application/json", "text/plain", "application/x-www-form-urlencoded"]) {
-      expect(decode('{"log":"a"}', type)).toEqual({ records: ["a"], single: true });
+      expect(decode('{"log":"a"}', type)).toEqual({ records: ["a"], single: true, ours: true });
     }
   });
 
@@ -82,9 +82,16 @@ describe("agents' JSON", () => {
     ],
     ["an array of strings", '["a","b"]', "application/json", ["a", "b"]],
     ["NDJSON of strings", '"a"\n"b"\n', "", ["a", "b"]],
-    ["a packet of objects", '{"logs":[{"msg":"a","pid":1},"b"]}', "", [{ message: "a", fields: { pid: 1 } }, "b"]],
   ])("%s", (_, body, contentType, records) => {
     expect(decode(body, contentType)).toEqual({ records, single: false });
+  });
+
+  test("a packet of objects is still ours", () => {
+    expect(decode('{"logs":[{"msg":"a","pid":1},"b"]}')).toEqual({
+      records: [{ message: "a", fields: { pid: 1 } }, "b"],
+      single: false,
+      ours: true,
+    });
   });
 
   test.each([

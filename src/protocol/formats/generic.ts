@@ -28,9 +28,10 @@ import { decodeMsgpack, MSGPACK_TYPES, startsWithMsgpackArray } from "./msgpack.
 
 /**
  * `single`: the body was one JSON object or string, answered with one result instead of a list.
+ * `ours`: our own {"log"} or {"logs"}, not an agent's body (the answer's default differs: answersMinimal).
  * `ids`: a packet's message ids ({"logs", "ids"}, src/protocol/batch.ts), which analyzers drop repeats by.
  */
-export type GenericDecoded = Decoded & { single: boolean; ids?: (string | null)[] };
+export type GenericDecoded = Decoded & { single: boolean; ours?: true; ids?: (string | null)[] };
 
 export const USAGE =
   'send {"log": "<line>"}, {"logs": ["<line>", ...]}, JSON objects with a "message" (an array, NDJSON or back to back), or text lines';
@@ -246,7 +247,7 @@ function fromValues(values: unknown[], one: boolean): GenericDecoded {
   const value = values[0];
   // Fast path: {"log": "<line>"}, the most common body of all.
   if (isObject(value) && typeof value.log === "string" && hasOneKey(value)) {
-    return { records: [value.log], single: true };
+    return { records: [value.log], single: true, ours: true };
   }
   if (Array.isArray(value)) {
     if (value.length === 0) throw new BadRequestError(`an empty array holds no message: ${USAGE}`);
@@ -272,7 +273,9 @@ function packet(body: Record<string, unknown>): GenericDecoded {
   }
   // Fast path: a packet of lines is its own records.
   const records = logs.every((l) => typeof l === "string") ? logs : logs.map((l, i) => recordOf(l, `logs.${i}`));
-  return ids === undefined ? { records, single: false } : { records, single: false, ids: ids as (string | null)[] };
+  return ids === undefined
+    ? { records, single: false, ours: true }
+    : { records, single: false, ours: true, ids: ids as (string | null)[] };
 }
 
 /** One JSON value as a record; `where` names it in the 400 when it is not one. */

@@ -12,8 +12,8 @@
 
 import { readFileSync } from "node:fs";
 import protobuf from "protobufjs";
-import { uncompress } from "snappyjs";
 import { BadRequestError, PayloadTooLargeError } from "../../http/errors.ts";
+import { decodeSnappy } from "../../http/snappy.ts";
 import type { Decoded, LogRecord } from "../record.ts";
 
 export type LokiDecodeOptions = {
@@ -92,10 +92,9 @@ function stringMap(value: unknown, at: string): Record<string, string> {
 
 function unsnappy(body: Uint8Array, maxBytes: number | undefined, media: string): Uint8Array {
   try {
-    return uncompress(body, maxBytes);
+    return decodeSnappy(body, maxBytes);
   } catch (error) {
-    const message = (error as Error).message;
-    if (maxBytes !== undefined && message.includes("too big")) throw new PayloadTooLargeError(maxBytes);
+    if (error instanceof PayloadTooLargeError) throw error;
     const hint =
       body[0] === 0x7b && media !== "application/x-protobuf"
         ? ` (it looks like JSON: send Content-Type: application/json)`
