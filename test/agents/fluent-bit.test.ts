@@ -1,7 +1,7 @@
 // Fluent Bit as a real client, when there is one (FLUENT_BIT, or fluent-bit on the PATH): tail
 // follows a file the test writes and each output plugin that speaks a protocol the distributor
 // takes ships every line through a real distributor to three real analyzers: http in each Format
-// and compression, es to /_bulk, loki, opentelemetry. What each analyzer analyzed comes from its
+// and compression, es and opensearch to /_bulk, loki, opentelemetry. What each analyzer analyzed comes from its
 // audit file. Fluent Bit is neither on npm nor in Debian, so CI skips this file; it was run by hand
 // against Fluent Bit 5.1.1 built from its source (docs/agents.md#fluent-bit).
 //
@@ -47,12 +47,19 @@ const OUTPUTS: Output[] = [
   },
   { name: "http, Format json_stream", plugin: "http", settings: http("Format json_stream") },
   { name: "http, Format msgpack (its default)", plugin: "http", settings: http("Format msgpack") },
+  // GELF puts the message under short_message, one of the keys a message is looked for under.
+  { name: "http, Format gelf", plugin: "http", settings: http("Format gelf\nGelf_Short_Message_Key log") },
   { name: "http, json_lines, compress gzip", plugin: "http", settings: http("Format json_lines\ncompress gzip") },
   { name: "http, json_lines, compress zstd", plugin: "http", settings: http("Format json_lines\ncompress zstd") },
   { name: "http, json_lines, compress snappy", plugin: "http", settings: http("Format json_lines\ncompress snappy") },
   {
     name: "es to /_bulk",
     plugin: "es",
+    settings: (host, port) => `Host ${host}\nPort ${port}\nIndex fluent-bit\nSuppress_Type_Name On`,
+  },
+  {
+    name: "opensearch to /_bulk",
+    plugin: "opensearch",
     settings: (host, port) => `Host ${host}\nPort ${port}\nIndex fluent-bit\nSuppress_Type_Name On`,
   },
   {
