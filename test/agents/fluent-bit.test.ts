@@ -13,6 +13,7 @@
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { type Agent, agentLines, FLUENT_BIT, shareLine, shipped, startFluentBit } from "../../testkit/agents.ts";
+import { type Certs, makeCerts } from "../../testkit/certs.ts";
 import { Rig } from "../../testkit/faults.ts";
 import { distributorStats, eventually } from "../../testkit/http.ts";
 import type { Service } from "../../testkit/procs.ts";
@@ -76,7 +77,7 @@ const OUTPUTS: Output[] = [
   },
 ];
 
-const HOST_PORT = /^http:\/\/([^:]+):(\d+)$/;
+const HOST_PORT = /^https?:\/\/([^:]+):(\d+)$/;
 const hostPort = (url: string) => {
   const [, host, port] = HOST_PORT.exec(url)!;
   return [host!, port!] as const;
@@ -181,6 +182,54 @@ describe.skipIf(!FLUENT_BIT)("Fluent Bit", () => {
       expect(rig.messagesWith(`${prefix} big`).flat()).toEqual([]);
       expect(rig.messagesWith(`${prefix} small`).flat().toSorted()).toEqual(later.toSorted());
       expect(agent.output()).toMatch(/HTTP status=400[\s\S]*chunk will not be retried/);
+    });
+  });
+  describe("over TLS: a distributor with TLS, and one that wants client certificates", () => {
+    let certs: Certs;
+    let tls: Service;
+    let mtls: Service;
+    beforeAll(async () => {
+      certs = makeCerts();
+      const serverTls = { TLS_CERT_FILE: certs.server.cert, TLS_KEY_FILE: certs.server.key };
+      [tls, mtls] = await Promise.all([
+        rig.anotherDistributor(serverTls),
+        rig.anotherDistributor({ ...serverTls, TLS_CLIENT_CA_FILE: certs.ca.cert }),
+      ]);
+    });
+    afterAll(() => Promise.all([tls?.stop(), mtls?.stop()]));
+
+    /** The http output to `url` (https), verifying the server against our CA; `client` adds a client certificate. */
+    const overTls = (url: string, client: boolean) =>
+      `${http("Format json_lines")(...hostPort(url))}
+       tls On
+       tls.verify On
+       tls.ca_file ${certs.ca.cert}
+       ${client ? `tls.crt_file ${certs.client.cert}\ntls.key_file ${certs.client.key}` : ""}`;
+
+    test.each([
+      ["TLS, the server verified", false],
+      ["mTLS, with a client certificate", true],
+    ])("%s: every line delivered once", async (name, client) => {
+      const prefix = `tls ${name}`;
+      const sent = agentLines(prefix, 300);
+      const agent = await fluentBit("http", overTls(client ? mtls.url : tls.url, client));
+      agent.write(sent);
+      await shipped(rig, agent, prefix, sent.length);
+      expect(rig.messagesWith(prefix).flat().toSorted()).toEqual(sent.toSorted());
+    });
+
+    // What it logs (5.1.1): the handshake refused ("tlsv13 alert certificate required"), the chunk
+    // retried once (Retry_Limit's default), then "cannot be retried": dropped.
+    test("mTLS without a client certificate: refused at both attempts, then dropped; nothing delivered", async () => {
+      const prefix = "tls refused";
+      const agent = await fluentBit("http", overTls(mtls.url, false), "scheduler.base 1\nscheduler.cap 2");
+      agent.write(agentLines(prefix, 10));
+      await agent.child.whileRunning(
+        eventually(() => /cannot be retried/.test(agent.output()), "the chunk dropped", POLLS),
+      );
+      await agent.stop();
+      expect(agent.output()).toMatch(/certificate required/);
+      expect(rig.messagesWith(prefix).flat()).toEqual([]);
     });
   });
 });
