@@ -5,12 +5,14 @@
 // source, rsyslog's imfile, Fluent Bit's tail), one message per line, and ships them with the
 // destination the test configures. stop() asks it to quit and removes the folder.
 
+import { expect } from "bun:test";
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Rig } from "./faults.ts";
 import { eventually } from "./http.ts";
 import { type Child, outputOf, ROOT, spawnChild } from "./procs.ts";
+import { fitsWeights } from "./shares.ts";
 
 /** Where scripts/agents.sh unpacks the agents; AGENTS_DIR overrides it, for both. */
 export const AGENTS_DIR = resolve(ROOT, process.env.AGENTS_DIR ?? ".cache/agents");
@@ -312,6 +314,26 @@ export async function shipped(rig: Rig, agent: Agent, prefix: string, n: number)
   );
   await agent.stop();
   await rig.settled();
+}
+
+/**
+ * The check every agent's steady test ends with: the analyzers (`perAnalyzer`, each one's messages)
+ * hold exactly `sent`, each once, split by `weights` (chi-square); prints the report line.
+ */
+export function expectEachOnceByWeight(
+  agent: string,
+  perAnalyzer: readonly string[][],
+  sent: readonly string[],
+  weights: readonly number[],
+): void {
+  const delivered = perAnalyzer.flat();
+  expect(delivered.length).toBe(sent.length); // no duplicates
+  expect(delivered.toSorted()).toEqual(sent.toSorted()); // nothing lost, nothing changed
+  const counts = perAnalyzer.map((m) => m.length);
+  const fit = fitsWeights(counts, weights);
+  // The figures the issue's closing note asks for, per agent.
+  console.log(shareLine(agent, sent.length, delivered, counts, fit.pValue));
+  expect(fit.ok, `counts ${counts} for weights ${weights}: p = ${fit.pValue}`).toBe(true);
 }
 
 /** One line for a report: lines sent, delivered, duplicated, the split and its chi-square p. */

@@ -18,11 +18,10 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { agentLines, shareLine } from "../../testkit/agents.ts";
+import { agentLines, expectEachOnceByWeight } from "../../testkit/agents.ts";
 import { Rig } from "../../testkit/faults.ts";
 import { distributorStats, eventually } from "../../testkit/http.ts";
 import { spawnChild } from "../../testkit/procs.ts";
-import { fitsWeights } from "../../testkit/shares.ts";
 
 setDefaultTimeout(60_000); // see test/setup.ts
 
@@ -103,14 +102,7 @@ describe("the Elasticsearch JS client's bulk helper through the distributor's /_
     expect(said).not.toContain("dropped");
     await rig.settled();
 
-    const perAnalyzer = rig.messagesWith(prefix);
-    const delivered = perAnalyzer.flat();
-    expect(delivered.length).toBe(N); // no duplicates
-    expect(delivered.toSorted()).toEqual(sent.toSorted()); // nothing lost, nothing changed
-    const counts = perAnalyzer.map((m) => m.length);
-    const fit = fitsWeights(counts, WEIGHTS);
-    console.log(shareLine("Elasticsearch JS client bulk helper", N, delivered, counts, fit.pValue));
-    expect(fit.ok, `counts ${counts} for weights ${WEIGHTS}: p = ${fit.pValue}`).toBe(true);
+    expectEachOnceByWeight("Elasticsearch JS client bulk helper", rig.messagesWith(prefix), sent, WEIGHTS);
   });
 
   test("while every analyzer is down: 503, sent again 3 times, then the helper rejects; with Prefer: respond-async the documents are queued and arrive", async () => {

@@ -31,10 +31,9 @@ import {
 } from "@opentelemetry/sdk-logs";
 import protobuf from "protobufjs";
 import type { AnalyzerStats } from "../../src/protocol/stats.ts";
-import { shareLine } from "../../testkit/agents.ts";
+import { expectEachOnceByWeight } from "../../testkit/agents.ts";
 import { Rig } from "../../testkit/faults.ts";
 import { distributorStats, eventually, getJson } from "../../testkit/http.ts";
-import { fitsWeights } from "../../testkit/shares.ts";
 
 setDefaultTimeout(60_000); // see test/setup.ts
 
@@ -134,14 +133,7 @@ describe("the OpenTelemetry JS SDK through the distributor", () => {
       await provider.forceFlush();
       await provider.shutdown();
 
-      const perAnalyzer = rig.messagesWith(prefix);
-      const delivered = perAnalyzer.flat();
-      expect(delivered.length).toBe(N); // no duplicates
-      expect(delivered.toSorted()).toEqual(sent.toSorted()); // nothing lost, nothing else
-      const counts = perAnalyzer.map((m) => m.length);
-      const fit = fitsWeights(counts, WEIGHTS);
-      console.log(shareLine(`OpenTelemetry SDK ${name}`, N, delivered, counts, fit.pValue));
-      expect(fit.ok, `counts ${counts} for weights ${WEIGHTS}: p = ${fit.pValue}`).toBe(true);
+      expectEachOnceByWeight(`OpenTelemetry SDK ${name}`, rig.messagesWith(prefix), sent, WEIGHTS);
 
       const after = await levels();
       for (const [k, s] of SEVERITIES.entries()) {

@@ -18,11 +18,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AnalyzerStats } from "../../src/protocol/stats.ts";
-import { shareLine } from "../../testkit/agents.ts";
+import { expectEachOnceByWeight } from "../../testkit/agents.ts";
 import { Rig } from "../../testkit/faults.ts";
 import { distributorStats, eventually, getJson } from "../../testkit/http.ts";
 import { spawnChild } from "../../testkit/procs.ts";
-import { fitsWeights } from "../../testkit/shares.ts";
 
 setDefaultTimeout(60_000); // see test/setup.ts
 
@@ -106,14 +105,7 @@ describe("pino-loki through the distributor", () => {
     const before = await infoCount();
     await runApp(rig.distributor.url, sent);
 
-    const perAnalyzer = audited(prefix);
-    const delivered = perAnalyzer.flat();
-    expect(delivered.length).toBe(N); // no duplicates
-    expect(delivered.toSorted()).toEqual(sent.toSorted()); // nothing lost, nothing else
-    const counts = perAnalyzer.map((m) => m.length);
-    const fit = fitsWeights(counts, WEIGHTS);
-    console.log(shareLine("pino-loki", N, delivered, counts, fit.pValue));
-    expect(fit.ok, `counts ${counts} for weights ${WEIGHTS}: p = ${fit.pValue}`).toBe(true);
+    expectEachOnceByWeight("pino-loki", audited(prefix), sent, WEIGHTS);
     expect((await infoCount()) - before).toBe(N);
   });
 

@@ -23,11 +23,10 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BulkAnswer } from "../../src/protocol/formats/bulk.ts";
-import { type Agent, agentLines, requireAgents, shareLine, startRsyslog } from "../../testkit/agents.ts";
+import { type Agent, agentLines, expectEachOnceByWeight, requireAgents, startRsyslog } from "../../testkit/agents.ts";
 import { Rig } from "../../testkit/faults.ts";
 import { distributorStats, eventually } from "../../testkit/http.ts";
 import type { Service } from "../../testkit/procs.ts";
-import { fitsWeights } from "../../testkit/shares.ts";
 
 setDefaultTimeout(60_000); // see test/setup.ts
 
@@ -128,17 +127,9 @@ describe("rsyslog omelasticsearch to /_bulk", () => {
     await agent.stop();
     await rig.settled();
 
-    const perAnalyzer = rig.messagesWith(prefix);
-    const delivered = perAnalyzer.flat();
-    expect(delivered.length).toBe(N); // no duplicates
-    expect(delivered.toSorted()).toEqual(sent.toSorted()); // nothing lost, nothing changed
     expect(rig.emptyMessages() - emptyBefore).toBe(0);
     expect(gaveUp).toEqual([]);
-    const counts = perAnalyzer.map((m) => m.length);
-    const fit = fitsWeights(counts, WEIGHTS);
-    // The figures the issue's closing note asks for, per agent.
-    console.log(shareLine("rsyslog omelasticsearch", N, delivered, counts, fit.pValue));
-    expect(fit.ok, `counts ${counts} for weights ${WEIGHTS}: p = ${fit.pValue}`).toBe(true);
+    expectEachOnceByWeight("rsyslog omelasticsearch", rig.messagesWith(prefix), sent, WEIGHTS);
   });
 
   test("while every analyzer is down: each line's item comes back 503, the retry ruleset resends it every 0.5 s, and once the analyzers are back every line arrives exactly once", async () => {

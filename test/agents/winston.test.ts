@@ -14,11 +14,10 @@
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import winston from "winston";
-import { agentLines, shareLine } from "../../testkit/agents.ts";
+import { agentLines, expectEachOnceByWeight } from "../../testkit/agents.ts";
 import { Rig } from "../../testkit/faults.ts";
 import { distributorStats, eventually } from "../../testkit/http.ts";
 import type { Service } from "../../testkit/procs.ts";
-import { fitsWeights } from "../../testkit/shares.ts";
 
 setDefaultTimeout(60_000); // see test/setup.ts
 
@@ -73,17 +72,9 @@ describe("winston's Http transport to /analyze", () => {
       logger.close();
       await rig.settled();
 
-      const perAnalyzer = rig.messagesWith(prefix);
-      const delivered = perAnalyzer.flat();
-      expect(delivered.length).toBe(N); // no duplicates
-      expect(delivered.toSorted()).toEqual(sent.toSorted()); // nothing lost, nothing changed
       expect(rig.emptyMessages() - emptyBefore).toBe(1);
       expect(warned).toEqual([]);
-      const counts = perAnalyzer.map((m) => m.length);
-      const fit = fitsWeights(counts, WEIGHTS);
-      // The figures the issue's closing note asks for, per agent.
-      console.log(shareLine(prefix.slice("steady ".length), N, delivered, counts, fit.pValue));
-      expect(fit.ok, `counts ${counts} for weights ${WEIGHTS}: p = ${fit.pValue}`).toBe(true);
+      expectEachOnceByWeight(prefix.slice("steady ".length), rig.messagesWith(prefix), sent, WEIGHTS);
     },
   );
 

@@ -17,11 +17,10 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { agentLines, shareLine } from "../../testkit/agents.ts";
+import { agentLines, expectEachOnceByWeight } from "../../testkit/agents.ts";
 import { Rig } from "../../testkit/faults.ts";
 import { distributorStats, eventually } from "../../testkit/http.ts";
 import { type Child, spawnChild } from "../../testkit/procs.ts";
-import { fitsWeights } from "../../testkit/shares.ts";
 
 setDefaultTimeout(60_000); // see test/setup.ts
 
@@ -106,14 +105,7 @@ describe("winston-loki through the distributor", () => {
     expect(said).not.toContain("push failed");
     await rig.settled();
 
-    const perAnalyzer = rig.messagesWith(prefix);
-    const delivered = perAnalyzer.flat();
-    expect(delivered.length).toBe(N); // no duplicates
-    expect(delivered.toSorted()).toEqual(sent.toSorted()); // nothing lost, nothing changed
-    const counts = perAnalyzer.map((m) => m.length);
-    const fit = fitsWeights(counts, WEIGHTS);
-    console.log(shareLine("winston-loki (snappy protobuf)", N, delivered, counts, fit.pValue));
-    expect(fit.ok, `counts ${counts} for weights ${WEIGHTS}: p = ${fit.pValue}`).toBe(true);
+    expectEachOnceByWeight("winston-loki (snappy protobuf)", rig.messagesWith(prefix), sent, WEIGHTS);
   });
 
   test("while every analyzer is down: 503, the batch kept; pushed again at close once they are back, every line once", async () => {
