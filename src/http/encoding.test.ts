@@ -1,4 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { deflateSync, gzipSync, zstdCompressSync } from "node:zlib";
 import { compress as snappyCompress } from "snappyjs";
 import { decodeContent } from "./encoding.ts";
@@ -23,6 +25,7 @@ describe("decodeContent", () => {
     ["x-gzip", gzipSync(BODY)],
     [" GZIP ", gzipSync(BODY)],
     ["deflate", deflateSync(BODY)],
+    ["zlib", deflateSync(BODY)],
     ["zstd", zstdCompressSync(BODY)],
     ["snappy", snappyCompress(BODY)],
     ["identity", BODY],
@@ -30,6 +33,14 @@ describe("decodeContent", () => {
     [null, BODY],
   ])("Content-Encoding %p: the body as sent", (coding, body) => {
     expect(decodeContent(body, coding, BODY.length)).toEqual(BODY);
+  });
+
+  // The OpenTelemetry Collector's framed snappy, as Go's snappy writer made it (snappyframed.test.ts).
+  test.each([["snappy"], ["x-snappy-framed"]])("Content-Encoding %p with a framed stream: decoded", (coding) => {
+    const framed = new Uint8Array(readFileSync(join(import.meta.dir, "testdata", "framed-two-chunks.sz")));
+    const decoded = new TextDecoder().decode(decodeContent(framed, coding, 1 << 20));
+    expect(decoded).toStartWith('{"log":"two chunks"}\n');
+    expect(decoded).toHaveLength(70_000);
   });
 
   const ZEROS = new Uint8Array(10_000_000);
@@ -58,12 +69,14 @@ describe("decodeContent", () => {
     }
   });
 
-  test.each([["br"], ["x-snappy-framed"], ["gzip, br"], ["__proto__"], ["toString"]])(
+  test.each([["br"], ["lz4"], ["gzip, br"], ["__proto__"], ["toString"]])(
     "Content-Encoding %p: 415 naming the codings taken",
     (coding) => {
       const error = refusal(() => decodeContent(BODY, coding, 1 << 20));
       expect(error.status).toBe(415);
-      expect(error.message).toContain("send gzip, deflate, zstd, snappy (block format) or none");
+      expect(error.message).toContain(
+        "send gzip, deflate, zlib, zstd, snappy (block or framed), x-snappy-framed or none",
+      );
     },
   );
 });
