@@ -302,7 +302,7 @@ export function agentLines(prefix: string, n: number): string[] {
 }
 
 /** 50 ms polls: 60 s at most for an agent to ship what it was given. */
-export const AGENT_POLLS = 1200;
+const AGENT_POLLS = 1200;
 
 /**
  * Waits until `rig`'s analyzers hold `n` messages starting with `prefix` (and a space), then stops
