@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fetches the real log agents the tests in test/agents/ run — syslog-ng 3.38 (http() and the
-# elasticsearch-http() SCL destination) and rsyslog 8.2302 (omelasticsearch) — from Debian 12's
-# packages into .cache/agents/ (gitignored), without installing them: the two conflict in apt and
+# elasticsearch-http() SCL destination), rsyslog 8.2302 (omelasticsearch) and the Python
+# Elasticsearch client 7.17 (for Debian's own python3) — from Debian 12's packages into
+# .cache/agents/ (gitignored), without installing them: the two daemons conflict in apt and
 # syslog-ng's install script starts a service. So: `apt-get download` the .debs (and whatever
 # libraries apt says this machine lacks for them), `dpkg -x` them into .cache/agents/root, and let
 # testkit/agents.ts run the daemons from there with LD_LIBRARY_PATH and their module paths.
@@ -16,9 +17,13 @@ ready="$dir/READY"
 agents=(
   "syslog-ng-core syslog-ng-mod-http syslog-ng-scl"
   "rsyslog rsyslog-elasticsearch"
+  "python3-elasticsearch"
 )
+# Debian's python3, which the unpacked client (in $root/usr/lib/python3/dist-packages) is made for.
+python=/usr/bin/python3
 
-if [ -f "$ready" ]; then
+# A cache from before the Python client was added lacks its line: made again.
+if [ -f "$ready" ] && grep -q '^python3-elasticsearch ' "$ready"; then
   echo "agents: $dir is ready ($(tr '\n' ' ' <"$ready"))"
   exit 0
 fi
@@ -65,8 +70,15 @@ if [ -n "$missing" ]; then
   echo "$missing" >&2
   exit 1
 fi
+# The client imports from there (apt leaves it out when the machine has it installed already).
+es_version=$(PYTHONPATH="$root/usr/lib/python3/dist-packages" "$python" -c \
+  'import elasticsearch; print(".".join(map(str, elasticsearch.__version__)))') || {
+  echo "agents: $python cannot import the unpacked Elasticsearch client" >&2
+  exit 1
+}
 
 dpkg-deb -W --showformat='${Package} ${Version}\n' "$debs"/syslog-ng-core_*.deb >"$ready.tmp"
 dpkg-deb -W --showformat='${Package} ${Version}\n' "$debs"/rsyslog_*.deb >>"$ready.tmp"
+echo "python3-elasticsearch $es_version" >>"$ready.tmp"
 mv "$ready.tmp" "$ready"
 echo "agents: ready in $dir ($(tr '\n' ' ' <"$ready"))"

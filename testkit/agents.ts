@@ -19,6 +19,9 @@ export const AGENTS_DIR = resolve(ROOT, process.env.AGENTS_DIR ?? ".cache/agents
 const FS_ROOT = join(AGENTS_DIR, "root");
 const SYSLOG_NG = join(FS_ROOT, "usr/sbin/syslog-ng");
 const RSYSLOGD = join(FS_ROOT, "usr/sbin/rsyslogd");
+/** Debian's python3, and where scripts/agents.sh unpacked the Elasticsearch client for it. */
+export const DEBIAN_PYTHON = "/usr/bin/python3";
+export const PYTHON_PACKAGES = join(FS_ROOT, "usr/lib/python3/dist-packages");
 /** A bound against hangs: a daemon starting on two busy cores. */
 const START_MS = 30_000;
 /** Both flush or give up on what they hold within a few seconds of SIGTERM. */
@@ -29,8 +32,11 @@ const STOP_GRACE_MS = 10_000;
  * Tests call requireAgents() instead of skipping: a missing agent is a failure, not a pass.
  */
 export function agentsMissing(): string | undefined {
-  if (existsSync(join(AGENTS_DIR, "READY")) && existsSync(SYSLOG_NG) && existsSync(RSYSLOGD)) return undefined;
-  return `the real log agents (syslog-ng, rsyslog) are not in ${AGENTS_DIR}: run scripts/agents.sh first (it apt-get downloads them and unpacks them there; .ci/run does)`;
+  const ready = join(AGENTS_DIR, "READY");
+  const complete =
+    existsSync(ready) && /^python3-elasticsearch /m.test(readFileSync(ready, "utf8")) && existsSync(SYSLOG_NG);
+  if (complete && existsSync(RSYSLOGD)) return undefined;
+  return `the real log agents (syslog-ng, rsyslog, the Python Elasticsearch client) are not in ${AGENTS_DIR}: run scripts/agents.sh first (it apt-get downloads them and unpacks them there; .ci/run does)`;
 }
 
 export function requireAgents(): void {
