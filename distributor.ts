@@ -30,7 +30,10 @@ async function main(): Promise<void> {
     }),
   });
   // Before the "listening" line: whoever waits for it may send SIGHUP at once.
-  process.on("SIGHUP", () => void server.reload("SIGHUP"));
+  process.on("SIGHUP", () => {
+    void server.reload("SIGHUP");
+    distributor.analyzerTls.reload("SIGHUP");
+  });
   const weights = distributor.balancer.upstreams
     .map((u) => `${u.group === null ? "" : `${u.group}/`}${u.id}=${u.weight}${u.healthy ? "" : " (down)"}`)
     .join(", ");

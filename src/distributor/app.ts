@@ -15,7 +15,7 @@ import {
   wantsElasticsearchInfo,
 } from "../protocol/formats/bulk.ts";
 import { registerAdmin } from "./admin.ts";
-import { readAnalyzerTls } from "./analyzertls.ts";
+import { AnalyzerTlsSource } from "./analyzertls.ts";
 import { Balancer } from "./balancer.ts";
 import { Channel } from "./channel.ts";
 import type { DistributorConfig } from "./config.ts";
@@ -47,7 +47,8 @@ export type DistributorDeps = {
 export function createDistributor(config: DistributorConfig, deps: DistributorDeps = {}) {
   const log = deps.log ?? ((line: string) => console.log(line));
   const upstreams = config.analyzers.map((a) => createUpstream(a.url, a.weight));
-  const analyzerTls = readAnalyzerTls(config.analyzerTls);
+  const analyzerTls = new AnalyzerTlsSource(config.analyzerTls, log);
+  const currentAnalyzerTls = () => analyzerTls.current;
   const balancer = new Balancer(upstreams, {
     random: deps.random,
     groups: config.groups,
@@ -75,7 +76,7 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
   const dispatch = createDispatcher({
     balancer,
     counters,
-    forward: deps.forward ?? createForward(config.requestTimeoutMs, analyzerTls),
+    forward: deps.forward ?? createForward(config.requestTimeoutMs, currentAnalyzerTls),
     maxAttempts: config.maxAttempts,
     budget: new RetryBudget({ ratio: config.retryBudgetRatio, minPerSecond: config.retryBudgetMinPerSecond }),
     observe: (upstream, seconds) => upstreamHistogram(latencies, upstream.url).observe(seconds),
@@ -95,7 +96,7 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
     timeoutMs: config.healthTimeoutMs,
     rise: config.healthRise,
     fall: config.healthFall,
-    tls: analyzerTls,
+    tls: currentAnalyzerTls,
     log,
   });
   // With ANALYZER_HOST or ANALYZER_GROUPS the analyzers are whatever the names resolve to; new ones are probed at once.
@@ -166,6 +167,8 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
     counters,
     channel,
     intake,
+    /** ANALYZER_CA_FILE and the client certificate: reload() them on SIGHUP; start() watches them. */
+    analyzerTls,
     /** What the spool holds or why there is none: for the startup lines. */
     spoolSummary,
     pool,
@@ -173,12 +176,13 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
     discovery,
     /**
      * Finds the analyzers (the first DNS lookup), probes them, then starts delivering what the spool
-     * kept from an earlier run: call once, before serving.
+     * kept from an earlier run, and watching the analyzer TLS files: call once, before serving.
      */
     async start(): Promise<void> {
       await discovery?.refresh();
       await health.probeAll();
       intake.start();
+      analyzerTls.watch();
     },
     /**
      * Stops taking messages and delivers what was accepted, stored ones included (up to
@@ -196,6 +200,7 @@ export function createDistributor(config: DistributorConfig, deps: DistributorDe
       clearTimeout(timer);
       channel.close();
       health.stop();
+      analyzerTls.stop();
       discovery?.stop();
       balancer.stop();
       intake.close();

@@ -76,7 +76,7 @@ export const distributorSettings = {
   analyzerCaFile: {
     env: "ANALYZER_CA_FILE",
     schema: pemFile(),
-    doc: "the CA bundle `https` analyzers' certificates must chain to, instead of the CAs Bun trusts by default (Mozilla's list, which a private CA is not in); a certificate that does not verify (another CA, another name, expired) is refused at the handshake, and the analyzer counts as down with the reason in `/stats`; set while no analyzer is `https`: a startup error",
+    doc: "the CA bundle `https` analyzers' certificates must chain to, instead of the CAs Bun trusts by default (Mozilla's list, which a private CA is not in); a certificate that does not verify (another CA, another name, expired) is refused at the handshake, and the analyzer counts as down with the reason in `/stats`; set while no analyzer is `https`: a startup error. Read again on `SIGHUP` and when it changes, as the client certificate is",
   },
   analyzerCertFile: {
     env: "ANALYZER_CERT_FILE",

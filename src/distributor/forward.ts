@@ -35,15 +35,23 @@ export type ForwardOptions = { ids?: (string | null)[]; minimal?: boolean };
 
 export type Forward = (upstream: Upstream, logs: Routable[], options?: ForwardOptions) => Promise<ForwardResult>;
 
-/** `tls`: for https analyzers, what to verify them against and the client certificate to present. */
-export function createForward(timeoutMs: number, tls: AnalyzerTls = {}): Forward {
+/**
+ * `tls`: for https analyzers, what to verify them against and the client certificate to present;
+ * a function when it can change (AnalyzerTlsSource), read for every request.
+ */
+export function createForward(timeoutMs: number, tls: AnalyzerTls | (() => AnalyzerTls) = {}): Forward {
+  const currentTls = typeof tls === "function" ? tls : () => tls;
   // One client per analyzer; one that discovery drops takes its idle connections with it.
-  const clients = new WeakMap<Upstream, { client: HttpClient; path: string }>();
+  const clients = new WeakMap<Upstream, { client: HttpClient; path: string; tls: AnalyzerTls }>();
   function clientFor(upstream: Upstream) {
     let c = clients.get(upstream);
-    if (c === undefined) {
+    const material = currentTls();
+    // Reloaded TLS files: a new client, whose connections use them; the old one's idle ones close.
+    if (c !== undefined && c.tls !== material) c.client.close();
+    if (c === undefined || c.tls !== material) {
       const url = new URL(upstream.analyzeUrl);
-      c = { client: new HttpClient(url.origin, { tls: tlsFor(upstream, tls) }), path: url.pathname + url.search };
+      const client = new HttpClient(url.origin, { tls: tlsFor(upstream, material) });
+      c = { client, path: url.pathname + url.search, tls: material };
       clients.set(upstream, c);
     }
     return c;

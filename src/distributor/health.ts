@@ -16,7 +16,8 @@ export type HealthCheckOptions = {
   rise: number;
   fall: number;
   /** For https analyzers: the same CA and client certificate as forwarding uses. */
-  tls?: AnalyzerTls;
+  /** A function when it can change (AnalyzerTlsSource): read for every probe. */
+  tls?: AnalyzerTls | (() => AnalyzerTls);
   /**
    * Says why an analyzer fails its first probe: it starts down, so the balancer sees no change to
    * report, and a refused certificate would otherwise show only in /stats.
@@ -34,7 +35,8 @@ type Streak = { ok: number; failed: number; checked: boolean };
 
 export function startHealthChecks(options: HealthCheckOptions): HealthChecker {
   const { balancer, intervalMs, timeoutMs, rise, fall } = options;
-  const tls = options.tls ?? {};
+  const tlsOption = options.tls ?? {};
+  const currentTls = typeof tlsOption === "function" ? tlsOption : () => tlsOption;
   // Keyed weakly: analyzers that discovery removes take their streaks with them.
   const streaks = new WeakMap<Upstream, Streak>();
   const streakOf = (u: Upstream): Streak => {
@@ -52,7 +54,7 @@ export function startHealthChecks(options: HealthCheckOptions): HealthChecker {
 
   async function probe(upstream: Upstream): Promise<void> {
     const streak = streakOf(upstream);
-    const result = await check(upstream, timeoutMs, tls);
+    const result = await check(upstream, timeoutMs, currentTls());
     const first = !streak.checked;
     streak.checked = true;
     if (result.ok) {

@@ -11,9 +11,8 @@
 // SO_REUSEPORT a second process started on the same port shares it silently instead of failing,
 // which is why plain HTTP servers do not set it.
 
-import { watch } from "node:fs";
-import { dirname } from "node:path";
 import { describeTls, readTls, sameTls, serveTls, TlsError, type TlsFiles, type TlsMaterial } from "./tls.ts";
+import { watchFiles } from "./watch.ts";
 
 /** What Bun.serve gets besides the address and TLS: the program's handlers and limits. */
 export type ServeHandlers = {
@@ -35,9 +34,6 @@ export type ListenOptions = {
   watch?: boolean;
 };
 
-/** A change is acted on once its files have been quiet this long (a renewal writes several files). */
-export const WATCH_DEBOUNCE_MS = 250;
-
 /** How long a replaced server keeps answering (with `Connection: close`) before it stops. */
 export const HANDOFF_DRAIN_MS = 1000;
 
@@ -49,14 +45,17 @@ export class Listener {
   #material: TlsMaterial | null;
   /** Reloads run one at a time, in order. */
   #queue: Promise<unknown> = Promise.resolve();
-  readonly #watchers: { close(): void }[] = [];
-  #debounce: ReturnType<typeof setTimeout> | undefined;
+  #watcher: { close(): void } | undefined;
   #stopped = false;
 
   constructor(readonly options: ListenOptions) {
     this.#material = options.tls === null ? null : readTls(options.tls);
     this.#server = this.#serve(options.port);
-    if (options.tls !== null && (options.watch ?? true)) this.#watch(options.tls);
+    if (options.tls !== null && (options.watch ?? true)) {
+      const { certFile, keyFile, clientCaFile } = options.tls;
+      const files = [certFile, keyFile, clientCaFile].filter((f) => f !== undefined);
+      this.#watcher = watchFiles(files, () => void this.reload("files changed"));
+    }
   }
 
   /** The origin clients use: `https://…` with TLS. */
@@ -85,8 +84,7 @@ export class Listener {
   /** Stops watching and serving; in-flight requests finish (as Bun's server.stop()). */
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#debounce);
-    for (const watcher of this.#watchers) watcher.close();
+    this.#watcher?.close();
     await this.#queue;
     await this.#server.stop();
   }
@@ -145,20 +143,6 @@ export class Listener {
     const { hostname, serve } = this.options;
     const tls = material === null ? {} : { tls: serveTls(material), reusePort: true };
     return Bun.serve({ ...serve, port, hostname, ...tls } as Bun.Serve.Options<undefined>);
-  }
-
-  #watch(files: TlsFiles): void {
-    const dirs = new Set(
-      [files.certFile, files.keyFile, files.clientCaFile].filter((f) => f !== undefined).map(dirname),
-    );
-    for (const dir of dirs) {
-      this.#watchers.push(
-        watch(dir, () => {
-          clearTimeout(this.#debounce);
-          this.#debounce = setTimeout(() => void this.reload("files changed"), WATCH_DEBOUNCE_MS);
-        }),
-      );
-    }
   }
 }
 
