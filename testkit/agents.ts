@@ -62,6 +62,17 @@ function multiarchDir(): string {
   return join(lib, triplet);
 }
 
+/** `agent` once `ready` resolves; stopped (its folder removed) when it rejects. */
+async function started(agent: Agent, ready: Promise<unknown>): Promise<Agent> {
+  try {
+    await ready;
+  } catch (error) {
+    await agent.stop();
+    throw error;
+  }
+  return agent;
+}
+
 /** One agent process and the input file it follows. */
 export class Agent {
   constructor(
@@ -159,13 +170,7 @@ log { source(s_input); destination(d_out); };
   }
   const child = spawnChild("syslog-ng", argv, { env });
   const agent = new Agent("syslog-ng", child, dir, input);
-  try {
-    await child.waitFor(/syslog-ng starting up/, START_MS);
-  } catch (error) {
-    await agent.stop();
-    throw error;
-  }
-  return agent;
+  return started(agent, child.waitFor(/syslog-ng starting up/, START_MS));
 }
 
 export type RsyslogOptions = {
@@ -212,13 +217,7 @@ syslog.* action(type="omfile" file=${configString(log)})
   }
   const child = spawnChild("rsyslog", argv, { env });
   const agent = new Agent("rsyslog", child, dir, input, log);
-  try {
-    await child.whileRunning(untilFileHas(log, /\] start$/m, START_MS));
-  } catch (error) {
-    await agent.stop();
-    throw error;
-  }
-  return agent;
+  return started(agent, child.whileRunning(untilFileHas(log, /\] start$/m, START_MS)));
 }
 
 /**
@@ -269,13 +268,7 @@ ${indent(options.output)}
   );
   const child = spawnChild("fluent-bit", [FLUENT_BIT, "-c", config]);
   const agent = new Agent("fluent-bit", child, dir, input);
-  try {
-    await child.waitFor(/\[sp\] stream processor started/, START_MS);
-  } catch (error) {
-    await agent.stop();
-    throw error;
-  }
-  return agent;
+  return started(agent, child.waitFor(/\[sp\] stream processor started/, START_MS));
 }
 
 const indent = (lines: string) =>

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Spool } from "../src/distributor/spool.ts";
 import type { AnalyzerStats, DistributorStats } from "../src/protocol/stats.ts";
+import type { Certs } from "./certs.ts";
 import { startCluster } from "./cluster.ts";
 import { distributorStats, eventually, getJson, postJson } from "./http.ts";
 import { type Env, type Service, spawnService, stopAll } from "./procs.ts";
@@ -55,6 +56,16 @@ export class Rig {
       DISTRIBUTION_WEIGHTS: this.weights.join(","),
       ...env,
     });
+  }
+
+  /** Two more distributors serving TLS with `certs.server`; the second also wants client certificates from `certs.ca`. */
+  async tlsDistributors(certs: Certs): Promise<{ tls: Service; mtls: Service }> {
+    const serverTls = { TLS_CERT_FILE: certs.server.cert, TLS_KEY_FILE: certs.server.key };
+    const [tls, mtls] = await Promise.all([
+      this.anotherDistributor(serverTls),
+      this.anotherDistributor({ ...serverTls, TLS_CLIENT_CA_FILE: certs.ca.cert }),
+    ]);
+    return { tls, mtls };
   }
 
   /** Starts analyzer i again on its old port, with the same audit file. */

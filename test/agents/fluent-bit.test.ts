@@ -188,11 +188,7 @@ describe.skipIf(!FLUENT_BIT)("Fluent Bit", () => {
     let mtls: Service;
     beforeAll(async () => {
       certs = makeCerts();
-      const serverTls = { TLS_CERT_FILE: certs.server.cert, TLS_KEY_FILE: certs.server.key };
-      [tls, mtls] = await Promise.all([
-        rig.anotherDistributor(serverTls),
-        rig.anotherDistributor({ ...serverTls, TLS_CLIENT_CA_FILE: certs.ca.cert }),
-      ]);
+      ({ tls, mtls } = await rig.tlsDistributors(certs));
     });
     afterAll(() => Promise.all([tls?.stop(), mtls?.stop()]));
 

@@ -26,11 +26,7 @@ beforeAll(async () => {
   requireAgents();
   certs = makeCerts();
   rig = await Rig.start([1, 2]);
-  const serverTls = { TLS_CERT_FILE: certs.server.cert, TLS_KEY_FILE: certs.server.key };
-  [tls, mtls] = await Promise.all([
-    rig.anotherDistributor(serverTls),
-    rig.anotherDistributor({ ...serverTls, TLS_CLIENT_CA_FILE: certs.ca.cert }),
-  ]);
+  ({ tls, mtls } = await rig.tlsDistributors(certs));
 }, 60_000);
 
 afterAll(async () => {
