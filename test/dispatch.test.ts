@@ -55,9 +55,11 @@ function setup(
 function messages(n: number): { batch: Job[]; outcomes: Outcome[] } {
   const outcomes: Outcome[] = [];
   const reply = {
-    settle(i: number, o: Outcome) {
-      if (outcomes[i] !== undefined) throw new Error(`message ${i} settled twice`);
-      outcomes[i] = o;
+    settle(start: number, end: number, o: Outcome) {
+      for (let i = start; i < end; i++) {
+        if (outcomes[i] !== undefined) throw new Error(`message ${i} settled twice`);
+        outcomes[i] = o;
+      }
     },
   };
   return { batch: [{ logs: Array.from({ length: n }, (_, i) => `INFO line ${i}`), reply }], outcomes };

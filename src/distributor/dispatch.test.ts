@@ -5,11 +5,11 @@
 import { describe, expect, test } from "bun:test";
 import { chiSquare, expectedCounts } from "../math/chisquare.ts";
 import { seededRandom } from "../math/random.ts";
-import { isRaw, messageOf, type Routable, rawText } from "../protocol/record.ts";
+import { isRaw, messageOf, type RawLine, type Routable, rawText } from "../protocol/record.ts";
 import { Balancer } from "./balancer.ts";
 import { createCounters } from "./counters.ts";
-import { createDispatcher, type Job, NO_HEALTHY_ANALYZER, type Outcome } from "./dispatch.ts";
-import type { ForwardResult } from "./forward.ts";
+import { createDispatcher, type Job, NO_HEALTHY_ANALYZER, type Outcome, type Reply } from "./dispatch.ts";
+import type { ForwardResult, RawRuns } from "./forward.ts";
 import { RetryBudget } from "./retrybudget.ts";
 import { createUpstream, type Upstream } from "./upstream.ts";
 
@@ -23,10 +23,25 @@ const FAILURES: Record<Exclude<Behaviour, "ok">, Extract<ForwardResult, { ok: fa
   "4xx": { ok: false, retryable: false, unreachable: false, timedOut: false, reason: "answered 400: bad log" },
 };
 
+/** What forward was given, a message each: runs of raw lines cut back into their lines (as forward sends them, each run then a line break). */
+function messagesIn(logs: readonly Routable[] | RawRuns): Routable[] {
+  if (!("runs" in logs)) return [...logs];
+  const lines = logs.runs.flatMap((run) =>
+    new TextDecoder()
+      .decode(run)
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line !== ""),
+  );
+  expect(lines).toHaveLength(logs.count);
+  return lines;
+}
+
 /** The analysis a scripted analyzer gives a log: the log itself, so each result shows where it came from. */
 const resultFor = (log: string) => JSON.stringify({ log });
 
-type Call = { upstream: Upstream; logs: string[]; records: Routable[]; inflightDuring: number };
+/** `runs`: how many runs of raw lines the request carried them in, when it did. */
+type Call = { upstream: Upstream; logs: string[]; records: Routable[]; inflightDuring: number; runs?: number };
 
 type RigOptions = {
   weights?: number[];
@@ -61,9 +76,16 @@ function rig({
   const delivered: [start: number, end: number][] = [];
   const turns = new Map<Upstream, number>();
 
-  async function forward(upstream: Upstream, records: Routable[]): Promise<ForwardResult> {
+  async function forward(upstream: Upstream, sent: readonly Routable[] | RawRuns): Promise<ForwardResult> {
+    const records = messagesIn(sent);
     const logs = records.map((r) => (isRaw(r) ? rawText(r) : messageOf(r)));
-    calls.push({ upstream, logs, records, inflightDuring: upstream.inflight });
+    calls.push({
+      upstream,
+      logs,
+      records,
+      inflightDuring: upstream.inflight,
+      runs: "runs" in sent ? sent.runs.length : undefined,
+    });
     await Promise.resolve(); // answer later, as a real request does
     const script = behaviours[upstreams.indexOf(upstream)] ?? "ok";
     const turn = turns.get(upstream) ?? 0;
@@ -106,13 +128,22 @@ function rig({
 function job(n: number, prefix = "line"): { job: Job & { logs: string[] }; outcomes: Outcome[] } {
   const outcomes: Outcome[] = [];
   const reply = {
-    settle(i: number, o: Outcome) {
-      if (outcomes[i] !== undefined) throw new Error(`message ${i} settled twice`);
-      outcomes[i] = o;
+    settle(start: number, end: number, o: Outcome) {
+      for (let i = start; i < end; i++) {
+        if (outcomes[i] !== undefined) throw new Error(`message ${i} settled twice`);
+        outcomes[i] = o;
+      }
     },
   };
   return { job: { logs: Array.from({ length: n }, (_, i) => `${prefix} ${i}`), reply }, outcomes };
 }
+
+/** A reply that puts each message's outcome at its index in `outcomes`. */
+const into = (outcomes: Outcome[]): Reply => ({
+  settle(start, end, o) {
+    for (let i = start; i < end; i++) outcomes[i] = o;
+  },
+});
 
 const asyncJob = (n: number, prefix = "async"): Job => ({
   logs: Array.from({ length: n }, (_, i) => `${prefix} ${i}`),
@@ -141,10 +172,43 @@ describe("splitting a batch", () => {
     const { dispatch, calls } = rig({ weights: [1] });
     const record = { message: "disk full", fields: { level: "error", time: "2026-11-24T19:46:28Z" } };
     const outcomes: Outcome[] = [];
-    await dispatch([{ logs: ["plain", record], reply: { settle: (i, o) => (outcomes[i] = o) } }]);
+    await dispatch([{ logs: ["plain", record], reply: into(outcomes) }]);
     expect(calls[0].records).toEqual(["plain", record]);
     expect(calls[0].records[1]).toBe(record);
     expect(outcomes.map((o) => "result" in o && o.result)).toEqual([resultFor("plain"), resultFor("disk full")]);
+  });
+
+  test("an NDJSON body's lines go as runs of its bytes, one per job and analyzer; each result at its own index", async () => {
+    const { dispatch, calls, upstreams } = rig();
+    /** A job of raw lines as ndjsonLines makes them, a blank line among them. */
+    const rawJob = (prefix: string, n: number) => {
+      const texts = Array.from({ length: n }, (_, i) => `{"msg":"${prefix} ${i}"}`);
+      const body = new TextEncoder().encode(`${texts.slice(0, 3).join("\n")}\n\n${texts.slice(3).join("\n")}\n`);
+      const lines: RawLine[] = [];
+      for (let start = 0; start < body.length; ) {
+        const end = body.indexOf(10, start);
+        if (end > start) lines.push({ body, start, end });
+        start = end + 1;
+      }
+      const outcomes: Outcome[] = [];
+      const reply = into(outcomes);
+      return { job: { logs: lines, reply } satisfies Job, texts, outcomes };
+    };
+    const first = rawJob("first", 40);
+    const second = rawJob("second", 30);
+    await dispatch([first.job, second.job]);
+    expect(calls).toHaveLength(3);
+    expect(new Set(calls.map((c) => c.upstream))).toEqual(new Set(upstreams));
+    expect(calls.flatMap((c) => c.logs).sort()).toEqual([...first.texts, ...second.texts].sort());
+    expect(calls.map((c) => c.runs)).toEqual([2, 2, 2]); // each analyzer's slice of each body, whole
+    // each message settled with the analysis of its own line, from the analyzer it went to
+    for (const { texts, outcomes } of [first, second]) {
+      expect(outcomes).toHaveLength(texts.length);
+      for (const [i, o] of outcomes.entries()) {
+        const call = calls.find((c) => c.logs.includes(texts[i]!))!;
+        expect(o).toEqual({ analyzer: call.upstream.id, result: resultFor(texts[i]!) });
+      }
+    }
   });
 
   test("each message's result comes back at its own index, from the analyzer that was sent it", async () => {
@@ -392,8 +456,9 @@ describe("when no analyzer is healthy", () => {
       balancer,
       counters: createCounters(),
       maxAttempts: 1,
-      forward: async (upstream, logs, options) => {
+      forward: async (upstream, batch, options) => {
         ids.push(options?.ids ?? []);
+        const logs = messagesIn(batch);
         sent.set(upstream.id, [...(sent.get(upstream.id) ?? []), ...logs.map(String)]);
         return { ok: true, analyzer: upstream.id, results: logs.map(() => "{}") };
       },
@@ -456,7 +521,7 @@ describe("messages an analyzer refuses on its own, and minimal answers", () => {
       maxAttempts: 3,
       forward: async (_upstream, logs, options) => {
         minimal.push(options?.minimal ?? false);
-        return forward(logs, options?.minimal ?? false);
+        return forward(messagesIn(logs), options?.minimal ?? false);
       },
       ledger: {
         delivered: (_job, start, end) => void delivered.push([start, end]),
@@ -522,9 +587,7 @@ describe("batches too large for an analyzer", () => {
     const { dispatch, calls, counters } = rig({ weights: [1], maxBatchBytes: 10_000 });
     const jobs = [0, 1, 2].map((k) => ({ ...job(0), logs: sized(30, 1000, `job${k}`) }));
     const outcomes: Outcome[][] = jobs.map(() => []);
-    await dispatch(
-      jobs.map((j, k) => ({ logs: j.logs, reply: { settle: (i: number, o: Outcome) => (outcomes[k][i] = o) } })),
-    );
+    await dispatch(jobs.map((j, k) => ({ logs: j.logs, reply: into(outcomes[k]) })));
     // 90 messages of ~1 KB: at most 9 per request of 10,000 bytes
     expect(calls.length).toBe(10);
     for (const c of calls) expect(c.logs.reduce((n, l) => n + l.length + 3, 0)).toBeLessThanOrEqual(10_000);
@@ -551,7 +614,7 @@ describe("batches too large for an analyzer", () => {
     const outcomes: Outcome[] = [];
     const logs = [...sized(3, 100, "small"), "y".repeat(6_000)];
     await dispatch([
-      { logs, reply: { settle: (i, o) => (outcomes[i] = o) } },
+      { logs, reply: into(outcomes) },
       { logs: ["z".repeat(7_000), "fine"], reply: null },
     ]);
     expect(outcomes.slice(0, 3).map((o) => "result" in o && o.result)).toEqual(logs.slice(0, 3).map(resultFor));

@@ -18,7 +18,7 @@
 import { isRaw, type Routable } from "../protocol/record.ts";
 import type { Balancer } from "./balancer.ts";
 import type { Counters } from "./counters.ts";
-import type { Forward } from "./forward.ts";
+import type { Forward, RawRuns } from "./forward.ts";
 import type { Ledger } from "./intake.ts";
 import type { RetryBudget } from "./retrybudget.ts";
 import type { Upstream } from "./upstream.ts";
@@ -29,8 +29,8 @@ import type { Upstream } from "./upstream.ts";
  */
 export type Outcome = { analyzer: string; result?: string } | { status: 400 | 413 | 502 | 503 | 504; error: string };
 
-/** Collects a request's outcomes; `settle` is called exactly once per message index. */
-export type Reply = { settle(index: number, outcome: Outcome): void };
+/** Collects a request's outcomes: `settle` is called once for each message index, start..end-1 at a time. */
+export type Reply = { settle(start: number, end: number, outcome: Outcome): void };
 
 /** One client request's messages (records, src/protocol/record.ts), queued as a unit. */
 export type Job = {
@@ -86,7 +86,7 @@ export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Pr
 
   function fail(part: Part, outcome: Extract<Outcome, { error: string }>): void {
     const reply = part.job.reply;
-    if (reply) for (let i = part.start; i < part.end; i++) reply.settle(i, outcome);
+    if (reply) reply.settle(part.start, part.end, outcome);
     else ledger.givenUp(part.job, part.start, part.end, outcome.error);
   }
 
@@ -165,8 +165,10 @@ export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Pr
       await Promise.all(pieces.map((piece) => deliver(upstream, piece, retry)));
       return;
     }
-    const logs: Routable[] = parts.length === 1 ? parts[0].job.logs.slice(parts[0].start, parts[0].end) : [];
-    if (parts.length > 1) for (const p of parts) for (let i = p.start; i < p.end; i++) logs.push(p.job.logs[i]);
+    let count = 0;
+    for (const p of parts) count += p.end - p.start;
+    // Runs of NDJSON lines go as the bytes they span; records (and ids) one by one.
+    const logs = (stored.length === 0 ? rawRuns(parts, count) : undefined) ?? messagesOf(parts);
     // Stored messages carry their ids, so that the analyzer can drop one it has analyzed before.
     let ids: (string | null)[] | undefined;
     if (stored.length > 0) {
@@ -178,12 +180,12 @@ export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Pr
     const started = performance.now();
     const r = await forward(upstream, logs, { ids, minimal });
     observe?.(upstream, (performance.now() - started) / 1000);
-    balancer.requestEnded(upstream, logs.length, r.ok);
+    balancer.requestEnded(upstream, count, r.ok);
     if (r.ok) {
       budget?.deposit();
       const { results, rejected } = r;
       const refused = rejected?.size ?? 0;
-      counters.delivered += logs.length - refused;
+      counters.delivered += count - refused;
       counters.failed += refused;
       counters.invalidMessages += refused;
       // Without analyses every message's outcome is the same: one object for the whole batch.
@@ -204,10 +206,15 @@ export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Pr
           }
           continue;
         }
+        if (bare && refused === 0) {
+          reply.settle(p.start, p.end, bare);
+          k += p.end - p.start;
+          continue;
+        }
         for (let i = p.start; i < p.end; i++, k++) {
           const reason = refused === 0 ? undefined : rejected?.get(k);
-          if (reason !== undefined) reply.settle(i, { status: 400, error: `message ${i + 1}: ${reason}` });
-          else reply.settle(i, bare ?? { analyzer: r.analyzer, result: results![k] });
+          if (reason !== undefined) reply.settle(i, i + 1, { status: 400, error: `message ${i + 1}: ${reason}` });
+          else reply.settle(i, i + 1, bare ?? { analyzer: r.analyzer, result: results![k] });
         }
       }
       return;
@@ -215,8 +222,8 @@ export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Pr
     // 413: the analyzer takes less than maxBatchBytes (its MAX_BODY_BYTES is lower, or JSON escaping
     // grew the body): halves go again at once, the analyzer is not at fault and no attempt is used.
     // A message alone that is still too large is refused for good: every analyzer would refuse it.
-    if (r.tooLarge && logs.length > 1) {
-      await Promise.all(halves(parts, logs.length).map((half) => deliver(upstream, half, retry)));
+    if (r.tooLarge && count > 1) {
+      await Promise.all(halves(parts, count).map((half) => deliver(upstream, half, retry)));
       return;
     }
     if (r.tooLarge) {
@@ -276,12 +283,41 @@ function sizeOf(log: Routable): number {
   return log.message.length + 256;
 }
 
-/** The bytes a part's raw lines span in their body (at least what they add to a request), when they are raw lines of one body. */
-function rawSpan(p: Part): number | undefined {
+/**
+ * The bytes a part's raw lines span in their body, from its first line's first byte to its last
+ * line's last, when it has raw lines: a request's raw lines are all of its messages, in the order
+ * of its body, nothing but blanks between them (src/protocol/record.ts).
+ */
+function rawRun(p: Part): Uint8Array | undefined {
   const first = p.job.logs[p.start];
   const last = p.job.logs[p.end - 1];
   if (!isRaw(first) || !isRaw(last) || first.body !== last.body) return undefined;
-  return last.end - first.start + 1;
+  return first.body.subarray(first.start, last.end);
+}
+
+/** A part's raw lines' bytes, with their line break: at least what they add to a request. */
+function rawSpan(p: Part): number | undefined {
+  const run = rawRun(p);
+  return run && run.length + 1;
+}
+
+/** `parts` (`count` messages) as runs of raw lines, when every part is one. */
+function rawRuns(parts: Part[], count: number): RawRuns | undefined {
+  const runs: Uint8Array[] = [];
+  for (const p of parts) {
+    const run = rawRun(p);
+    if (run === undefined) return undefined;
+    runs.push(run);
+  }
+  return { count, runs };
+}
+
+/** The messages of `parts`, one by one. */
+function messagesOf(parts: Part[]): Routable[] {
+  if (parts.length === 1) return parts[0].job.logs.slice(parts[0].start, parts[0].end);
+  const logs: Routable[] = [];
+  for (const p of parts) for (let i = p.start; i < p.end; i++) logs.push(p.job.logs[i]);
+  return logs;
 }
 
 /** `parts` cut into runs of at most `maxBytes` (a message larger than that alone); [parts] when they fit. */

@@ -119,6 +119,22 @@ test("lines of one body that are not neighbours are not sent as one range", asyn
   expect(last.body).toBe('{"n":0}\n{"n":2}\n');
 });
 
+test("runs of raw lines go as the bytes they span, blanks and all; the count is what the answer must match", async () => {
+  const body = new TextEncoder().encode('{"n":0}\n\n{"n":1}\n{"n":2}\n');
+  const runs = [body.subarray(0, 16), body.subarray(17, 24)]; // lines 0-1 (a blank between), line 2
+  answer = (logs) => ndjsonAnswer(['"x1"', ...logs.map(() => "{}")]);
+  expect(await forward(upstream, { count: 3, runs })).toEqual({
+    ok: true,
+    analyzer: "x1",
+    results: ["{}", "{}", "{}"],
+  });
+  expect(last.contentType).toBe(NDJSON);
+  expect(last.body).toBe('{"n":0}\n\n{"n":1}\n{"n":2}\n');
+  // an analyzer that answers for fewer lines than the runs hold has not analyzed them all
+  answer = () => ndjsonAnswer(['"x1"', "{}", "{}"]);
+  expect(await forward(upstream, { count: 3, runs })).toMatchObject({ ok: false, retryable: true });
+});
+
 test("minimal: asks for no analyses and reads the summary, refused messages by index", async () => {
   answer = () => ndjsonAnswer(['"x1"', '{"analyzed":1,"rejected":[{"index":1,"reason":"bad"}]}']);
   const r = await forward(upstream, ["a", "b"], { minimal: true });

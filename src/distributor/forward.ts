@@ -33,7 +33,17 @@ export type ForwardResult =
  */
 export type ForwardOptions = { ids?: (string | null)[]; minimal?: boolean };
 
-export type Forward = (upstream: Upstream, logs: Routable[], options?: ForwardOptions) => Promise<ForwardResult>;
+/**
+ * Runs of raw lines as the bytes they span in their bodies (whole lines, nothing but blanks between
+ * them), `count` lines in all: sent as they are, one copy per run instead of one look per line.
+ */
+export type RawRuns = { readonly count: number; readonly runs: readonly Uint8Array[] };
+
+export type Forward = (
+  upstream: Upstream,
+  logs: readonly Routable[] | RawRuns,
+  options?: ForwardOptions,
+) => Promise<ForwardResult>;
 
 /**
  * `tls`: for https analyzers, what to verify them against and the client certificate to present;
@@ -61,9 +71,15 @@ export function createForward(timeoutMs: number, tls: AnalyzerTls | (() => Analy
     const { client, path } = clientFor(upstream);
     const { ids, minimal = false } = options;
     let res: ClientResponse;
-    const ndjson = ids === undefined && logs.some(isRaw);
+    const count = "runs" in logs ? logs.count : logs.length;
+    const ndjson = "runs" in logs || (ids === undefined && logs.some(isRaw));
     try {
-      const body = ndjson ? ndjsonBody(logs) : JSON.stringify(ids ? { logs, ids } : { logs });
+      const body =
+        "runs" in logs
+          ? logs.runs.flatMap((run) => [run, LINE_BREAK])
+          : ndjson
+            ? ndjsonBody(logs)
+            : JSON.stringify(ids ? { logs, ids } : { logs });
       res = await client.post(path, body, HEADERS[ndjson ? 1 : 0][minimal ? 1 : 0], timeoutMs);
     } catch (error) {
       // Anything else thrown is our bug, but the batch's messages must still be settled: retryable.
@@ -95,10 +111,10 @@ export function createForward(timeoutMs: number, tls: AnalyzerTls | (() => Analy
         if (minimal && lines.length === 2 && lines[1].startsWith('{"analyzed":')) {
           const summary = JSON.parse(lines[1]) as BatchSummary;
           const rejected = summary.rejected && new Map(summary.rejected.map((r) => [r.index, r.reason]));
-          if (summary.analyzed + (rejected?.size ?? 0) === logs.length) return { ok: true, analyzer, rejected };
+          if (summary.analyzed + (rejected?.size ?? 0) === count) return { ok: true, analyzer, rejected };
         }
         const results = lines.slice(1);
-        if (results.length === logs.length && results.every(looksLikeJsonObject)) {
+        if (results.length === count && results.every(looksLikeJsonObject)) {
           // Only a line the analyzer read on its own can be refused alone (src/protocol/batch.ts).
           let rejected: Map<number, string> | undefined;
           for (let i = 0; ndjson && i < results.length; i++) {
@@ -110,7 +126,7 @@ export function createForward(timeoutMs: number, tls: AnalyzerTls | (() => Analy
         }
       } else {
         const body = JSON.parse(text) as { analyzer?: unknown; results?: unknown };
-        if (Array.isArray(body.results) && body.results.length === logs.length) {
+        if (Array.isArray(body.results) && body.results.length === count) {
           const analyzer = typeof body.analyzer === "string" ? body.analyzer : upstream.id;
           return { ok: true, analyzer, results: body.results.map((r) => JSON.stringify(r)) };
         }
@@ -123,7 +139,7 @@ export function createForward(timeoutMs: number, tls: AnalyzerTls | (() => Analy
       retryable: true,
       unreachable: false,
       timedOut: false,
-      reason: `answered ${res.status} without ${logs.length} results`,
+      reason: `answered ${res.status} without ${count} results`,
     };
   };
 }
@@ -145,7 +161,7 @@ const HEADERS = [
  * JSON text). Raw lines that follow each other in their body are copied as one range (what lies
  * between them is blank), so a slice of a packet costs one copy, not one per line.
  */
-function ndjsonBody(logs: Routable[]): Uint8Array[] {
+function ndjsonBody(logs: readonly Routable[]): Uint8Array[] {
   const chunks: Uint8Array[] = [];
   let run: { body: Uint8Array; start: number; end: number } | undefined;
   const flush = () => {

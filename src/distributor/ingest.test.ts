@@ -53,7 +53,7 @@ function rig({ capacity = 100, healthy = true, authToken, maxBodyBytes = 1000, f
   async function settleNext(...outcomes: Outcome[]): Promise<Job> {
     const [job] = await channel.recvBatch(1);
     expect(job.logs).toHaveLength(outcomes.length);
-    for (const [i, o] of outcomes.entries()) job.reply!.settle(i, o);
+    for (const [i, o] of outcomes.entries()) job.reply!.settle(i, i + 1, o);
     return job;
   }
   /** Sends `body` while settling its messages with `outcomes`; the answer. */
@@ -110,8 +110,8 @@ describe("a delivered request", () => {
     const res = post({ logs: ["a", "b"] });
     const [job] = await channel.recvBatch(10);
     expect(job.logs).toEqual(["a", "b"]);
-    job.reply!.settle(1, ok("a1", {}));
-    job.reply!.settle(0, ok("a1", {}));
+    job.reply!.settle(1, 2, ok("a1", {}));
+    job.reply!.settle(0, 1, ok("a1", {}));
     expect((await res).status).toBe(200);
   });
 });
@@ -126,7 +126,7 @@ describe("NDJSON", () => {
     const [job] = await channel.recvBatch(10);
     expect(text(job)).toEqual(['{"msg":"a"}', '{"msg":"b"}', '{"not json"}']);
     expect(job.minimal).toBe(true); // an agent's body: answered {"analyzed": n} unless it asks for more
-    for (let i = 0; i < 3; i++) job.reply!.settle(i, ok("a1", { n: i }));
+    for (let i = 0; i < 3; i++) job.reply!.settle(i, i + 1, ok("a1", { n: i }));
     expect((await res).status).toBe(200);
   });
 
@@ -164,7 +164,7 @@ describe("NDJSON", () => {
     const res = post('{"msg":\n"a"}\n', ndjson);
     const [job] = await channel.recvBatch(10);
     expect(job.logs).toEqual(["a"]);
-    job.reply!.settle(0, ok("a1", {}));
+    job.reply!.settle(0, 1, ok("a1", {}));
     expect((await res).status).toBe(200);
   });
 
@@ -186,8 +186,8 @@ describe("Prefer: return=minimal", () => {
     const res = post({ logs: ["a", "b"] }, { prefer: "return=minimal" });
     const [job] = await channel.recvBatch(10);
     expect(job.minimal).toBe(true);
-    job.reply!.settle(0, { analyzer: "a1" });
-    job.reply!.settle(1, { analyzer: "a2" });
+    job.reply!.settle(0, 1, { analyzer: "a1" });
+    job.reply!.settle(1, 2, { analyzer: "a2" });
     expect(await (await res).json()).toEqual({ analyzed: 2 });
   });
 

@@ -236,9 +236,10 @@ class Collector implements Reply {
     this.done = new Promise((resolve) => (this.#resolve = resolve));
   }
 
-  settle(index: number, outcome: Outcome): void {
-    this.#outcomes[index] = outcome;
-    if ("error" in outcome) this.failures++;
-    if (--this.#remaining === 0) this.#resolve(this.#outcomes);
+  settle(start: number, end: number, outcome: Outcome): void {
+    this.#outcomes.fill(outcome, start, end);
+    if ("error" in outcome) this.failures += end - start;
+    this.#remaining -= end - start;
+    if (this.#remaining === 0) this.#resolve(this.#outcomes);
   }
 }

@@ -11,7 +11,9 @@ export type LogRecord = string | { message: string; fields: LogFields };
 /**
  * One line of an NDJSON body as it came, not parsed nor even decoded: bytes start..end-1 of the
  * request's body. The distributor routes it as it is and the analyzer reads it
- * (src/protocol/batch.ts), refusing it on its own when it holds no message.
+ * (src/protocol/batch.ts), refusing it on its own when it holds no message. A request's raw lines
+ * are all of its records, in the order of its body, with nothing but blanks between two that follow
+ * each other: the distributor sends a run of them as the bytes they span.
  */
 export type RawLine = { readonly body: Uint8Array; readonly start: number; readonly end: number };
 
