@@ -157,8 +157,8 @@ const HEADERS = [
 ] as const;
 
 /**
- * One message per line: a raw line as it came, anything else as JSON (a line break cannot occur in
- * JSON text). Raw lines that follow each other in their body are copied as one range (what lies
+ * A batch mixing raw lines with records (raw lines alone come as RawRuns), one message per line: a
+ * raw line as it came, anything else as JSON (a line break cannot occur in JSON text). Raw lines that follow each other in their body are copied as one range (what lies
  * between them is blank), so a slice of a packet costs one copy, not one per line.
  */
 function ndjsonBody(logs: readonly Routable[]): Uint8Array[] {
