@@ -115,6 +115,18 @@ function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/** A client app's input: `lines` as a JSON file of its own in `dir`; its path. */
+export function linesFile(dir: string, lines: readonly string[]): string {
+  const file = join(dir, `${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify(lines));
+  return file;
+}
+
+/** A Node.js app given as ES module source, in a child process with `args` after it. */
+export function spawnNodeApp(name: string, source: string, args: readonly string[]): Child {
+  return spawnChild(name, ["node", "--input-type=module", "-e", source, ...args]);
+}
+
 /** A quoted string for either config language (both take C-like escapes in double quotes). */
 export function configString(value: string): string {
   return JSON.stringify(value);

@@ -167,8 +167,8 @@ export function createDispatcher(options: DispatchOptions): (batch: Job[]) => Pr
     }
     let count = 0;
     for (const p of parts) count += p.end - p.start;
-    // Runs of NDJSON lines go as the bytes they span; records (and ids) one by one.
-    const logs = (stored.length === 0 ? rawRuns(parts, count) : undefined) ?? messagesOf(parts);
+    // Runs of NDJSON lines go as the bytes they span; records one by one (stored ones are never raw).
+    const logs = rawRuns(parts, count) ?? messagesOf(parts);
     // Stored messages carry their ids, so that the analyzer can drop one it has analyzed before.
     let ids: (string | null)[] | undefined;
     if (stored.length > 0) {

@@ -15,13 +15,12 @@
 // - another 4xx (the 400 of more documents than MAX_PACKET): not retried; the helper rejects.
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { agentLines, expectEachOnceByWeight } from "../../testkit/agents.ts";
+import { agentLines, expectEachOnceByWeight, linesFile, spawnNodeApp } from "../../testkit/agents.ts";
 import { Rig } from "../../testkit/faults.ts";
 import { distributorStats, eventually } from "../../testkit/http.ts";
-import { spawnChild } from "../../testkit/procs.ts";
 
 setDefaultTimeout(60_000); // see test/setup.ts
 
@@ -69,17 +68,7 @@ afterAll(async () => {
 
 /** Runs the app once against `url`, the client sending `headers` on every request; resolves with what it printed. */
 async function runApp(url: string, sent: readonly string[], headers: Record<string, string> = {}): Promise<string> {
-  const file = join(dir, `${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(file, JSON.stringify(sent));
-  const app = spawnChild("es client app", [
-    "node",
-    "--input-type=module",
-    "-e",
-    APP,
-    url,
-    file,
-    JSON.stringify(headers),
-  ]);
+  const app = spawnNodeApp("es client app", APP, [url, linesFile(dir, sent), JSON.stringify(headers)]);
   const code = await app.exited;
   expect(code, app.output()).toBe(0);
   return app.output();

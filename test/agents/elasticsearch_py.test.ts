@@ -11,13 +11,14 @@
 // - another 4xx (the 400 of more documents than MAX_PACKET): raised at once, not sent again.
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   agentLines,
   DEBIAN_PYTHON,
   expectEachOnceByWeight,
+  linesFile,
   PYTHON_PACKAGES,
   requireAgents,
 } from "../../testkit/agents.ts";
@@ -64,9 +65,7 @@ afterAll(async () => {
 
 /** Runs the app once against `url` with `sent`; resolves with what it printed. */
 async function runApp(url: string, sent: readonly string[]): Promise<string> {
-  const file = join(dir, `${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(file, JSON.stringify(sent));
-  const app = spawnChild("python es app", [DEBIAN_PYTHON, "-c", APP, url, file], {
+  const app = spawnChild("python es app", [DEBIAN_PYTHON, "-c", APP, url, linesFile(dir, sent)], {
     env: { PYTHONPATH: PYTHON_PACKAGES },
   });
   const code = await app.exited;

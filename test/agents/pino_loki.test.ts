@@ -14,14 +14,13 @@
 //   batch even while no analyzer is healthy (up to QUEUE_CAPACITY), which rides out an outage.
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AnalyzerStats } from "../../src/protocol/stats.ts";
-import { expectEachOnceByWeight } from "../../testkit/agents.ts";
+import { expectEachOnceByWeight, linesFile, spawnNodeApp } from "../../testkit/agents.ts";
 import { Rig } from "../../testkit/faults.ts";
 import { distributorStats, eventually, getJson } from "../../testkit/http.ts";
-import { spawnChild } from "../../testkit/procs.ts";
 
 setDefaultTimeout(60_000); // see test/setup.ts
 
@@ -69,10 +68,8 @@ function lines(prefix: string, n: number): string[] {
 
 /** Runs the app once: pino-loki with `options` (host added) logs `sent`; resolves with what it printed. */
 async function runApp(url: string, sent: readonly string[], options: Record<string, unknown> = {}): Promise<string> {
-  const file = join(dir, `${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(file, JSON.stringify(sent));
   const pinoLoki = { host: url, batching: { interval: 0.2 }, labels: { app: "pino-loki-test" }, ...options };
-  const app = spawnChild("pino-loki app", ["node", "--input-type=module", "-e", APP, JSON.stringify(pinoLoki), file]);
+  const app = spawnNodeApp("pino-loki app", APP, [JSON.stringify(pinoLoki), linesFile(dir, sent)]);
   const code = await app.exited;
   expect(code, app.output()).toBe(0);
   expect(app.output()).toContain("transport closed");

@@ -17,10 +17,10 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { agentLines, expectEachOnceByWeight } from "../../testkit/agents.ts";
+import { agentLines, expectEachOnceByWeight, linesFile, spawnNodeApp } from "../../testkit/agents.ts";
 import { Rig } from "../../testkit/faults.ts";
 import { distributorStats, eventually } from "../../testkit/http.ts";
-import { type Child, spawnChild } from "../../testkit/procs.ts";
+import type { Child } from "../../testkit/procs.ts";
 
 setDefaultTimeout(60_000); // see test/setup.ts
 
@@ -75,18 +75,7 @@ afterAll(async () => {
 
 /** Starts the app logging `sent` to `url`; `go` says what it waits for before it closes (see APP). */
 function startApp(url: string, sent: readonly string[], go = "", options: Record<string, unknown> = {}): Child {
-  const file = join(dir, `${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(file, JSON.stringify(sent));
-  return spawnChild("winston-loki app", [
-    "node",
-    "--input-type=module",
-    "-e",
-    APP,
-    url,
-    file,
-    go,
-    JSON.stringify(options),
-  ]);
+  return spawnNodeApp("winston-loki app", APP, [url, linesFile(dir, sent), go, JSON.stringify(options)]);
 }
 
 async function finished(app: Child): Promise<string> {
